@@ -1,0 +1,265 @@
+//! The only unsafe code of the project: the system calls rustix keeps private
+//! (clone for fork, execve, exit_group, signal masks, signalfd, kill(-1),
+//! dup3, setgroups), the process entry point, the start-up arguments and the
+//! one accessor to the supervisor's static state. Each block says why it is
+//! sound. Everything above this module is `#![deny(unsafe_code)]`.
+
+#![allow(unsafe_code)]
+
+#[cfg(target_arch = "aarch64")]
+#[path = "aarch64.rs"]
+mod arch;
+#[cfg(target_arch = "arm")]
+#[path = "arm.rs"]
+mod arch;
+#[cfg(target_arch = "x86_64")]
+#[path = "x86_64.rs"]
+mod arch;
+
+mod entry;
+mod mem;
+
+pub use entry::{on_panic, Args, FATAL_HANDOVER};
+
+use core::cell::UnsafeCell;
+use core::ffi::CStr;
+use core::sync::atomic::{AtomicBool, Ordering};
+use linux_raw_sys::general as k;
+use rustix::fd::{FromRawFd, OwnedFd, RawFd};
+use rustix::io::Errno;
+
+fn check(ret: isize) -> Result<usize, Errno> {
+    if (-4095..0).contains(&ret) {
+        Err(Errno::from_raw_os_error(-ret as i32))
+    } else {
+        Ok(ret as usize)
+    }
+}
+
+/// Fork the process (clone with SIGCHLD as exit signal, no shared memory).
+/// Returns `Ok(0)` in the child and the child's pid in the parent.
+pub fn fork() -> Result<i32, Errno> {
+    // Safety: clone without CLONE_VM gives the child a private copy of the
+    // address space, exactly like fork(2); with a zero stack pointer the
+    // child continues on its copy of the current stack. The process is
+    // single-threaded, so no lock can be held by a vanished thread.
+    let r = unsafe { arch::syscall6(k::__NR_clone as usize, [k::SIGCHLD as usize, 0, 0, 0, 0, 0]) };
+    check(r).map(|pid| pid as i32)
+}
+
+/// execve(2). Returns only on failure.
+pub fn execve(path: &CStr, argv: &[*const u8], envp: *const *const u8) -> Errno {
+    // execve reads argv up to its null pointer: refuse arrays without one.
+    if argv.last() != Some(&core::ptr::null()) {
+        return Errno::INVAL;
+    }
+    // Safety: path is NUL-terminated; argv is null-terminated (checked) and
+    // its entries point to NUL-terminated strings the caller keeps alive;
+    // envp is the process environment or an array built like argv.
+    let r = unsafe {
+        arch::syscall6(
+            k::__NR_execve as usize,
+            [path.as_ptr() as usize, argv.as_ptr() as usize, envp as usize, 0, 0, 0],
+        )
+    };
+    match check(r) {
+        Err(e) => e,
+        Ok(_) => Errno::INVAL,
+    }
+}
+
+/// exit_group(2).
+pub fn exit(code: i32) -> ! {
+    loop {
+        // Safety: exit_group takes a plain integer and does not return.
+        unsafe { arch::syscall6(k::__NR_exit_group as usize, [code as usize, 0, 0, 0, 0, 0]) };
+    }
+}
+
+/// A set of signals, as the kernel's 64-bit mask (bit n-1 for signal n).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct SigSet(pub u64);
+
+impl SigSet {
+    pub const EMPTY: SigSet = SigSet(0);
+    pub const fn with(self, sig: u32) -> SigSet {
+        SigSet(self.0 | 1 << (sig - 1))
+    }
+}
+
+/// Replace the signal mask (rt_sigprocmask SIG_SETMASK).
+pub fn set_sigmask(set: SigSet) -> Result<(), Errno> {
+    // Safety: the kernel reads 8 bytes from &set.0 and writes nothing back
+    // (old set pointer is null).
+    let r = unsafe {
+        arch::syscall6(
+            k::__NR_rt_sigprocmask as usize,
+            [k::SIG_SETMASK as usize, &set.0 as *const u64 as usize, 0, 8, 0, 0],
+        )
+    };
+    check(r).map(drop)
+}
+
+/// A signalfd reading the signals of `set` (non-blocking, close-on-exec).
+pub fn signalfd(set: SigSet) -> Result<OwnedFd, Errno> {
+    // Safety: the kernel reads the 8-byte mask; a new descriptor is returned.
+    let r = unsafe {
+        arch::syscall6(
+            k::__NR_signalfd4 as usize,
+            [usize::MAX, &set.0 as *const u64 as usize, 8, (k::O_NONBLOCK | k::O_CLOEXEC) as usize, 0, 0],
+        )
+    };
+    // Safety: on success the return value is a new descriptor we own.
+    check(r).map(|fd| unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// Reset every signal disposition to its default in a freshly forked child
+/// (signals caught or ignored by the parent must not leak into services).
+pub fn reset_signal_dispositions() {
+    #[repr(C)]
+    struct KSigaction {
+        handler: usize,
+        flags: usize,
+        restorer: usize,
+        mask: u64,
+    }
+    let act = KSigaction { handler: 0, flags: 0, restorer: 0, mask: 0 };
+    for sig in 1..=64u32 {
+        if sig == k::SIGKILL || sig == k::SIGSTOP {
+            continue;
+        }
+        // Safety: SIG_DFL handler with an empty mask; the kernel copies the
+        // struct and writes no old action (null pointer).
+        unsafe {
+            arch::syscall6(
+                k::__NR_rt_sigaction as usize,
+                [sig as usize, &act as *const KSigaction as usize, 0, 8, 0, 0],
+            );
+        }
+    }
+}
+
+/// kill(2) with any pid, including -1 (every process we may signal) and
+/// negative process groups, which rustix's typed Pid cannot express.
+pub fn kill(pid: i32, sig: u32) -> Result<(), Errno> {
+    // Safety: plain integer arguments.
+    let r = unsafe { arch::syscall6(k::__NR_kill as usize, [pid as usize, sig as usize, 0, 0, 0, 0]) };
+    check(r).map(drop)
+}
+
+/// dup3(2) onto an arbitrary descriptor number (used between fork and exec).
+/// Duplicating a descriptor onto itself clears its close-on-exec flag.
+pub fn dup_to(old: RawFd, new: RawFd) -> Result<(), Errno> {
+    if old == new {
+        // Safety: fcntl(F_SETFD, 0) on an integer descriptor.
+        let r = unsafe {
+            arch::syscall6(k::__NR_fcntl as usize, [old as usize, k::F_SETFD as usize, 0, 0, 0, 0])
+        };
+        return check(r).map(drop);
+    }
+    // Safety: plain integer arguments; the new descriptor replaces `new`.
+    let r = unsafe { arch::syscall6(k::__NR_dup3 as usize, [old as usize, new as usize, 0, 0, 0, 0]) };
+    check(r).map(drop)
+}
+
+/// close(2) on a raw descriptor number (between fork and exec only).
+pub fn close_raw(fd: RawFd) {
+    // Safety: closing an integer descriptor; callers only pass descriptors
+    // the child does not use afterwards.
+    unsafe { arch::syscall6(k::__NR_close as usize, [fd as usize, 0, 0, 0, 0, 0]) };
+}
+
+/// Mark every descriptor from `first` on close-on-exec, so that nothing the
+/// supervisor inherited passes into its children (close_range, Linux 5.11).
+pub fn cloexec_from(first: u32) -> Result<(), Errno> {
+    const CLOSE_RANGE_CLOEXEC: usize = 1 << 2;
+    // Safety: plain integer arguments; no descriptor is closed.
+    let r = unsafe {
+        arch::syscall6(
+            k::__NR_close_range as usize,
+            [first as usize, u32::MAX as usize, CLOSE_RANGE_CLOEXEC, 0, 0, 0],
+        )
+    };
+    check(r).map(drop)
+}
+
+/// setgroups(2) for the calling process (empty list: drop supplementary groups).
+pub fn setgroups(groups: &[u32]) -> Result<(), Errno> {
+    // Safety: the kernel reads groups.len() gids from the slice.
+    let r = unsafe {
+        arch::syscall6(
+            setgroups_nr(),
+            [groups.len(), groups.as_ptr() as usize, 0, 0, 0, 0],
+        )
+    };
+    check(r).map(drop)
+}
+
+/// setgid(2) and setuid(2) for the whole (single-threaded) process.
+pub fn setgid(gid: u32) -> Result<(), Errno> {
+    // Safety: plain integer argument.
+    let r = unsafe { arch::syscall6(setgid_nr(), [gid as usize, 0, 0, 0, 0, 0]) };
+    check(r).map(drop)
+}
+
+pub fn setuid(uid: u32) -> Result<(), Errno> {
+    // Safety: plain integer argument.
+    let r = unsafe { arch::syscall6(setuid_nr(), [uid as usize, 0, 0, 0, 0, 0]) };
+    check(r).map(drop)
+}
+
+// 32-bit ARM has 16-bit legacy calls under the plain names; use the 32-bit ones.
+#[cfg(target_arch = "arm")]
+fn setgroups_nr() -> usize { k::__NR_setgroups32 as usize }
+#[cfg(not(target_arch = "arm"))]
+fn setgroups_nr() -> usize { k::__NR_setgroups as usize }
+#[cfg(target_arch = "arm")]
+fn setgid_nr() -> usize { k::__NR_setgid32 as usize }
+#[cfg(not(target_arch = "arm"))]
+fn setgid_nr() -> usize { k::__NR_setgid as usize }
+#[cfg(target_arch = "arm")]
+fn setuid_nr() -> usize { k::__NR_setuid32 as usize }
+#[cfg(not(target_arch = "arm"))]
+fn setuid_nr() -> usize { k::__NR_setuid as usize }
+
+/// A value placed in a static and handed out exactly once as `&'static mut`:
+/// the supervisor's tables live in .bss (pages untouched until used) rather
+/// than on the stack, and the single hand-out keeps them free of aliasing.
+pub struct Singleton<T> {
+    taken: AtomicBool,
+    value: UnsafeCell<T>,
+}
+
+// Safety: the value is reachable only through `take`, which succeeds once.
+unsafe impl<T> Sync for Singleton<T> {}
+
+impl<T> Singleton<T> {
+    pub const fn new(value: T) -> Self {
+        Singleton { taken: AtomicBool::new(false), value: UnsafeCell::new(value) }
+    }
+
+    /// The one mutable reference; `None` on every later call.
+    pub fn take(&'static self) -> Option<&'static mut T> {
+        if self.taken.swap(true, Ordering::AcqRel) {
+            return None;
+        }
+        // Safety: the flag guarantees this is the only reference ever made.
+        Some(unsafe { &mut *self.value.get() })
+    }
+}
+
+
+/// Borrow a descriptor known by number: the standard descriptors, and the
+/// descriptors the supervisor's tables keep as plain integers (they own them
+/// and close them only when the entry that holds them is cleared).
+pub fn fd(raw: RawFd) -> rustix::fd::BorrowedFd<'static> {
+    // Safety: a stale or closed number makes the next call fail with EBADF;
+    // the tables never keep a number after closing it.
+    unsafe { rustix::fd::BorrowedFd::borrow_raw(raw) }
+}
+
+/// Take ownership of a descriptor known by number (to close it).
+pub fn own(raw: RawFd) -> OwnedFd {
+    // Safety: callers pass a descriptor they hold and forget the number.
+    unsafe { OwnedFd::from_raw_fd(raw) }
+}
