@@ -15,9 +15,16 @@
 #![deny(unsafe_code)]
 
 pub mod config;
+pub mod control;
 pub mod name;
+pub mod notify;
 pub mod out;
 pub mod path;
+pub mod pid1;
+pub mod scan;
+pub mod spawn;
 pub mod spat;
 pub mod state;
+pub mod supervisor;
 pub mod sys;
+pub mod table;

@@ -10,6 +10,9 @@ use crate::config::*;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum State {
+    /// A table slot not in use. Never on the wire; it exists so that an
+    /// empty table is all zero bytes and lives in .bss.
+    Free = 0,
     Down = 1,
     Setup = 2,
     Starting = 3,
@@ -39,6 +42,7 @@ impl State {
 
     pub fn name(self) -> &'static str {
         match self {
+            State::Free => "FREE",
             State::Down => "DOWN",
             State::Setup => "SETUP",
             State::Starting => "STARTING",
@@ -147,6 +151,8 @@ impl Machine {
         use Event as E;
         use State as S;
         match (ev, self.state) {
+            // A free slot has no service to step.
+            (_, S::Free) => Action::None,
             (E::WantUp, _) if !up => Action::None,
             (E::WantUp, S::Down | S::Fatal | S::Delay) => self.begin_setup(now),
             (E::WantUp, S::Shutdown) => {

@@ -48,9 +48,12 @@ impl Args {
         unsafe { Some(CStr::from_ptr(*self.argv.add(i) as *const core::ffi::c_char)) }
     }
 
-    /// The null-terminated argv array, for re-executing ourselves.
-    pub fn argv_ptr(&self) -> *const *const u8 {
-        self.argv
+    /// The argv array including its null terminator, for re-executing
+    /// ourselves.
+    pub fn argv(&self) -> &'static [*const u8] {
+        // Safety: the kernel placed argc pointers and a null at argv; the
+        // array lives as long as the process.
+        unsafe { core::slice::from_raw_parts(self.argv, self.argc + 1) }
     }
 
     /// The null-terminated environment array, passed on to children.

@@ -4,7 +4,7 @@
 
 #![allow(unsafe_code)]
 
-use core::ptr::read_volatile;
+use core::ptr::{read_volatile, write_volatile};
 
 /// # Safety
 /// `s` points to a NUL-terminated string.
@@ -18,4 +18,71 @@ pub unsafe extern "C" fn strlen(s: *const u8) -> usize {
         }
     }
     n
+}
+
+/// # Safety
+/// `a` and `b` point to at least `n` readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+    let mut i = 0;
+    while i < n {
+        // Safety: i < n, within both buffers.
+        let (x, y) = unsafe { (read_volatile(a.add(i)), read_volatile(b.add(i))) };
+        if x != y {
+            return x as i32 - y as i32;
+        }
+        i += 1;
+    }
+    0
+}
+
+/// # Safety
+/// As for `memcmp`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+    // Safety: same contract as memcmp.
+    unsafe { memcmp(a, b, n) }
+}
+
+/// # Safety
+/// `d` and `s` point to `n` bytes each and do not overlap.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn memcpy(d: *mut u8, s: *const u8, n: usize) -> *mut u8 {
+    let mut i = 0;
+    while i < n {
+        // Safety: i < n, within both buffers.
+        unsafe { write_volatile(d.add(i), read_volatile(s.add(i))) };
+        i += 1;
+    }
+    d
+}
+
+/// # Safety
+/// `d` and `s` point to `n` bytes each; they may overlap.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn memmove(d: *mut u8, s: *const u8, n: usize) -> *mut u8 {
+    if (d as usize) <= (s as usize) {
+        // Safety: copying forwards never overwrites bytes still to be read.
+        return unsafe { memcpy(d, s, n) };
+    }
+    let mut i = n;
+    while i > 0 {
+        i -= 1;
+        // Safety: i < n; copying backwards for a destination above the source.
+        unsafe { write_volatile(d.add(i), read_volatile(s.add(i))) };
+    }
+    d
+}
+
+/// # Safety
+/// `d` points to `n` writable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn memset(d: *mut u8, c: i32, n: usize) -> *mut u8 {
+    let mut i = 0;
+    while i < n {
+        // Safety: i < n.
+        unsafe { write_volatile(d.add(i), c as u8) };
+        i += 1;
+    }
+    d
 }

@@ -1,0 +1,236 @@
+//! Reading the service directory: which services exist, which are new,
+//! which vanished, and who logs to whom.
+
+use crate::config::MAX_SERVICES;
+use crate::name::{self, Name};
+use crate::path::{self, Path};
+use crate::state::{Event, State};
+use crate::supervisor::{Supervisor, into_raw};
+use crate::sys;
+use crate::table::{NO_FD, Slot};
+use core::mem::MaybeUninit;
+use rustix::fs::{AtFlags, CWD, FileType};
+use rustix::io::Errno;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddError {
+    NoSuchService,
+    TableFull,
+}
+
+fn is_dir(path: &core::ffi::CStr) -> bool {
+    rustix::fs::statat(CWD, path, AtFlags::empty())
+        .is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::Directory)
+}
+
+fn exists(p: &[&[u8]]) -> bool {
+    Path::from(p).is_ok_and(|p| rustix::fs::accessat(CWD, p.as_cstr(), rustix::fs::Access::EXISTS, AtFlags::empty()).is_ok())
+}
+
+/// Whether `name` names a service we could run: a valid name whose
+/// directory (the template's, for instances) has `run` or `setup`.
+pub fn runnable(name: &[u8]) -> bool {
+    if !name::valid(name) {
+        return false;
+    }
+    let dir = name::script_dir(name);
+    exists(&[dir, b"/run"]) || exists(&[dir, b"/setup"])
+}
+
+/// Find a service, or create it if it can exist. New services are DOWN.
+pub fn add_service(sup: &mut Supervisor, name: &[u8]) -> Result<Slot, AddError> {
+    add(sup, name, 0)
+}
+
+fn add(sup: &mut Supervisor, name: &[u8], depth: u32) -> Result<Slot, AddError> {
+    if let Some(s) = sup.t.find(name) {
+        if depth == 0 {
+            refresh_log(sup, s, depth);
+        }
+        return Ok(s);
+    }
+    if !runnable(name) {
+        sup.say(&[b"no such service: ", name]);
+        return Err(AddError::NoSuchService);
+    }
+    let n = Name::new(name).ok_or(AddError::NoSuchService)?;
+    let s = match sup.t.insert(n, Supervisor::now()) {
+        Ok(s) => s,
+        Err(_) => {
+            let mut o = crate::out::Out::<128>::new();
+            o.s(b"- nitro: too many services, limit=").u(MAX_SERVICES as u64).s(b", refusing ").s(name).s(b"\n");
+            o.flush(sys::fd(2));
+            return Err(AddError::TableFull);
+        }
+    };
+    refresh_log(sup, s, depth);
+    Ok(s)
+}
+
+/// Who does this service log to: its `log` link, else `LOG@<name>` when
+/// the LOG@ template exists, else the default log.
+fn refresh_log(sup: &mut Supervisor, s: Slot, depth: u32) {
+    let name = sup.t.get(s).name;
+    let me = name.as_bytes();
+    let mut target = [0u8; 256];
+    let link = Path::from(&[name::script_dir(me), b"/log"]);
+    let logger_name: Option<Name> = match link.map(|p| rustix::fs::readlinkat_raw(CWD, p.as_cstr(), &mut target[..])) {
+        Ok(Ok(n)) => {
+            let mut t = &target[..n.min(target.len())];
+            while t.len() > 1 && t.ends_with(b"/") {
+                t = &t[..t.len() - 1];
+            }
+            let base = path::basename(t);
+            if base.ends_with(b"@") {
+                // A template logger is instantiated with our parameter, or
+                // our name.
+                let param = name.template().map_or(me, |(_, arg)| arg);
+                let mut full = [0u8; 128];
+                let l = base.len() + param.len();
+                if l > full.len() {
+                    None
+                } else {
+                    full[..base.len()].copy_from_slice(base);
+                    full[base.len()..l].copy_from_slice(param);
+                    Name::new(&full[..l])
+                }
+            } else {
+                Name::new(base)
+            }
+        }
+        Ok(Err(Errno::INVAL)) => {
+            sup.say(&[b"warning: ignoring log, it is not a symlink: ", me]);
+            None
+        }
+        _ => {
+            if !name::is_log_root(me) && is_dir(c"LOG@") {
+                let mut full = [0u8; 128];
+                full[..4].copy_from_slice(b"LOG@");
+                full[4..4 + me.len()].copy_from_slice(me);
+                Name::new(&full[..4 + me.len()])
+            } else {
+                None
+            }
+        }
+    };
+    let logger = match logger_name {
+        Some(l) if depth < 8 && l.as_bytes() != me => add(sup, l.as_bytes(), depth + 1).ok(),
+        _ => None,
+    };
+    let Some(j) = logger else {
+        sup.t.get_mut(s).logger = None;
+        return;
+    };
+    if sup.t.get(j).log_pipe[0] == NO_FD {
+        match rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC) {
+            Ok((r, w)) => sup.t.get_mut(j).log_pipe = [into_raw(r), into_raw(w)],
+            Err(e) => {
+                sup.say_errno(b"can't create log pipe", e);
+                sup.t.get_mut(s).logger = None;
+                return;
+            }
+        }
+    }
+    sup.t.get_mut(j).seen = true;
+    sup.t.get_mut(s).logger = Some(j);
+}
+
+/// Re-read the service directory: add new services (starting them unless
+/// they have a `down` file), refresh log links, take down and remove
+/// services whose directory vanished and instances nothing refers to.
+pub fn rescan(sup: &mut Supervisor) {
+    let now = Supervisor::now();
+    let all: heapless::Vec<Slot, MAX_SERVICES> = sup.t.slots().collect();
+    for &s in &all {
+        sup.t.get_mut(s).seen = false;
+    }
+    let mut new: heapless::Vec<Slot, MAX_SERVICES> = heapless::Vec::new();
+    let dir = match rustix::fs::openat(CWD, c".", rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC, rustix::fs::Mode::empty()) {
+        Ok(d) => d,
+        Err(e) => {
+            sup.say_errno(b"can't read service directory", e);
+            for &s in &all {
+                sup.t.get_mut(s).seen = true;
+            }
+            return;
+        }
+    };
+    let mut buf = [MaybeUninit::<u8>::uninit(); 4096];
+    let mut entries = rustix::fs::RawDir::new(&dir, &mut buf);
+    while let Some(Ok(ent)) = entries.next() {
+        let fname = ent.file_name();
+        let n = fname.to_bytes();
+        if n.first() == Some(&b'.') || !is_dir(fname) {
+            continue;
+        }
+        if n.ends_with(b"@") {
+            // Running instances of a template stay.
+            let live: heapless::Vec<Slot, MAX_SERVICES> = sup
+                .t
+                .slots()
+                .filter(|&s| {
+                    let sv = sup.t.get(s);
+                    sv.name.as_bytes().starts_with(n) && sv.m.state != State::Down
+                })
+                .collect();
+            for s in live {
+                sup.t.get_mut(s).seen = true;
+            }
+            continue;
+        }
+        if !name::valid(n) {
+            continue;
+        }
+        let existed = sup.t.find(n).is_some();
+        match add_service(sup, n) {
+            Ok(s) => {
+                sup.t.get_mut(s).seen = true;
+                if !existed && !exists(&[n, b"/down"]) {
+                    let _ = new.push(s);
+                }
+            }
+            Err(_) => continue,
+        }
+    }
+    drop(dir);
+    // Loggers of what stays, stay.
+    let slots: heapless::Vec<Slot, MAX_SERVICES> = sup.t.slots().collect();
+    for &s in &slots {
+        let sv = sup.t.get(s);
+        if let (true, Some(l)) = (sv.seen, sv.logger) {
+            sup.t.get_mut(l).seen = true;
+        }
+    }
+    for &s in slots.iter().rev() {
+        if !sup.t.get(s).used() || sup.t.get(s).seen {
+            continue;
+        }
+        sup.drive(s, Event::WantDown, now);
+        let sv = sup.t.get(s);
+        if sv.used() && sv.m.state == State::Down && !sv.has_process() {
+            zap(sup, s);
+        }
+    }
+    // Start what is new: loggers first, so that no early line is lost.
+    for pass in [true, false] {
+        for &s in &new {
+            let sv = sup.t.get(s);
+            if sv.used() && sv.is_logger() == pass {
+                sup.drive(s, Event::WantUp, now);
+            }
+        }
+    }
+}
+
+/// Remove a service that is down for good: close its pipes, free the slot.
+pub fn zap(sup: &mut Supervisor, s: Slot) {
+    sup.close_ready(s);
+    let sv = sup.t.get_mut(s);
+    for fd in sv.log_pipe {
+        if fd != NO_FD {
+            drop(sys::own(fd));
+        }
+    }
+    sv.log_pipe = [NO_FD, NO_FD];
+    sup.t.remove(s);
+}

@@ -1,0 +1,1015 @@
+//! The supervisor: one event loop around the service table. It sleeps in one
+//! poll(2) on the signalfd, the control socket and the readiness pipes, with
+//! the nearest deadline as timeout; every wake-up is turned into state
+//! machine events (`state.rs`), and the resulting actions are carried out
+//! here — the only place that forks, signals and reaps.
+
+use crate::config::*;
+use crate::name::{self, Name};
+use crate::out::Out;
+use crate::path::Path;
+use crate::spawn::{self, Spawn, SpawnError, Stdio};
+use crate::state::{Action, Event, State};
+use crate::sys::{self, Args, SigSet};
+use crate::table::{NO_FD, NO_SLOT, Slot, Table};
+use core::ffi::CStr;
+use linux_raw_sys::general as k;
+use rustix::event::{PollFd, PollFlags};
+use rustix::fd::{AsRawFd, OwnedFd};
+use rustix::io::Errno;
+
+/// Where the supervisor is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// SYS/setup runs; services start only on request.
+    Boot,
+    Up,
+    /// Shutdown requested: SYS/setup is stopped and SYS/finish runs.
+    SysFinish { finish_started: bool },
+    /// Services are taken down, loggers last.
+    Stopping,
+    /// What is left gets SIGTERM, then SIGKILL.
+    KillTerm,
+    KillKill,
+    Done,
+}
+
+/// SYS/setup or SYS/finish: scripts of the system, not services.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum SysKind {
+    Setup,
+    Finish,
+}
+
+#[derive(Clone, Copy)]
+pub struct SysTask {
+    pub kind: SysKind,
+    pub pid: i32,
+    pub deadline: Option<u64>,
+}
+
+pub struct Supervisor {
+    pub t: &'static mut Table,
+    pub args: Option<Args>,
+    pub phase: Phase,
+    pub phase_deadline: Option<u64>,
+    pub reboot: bool,
+    pub want_rescan: bool,
+    pub want_shutdown: bool,
+    pub want_reboot: bool,
+    pub pid1: bool,
+    pub real_pid1: bool,
+    pub pid: i32,
+    pub sys: Option<SysTask>,
+    pub total_reaps: u32,
+    pub total_sv_reaps: u32,
+    pub sigfd: Option<OwnedFd>,
+    pub ctl: Option<OwnedFd>,
+    pub sock_path: Path,
+    pub notify_dir: Path,
+    pub notify_fd: Option<OwnedFd>,
+    pub null_fd: i32,
+    /// The default log pipe: producers without a logger write to [1] while
+    /// LOG runs; LOG reads [0].
+    pub global_log: [i32; 2],
+    /// The environment handed to children (our own, plus PATH if missing).
+    pub envp: *const *const u8,
+    pub env_buf: [*const u8; ENV_MAX + 2],
+    pub notes: crate::notify::Pending,
+    pub list_buf: &'static mut [u8; LIST_REPLY_MAX],
+}
+
+const DEFAULT_PATH: &CStr = c"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+impl Supervisor {
+    /// The table and the LIST buffer are large: they live in statics
+    /// (zero-initialised .bss, whose pages are touched only when used).
+    pub fn new(t: &'static mut Table, list_buf: &'static mut [u8; LIST_REPLY_MAX]) -> Supervisor {
+        Supervisor {
+            t,
+            args: None,
+            phase: Phase::Boot,
+            phase_deadline: None,
+            reboot: false,
+            want_rescan: false,
+            want_shutdown: false,
+            want_reboot: false,
+            pid1: false,
+            real_pid1: false,
+            pid: 0,
+            sys: None,
+            total_reaps: 0,
+            total_sv_reaps: 0,
+            sigfd: None,
+            ctl: None,
+            sock_path: Path::new(),
+            notify_dir: Path::new(),
+            notify_fd: None,
+            null_fd: NO_FD,
+            global_log: [NO_FD, NO_FD],
+            envp: core::ptr::null(),
+            env_buf: [core::ptr::null(); ENV_MAX + 2],
+            notes: crate::notify::Pending::new(),
+            list_buf,
+        }
+    }
+
+    /// Whether services may start: not once shutdown has begun.
+    pub fn up(&self) -> bool {
+        matches!(self.phase, Phase::Boot | Phase::Up)
+    }
+
+    pub fn say(&self, msg: &[&[u8]]) {
+        let mut o = Out::<512>::new();
+        o.s(b"- nitro: ");
+        for m in msg {
+            o.s(m);
+        }
+        o.s(b"\n");
+        o.flush(sys::fd(2));
+    }
+
+    pub fn say_errno(&self, what: &[u8], e: Errno) {
+        let mut o = Out::<512>::new();
+        o.s(b"- nitro: ").s(what).s(b": errno=").i(e.raw_os_error() as i64).s(b"\n");
+        o.flush(sys::fd(2));
+    }
+
+    /// An unrecoverable error: hand over to SYS/fatal, or exit 111.
+    pub fn fatal(&self, what: &[u8], e: Option<Errno>) -> ! {
+        match e {
+            Some(e) => self.say_errno(what, e),
+            None => self.say(&[what]),
+        }
+        let argv = [c"SYS/fatal".as_ptr() as *const u8, core::ptr::null()];
+        let envp = if self.envp.is_null() { [core::ptr::null()].as_ptr() } else { self.envp };
+        let _ = sys::execve(c"SYS/fatal", &argv, envp);
+        sys::exit(111)
+    }
+
+    pub fn now() -> u64 {
+        let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+        t.tv_sec as u64 * 1000 + t.tv_nsec as u64 / 1_000_000
+    }
+
+    // ---- start-up ------------------------------------------------------
+
+    pub fn init(&mut self, args: Args) {
+        self.args = Some(args);
+        self.pid = rustix::process::getpid().as_raw_nonzero().get();
+        self.pid1 = self.pid == 1;
+        // Nothing we inherited passes on to the services (nitro bug 9).
+        if sys::cloexec_from(3).is_err() {
+            for fd in 3..1024 {
+                let _ = rustix::io::fcntl_setfd(sys::fd(fd), rustix::io::FdFlags::CLOEXEC);
+            }
+        }
+        // We catch nothing with handlers: signals arrive through a
+        // signalfd, so children start with default dispositions.
+        sys::reset_signal_dispositions();
+        if self.pid1 {
+            crate::pid1::early(self);
+        } else {
+            let _ = rustix::process::set_child_subreaper(Some(rustix::process::getpid()));
+        }
+        self.setup_env(&args);
+        self.setup_stdio();
+
+        let dir: &CStr = match args.get(1) {
+            Some(d) if args.len() == 2 => d,
+            _ => c"/etc/nitro",
+        };
+        if let Err(e) = rustix::process::chdir(dir) {
+            self.fatal(b"chdir to service directory", Some(e));
+        }
+        sys::FATAL_HANDOVER.store(true, core::sync::atomic::Ordering::Relaxed);
+
+        let mut mask = SigSet::EMPTY;
+        for s in [k::SIGCHLD, k::SIGHUP, k::SIGINT, k::SIGTERM, k::SIGPIPE] {
+            mask = mask.with(s);
+        }
+        if let Err(e) = sys::set_sigmask(mask) {
+            self.fatal(b"sigprocmask", Some(e));
+        }
+        match sys::signalfd(mask) {
+            Ok(fd) => self.sigfd = Some(fd),
+            Err(e) => self.fatal(b"signalfd", Some(e)),
+        }
+        match rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC) {
+            Ok((r, w)) => self.global_log = [into_raw(r), into_raw(w)],
+            Err(e) => self.fatal(b"global log pipe", Some(e)),
+        }
+        crate::control::open(self, &args);
+    }
+
+    fn setup_env(&mut self, args: &Args) {
+        if args.var(b"PATH").is_some() {
+            self.envp = args.envp();
+            return;
+        }
+        self.env_buf[0] = DEFAULT_PATH.as_ptr() as *const u8;
+        let mut n = 1;
+        let mut p = args.envp();
+        // Copy the pointers of our environment after PATH, up to capacity.
+        for kv in args.env() {
+            if n > ENV_MAX {
+                break;
+            }
+            self.env_buf[n] = kv.as_ptr();
+            n += 1;
+            p = p.wrapping_add(1);
+        }
+        let _ = p;
+        self.env_buf[n] = core::ptr::null();
+        self.envp = self.env_buf.as_ptr();
+    }
+
+    /// /dev/null for children's stdin; and fds 0-2 must exist, or our own
+    /// descriptors would land there.
+    fn setup_stdio(&mut self) {
+        let null = rustix::fs::open(c"/dev/null", rustix::fs::OFlags::RDWR | rustix::fs::OFlags::CLOEXEC, rustix::fs::Mode::empty());
+        let null = match null {
+            Ok(fd) => fd,
+            Err(_) => match rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC) {
+                // A pipe whose write end is closed reads as end-of-file.
+                Ok((r, _w)) => r,
+                Err(e) => self.fatal(b"no /dev/null and no pipe", Some(e)),
+            },
+        };
+        let mut raw = into_raw(null);
+        while raw <= 2 {
+            // fds 0-2 were closed: keep this one there and take another.
+            let _ = sys::dup_to(raw, raw);
+            match rustix::io::fcntl_dupfd_cloexec(sys::fd(raw), 3) {
+                Ok(fd) => raw = into_raw(fd),
+                Err(e) => self.fatal(b"dup", Some(e)),
+            }
+        }
+        for fd in 0..3 {
+            if rustix::io::fcntl_getfd(sys::fd(fd)).is_err() {
+                let _ = sys::dup_to(raw, fd);
+            }
+        }
+        self.null_fd = raw;
+    }
+
+    // ---- the loop ------------------------------------------------------
+
+    pub fn run(&mut self) {
+        self.say(&[b"booting"]);
+        let now = Self::now();
+        if rustix::fs::accessat(rustix::fs::CWD, c"SYS/setup", rustix::fs::Access::EXISTS, rustix::fs::AtFlags::empty()).is_ok() {
+            self.start_sys(SysKind::Setup, now);
+        }
+        if self.sys.is_none() {
+            self.phase = Phase::Up;
+            crate::scan::rescan(self);
+        }
+        self.notify_flush();
+
+        while self.phase != Phase::Done {
+            let timeout = self.run_timers();
+            self.notify_flush();
+            if self.phase == Phase::Done {
+                break;
+            }
+            self.wait(timeout);
+            self.reap();
+            if self.want_rescan {
+                self.want_rescan = false;
+                if self.up() {
+                    crate::scan::rescan(self);
+                }
+            }
+            if self.want_shutdown || self.want_reboot {
+                self.begin_shutdown();
+            }
+            self.advance_shutdown();
+            self.notify_flush();
+        }
+        self.finish();
+    }
+
+    /// Fire due deadlines; return the poll timeout to the next one.
+    fn run_timers(&mut self) -> Option<u64> {
+        let now = Self::now();
+        let mut next: Option<u64> = None;
+        let mut earliest = |d: Option<u64>| {
+            if let Some(d) = d {
+                next = Some(next.map_or(d, |n: u64| n.min(d)));
+            }
+        };
+        let slots: heapless::Vec<Slot, MAX_SERVICES> = self.t.slots().collect();
+        for s in slots {
+            if !self.t.get(s).used() {
+                continue;
+            }
+            if let Some(d) = self.t.get(s).m.deadline {
+                if d <= now {
+                    self.drive(s, Event::Timeout, now);
+                }
+            }
+            if self.t.get(s).used() {
+                earliest(self.t.get(s).m.deadline);
+            }
+        }
+        if let Some(task) = self.sys {
+            if task.deadline.is_some_and(|d| d <= now) {
+                let _ = sys::kill(task.pid, k::SIGKILL);
+                self.sys = Some(SysTask { deadline: None, ..task });
+            }
+        }
+        if let Some(task) = self.sys {
+            earliest(task.deadline);
+        }
+        if self.phase_deadline.is_some_and(|d| d <= now) {
+            self.phase_deadline = None;
+            self.phase_timeout();
+            self.advance_shutdown();
+        }
+        earliest(self.phase_deadline);
+        next.map(|d| d.saturating_sub(now))
+    }
+
+    fn wait(&mut self, timeout_ms: Option<u64>) {
+        let mut fds: heapless::Vec<PollFd, { MAX_SERVICES + 4 }> = heapless::Vec::new();
+        let mut owners: heapless::Vec<Slot, { MAX_SERVICES + 4 }> = heapless::Vec::new();
+        if let Some(fd) = &self.sigfd {
+            let _ = fds.push(PollFd::new(fd, PollFlags::IN));
+            let _ = owners.push(NO_SLOT);
+        }
+        if let Some(fd) = &self.ctl {
+            let _ = fds.push(PollFd::new(fd, PollFlags::IN));
+            let _ = owners.push(NO_SLOT - 1);
+        }
+        for s in self.t.slots() {
+            let fd = self.t.get(s).ready_fd;
+            if fd != NO_FD && fds.push(PollFd::from_borrowed_fd(sys::fd(fd), PollFlags::IN)).is_ok() {
+                let _ = owners.push(s);
+            }
+        }
+        let ts = timeout_ms.map(|ms| rustix::time::Timespec {
+            tv_sec: (ms / 1000) as _,
+            tv_nsec: ((ms % 1000) * 1_000_000) as _,
+        });
+        match rustix::event::poll(&mut fds, ts.as_ref()) {
+            Ok(_) | Err(Errno::INTR) => {}
+            Err(e) => {
+                self.say_errno(b"poll", e);
+                return;
+            }
+        }
+        let mut ready: heapless::Vec<(Slot, bool), { MAX_SERVICES + 4 }> = heapless::Vec::new();
+        for (fd, &owner) in fds.iter().zip(owners.iter()) {
+            let ev = fd.revents();
+            if !ev.is_empty() {
+                let _ = ready.push((owner, ev.contains(PollFlags::HUP) || ev.contains(PollFlags::ERR)));
+            }
+        }
+        drop(fds);
+        for (owner, hup) in ready {
+            match owner {
+                NO_SLOT => self.read_signals(),
+                o if o == NO_SLOT - 1 => crate::control::handle(self),
+                s => self.read_ready(s, hup),
+            }
+        }
+    }
+
+    fn read_signals(&mut self) {
+        let mut buf = [0u8; 128];
+        loop {
+            let Some(fd) = &self.sigfd else { return };
+            match rustix::io::read(fd, &mut buf) {
+                Ok(128) => {}
+                _ => return,
+            }
+            let sig = u32::from_ne_bytes([buf[0], buf[1], buf[2], buf[3]]);
+            match sig {
+                k::SIGHUP => self.want_rescan = true,
+                k::SIGINT if self.real_pid1 => self.want_reboot = true,
+                k::SIGINT => self.want_shutdown = true,
+                k::SIGTERM if !self.real_pid1 => self.want_shutdown = true,
+                _ => {} // SIGCHLD: reaped below; SIGPIPE: nothing.
+            }
+        }
+    }
+
+    /// Readiness: a newline on the notification fd means UP.
+    fn read_ready(&mut self, s: Slot, hup: bool) {
+        let fd = self.t.get(s).ready_fd;
+        if fd == NO_FD {
+            return;
+        }
+        let mut buf = [0u8; 256];
+        let r = rustix::io::read(sys::fd(fd), &mut buf);
+        let ready = matches!(r, Ok(n) if buf[..n].contains(&b'\n'));
+        let closed = matches!(r, Ok(0)) || (hup && !matches!(r, Ok(n) if n > 0)) || matches!(r, Err(e) if e != Errno::AGAIN && e != Errno::INTR);
+        if ready || closed {
+            self.close_ready(s);
+        }
+        if ready {
+            self.drive(s, Event::Ready, Self::now());
+        }
+    }
+
+    pub fn close_ready(&mut self, s: Slot) {
+        let sv = self.t.get_mut(s);
+        if sv.ready_fd != NO_FD {
+            drop(sys::own(sv.ready_fd));
+            sv.ready_fd = NO_FD;
+        }
+    }
+
+    fn reap(&mut self) {
+        loop {
+            match rustix::process::wait(rustix::process::WaitOptions::NOHANG) {
+                Ok(Some((pid, status))) => {
+                    self.total_reaps = self.total_reaps.wrapping_add(1);
+                    self.died(pid.as_raw_nonzero().get(), status.as_raw() as i32);
+                }
+                Ok(None) => return,
+                Err(Errno::INTR) => {}
+                Err(Errno::CHILD) => {
+                    if matches!(self.phase, Phase::KillTerm | Phase::KillKill) {
+                        self.phase = Phase::Done;
+                    }
+                    return;
+                }
+                Err(e) => {
+                    self.say_errno(b"waitpid", e);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn died(&mut self, pid: i32, status: i32) {
+        let now = Self::now();
+        if let Some(task) = self.sys {
+            if task.pid == pid {
+                self.total_sv_reaps = self.total_sv_reaps.wrapping_add(1);
+                self.sys = None;
+                self.sys_ended(task.kind, status, now);
+                return;
+            }
+        }
+        let found = self.t.slots().find(|&s| {
+            let sv = self.t.get(s);
+            sv.pid == pid || sv.setup_pid == pid || sv.finish_pid == pid
+        });
+        let Some(s) = found else { return };
+        self.total_sv_reaps = self.total_sv_reaps.wrapping_add(1);
+        let sv = self.t.get_mut(s);
+        if sv.setup_pid == pid {
+            sv.setup_pid = 0;
+            let code = if status & 0x7f == 0 { (status >> 8) & 0xff } else { 128 + (status & 0x7f) };
+            self.drive(s, Event::SetupExited(code), now);
+        } else if sv.pid == pid {
+            sv.pid = 0;
+            self.close_ready(s);
+            self.drive(s, Event::Exited(status), now);
+        } else {
+            sv.finish_pid = 0;
+            self.drive(s, Event::FinishDone, now);
+        }
+    }
+
+    // ---- carrying out the state machine --------------------------------
+
+    /// Feed an event to a service and carry out what follows, until the
+    /// machine waits for the outside world again.
+    pub fn drive(&mut self, s: Slot, ev: Event, now: u64) {
+        let mut ev = ev;
+        loop {
+            if !self.t.get(s).used() {
+                return;
+            }
+            let up = self.up();
+            let before = self.t.get(s).m.state;
+            let action = self.t.get_mut(s).m.step(ev, now, up);
+            let after = self.t.get(s).m.state;
+            if before != after {
+                self.notify(s);
+                if after == State::Down || after == State::Fatal {
+                    self.cleanup(s);
+                }
+            }
+            let next = match action {
+                Action::None => None,
+                Action::StartSetup => self.start_setup(s),
+                Action::StartRun => Some(self.start_run(s, now)),
+                Action::StartFinish => self.start_finish(s),
+                Action::Stop => {
+                    self.stop(s);
+                    None
+                }
+                Action::Kill => {
+                    let sv = self.t.get(s);
+                    for pid in [sv.setup_pid, sv.pid, sv.finish_pid] {
+                        if pid > 0 {
+                            let _ = sys::kill(pid, k::SIGKILL);
+                        }
+                    }
+                    None
+                }
+            };
+            match next {
+                Some(e) => ev = e,
+                None => break,
+            }
+        }
+        let sv = self.t.get(s);
+        if sv.used() && sv.m.state == State::Down && !sv.seen && !sv.has_process() {
+            crate::scan::zap(self, s);
+        }
+    }
+
+    /// After a service came to rest (DOWN or FATAL).
+    fn cleanup(&mut self, s: Slot) {
+        self.close_ready(s);
+    }
+
+    fn stop(&mut self, s: Slot) {
+        let sv = self.t.get(s);
+        if sv.setup_pid > 0 {
+            let _ = sys::kill(sv.setup_pid, k::SIGTERM);
+            let _ = sys::kill(sv.setup_pid, k::SIGCONT);
+        }
+        if sv.pid > 0 {
+            let sig = self.down_signal(s);
+            let _ = sys::kill(sv.pid, sig);
+            let _ = sys::kill(sv.pid, k::SIGCONT);
+        }
+    }
+
+    /// The first letter of `down-signal` picks the stop signal.
+    fn down_signal(&self, s: Slot) -> u32 {
+        let mut buf = [0u8; 1];
+        let n = self.read_small(s, b"down-signal", &mut buf);
+        match n {
+            Some(1) => letter_signal(buf[0]).unwrap_or(k::SIGTERM),
+            _ => k::SIGTERM,
+        }
+    }
+
+    /// Read a small file of the service (from the template for instances).
+    pub fn read_small(&self, s: Slot, file: &[u8], buf: &mut [u8]) -> Option<usize> {
+        let p = self.script_path(s, file)?;
+        let fd = rustix::fs::open(p.as_cstr(), rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC, rustix::fs::Mode::empty()).ok()?;
+        rustix::io::read(&fd, buf).ok()
+    }
+
+    pub fn script_path(&self, s: Slot, file: &[u8]) -> Option<Path> {
+        Path::from(&[name::script_dir(self.t.get(s).name.as_bytes()), b"/", file]).ok()
+    }
+
+    pub fn script_exists(&self, s: Slot, file: &[u8]) -> bool {
+        match self.script_path(s, file) {
+            Some(p) => rustix::fs::accessat(rustix::fs::CWD, p.as_cstr(), rustix::fs::Access::EXISTS, rustix::fs::AtFlags::empty()).is_ok(),
+            None => false,
+        }
+    }
+
+    /// stdout of a service's scripts: its logger's pipe, else the default
+    /// log while LOG runs, else ours.
+    fn log_target(&self, s: Slot) -> Option<i32> {
+        let sv = self.t.get(s);
+        if sv.name.as_bytes() == b"LOG" {
+            return None;
+        }
+        if let Some(l) = sv.logger {
+            let l = self.t.get(l);
+            if l.used() && l.log_pipe[1] != NO_FD {
+                return Some(l.log_pipe[1]);
+            }
+        }
+        if self.log_running() {
+            return Some(self.global_log[1]);
+        }
+        None
+    }
+
+    pub fn log_running(&self) -> bool {
+        self.t.find(b"LOG").is_some_and(|l| {
+            let l = self.t.get(l);
+            l.pid != 0 && matches!(l.m.state, State::Starting | State::Up)
+        })
+    }
+
+    fn spawn_script(&mut self, s: Slot, script: &[u8], args: &[&[u8]], stdin: Option<i32>, extra: Option<(i32, i32)>) -> Result<i32, SpawnError> {
+        let name = self.t.get(s).name;
+        let dir = Path::from(&[name::script_dir(name.as_bytes())]).map_err(|_| SpawnError::Exec(Errno::NAMETOOLONG))?;
+        let prog = Path::from(&[b"./", script]).map_err(|_| SpawnError::Exec(Errno::NAMETOOLONG))?;
+        let arg0 = Path::from(&[script]).map_err(|_| SpawnError::Exec(Errno::NAMETOOLONG))?;
+        let mut argbufs: [Path; 4] = [Path::new(), Path::new(), Path::new(), Path::new()];
+        let mut argv: [*const u8; 6] = [core::ptr::null(); 6];
+        argv[0] = arg0.as_cstr().as_ptr() as *const u8;
+        let mut n = 1;
+        for (i, a) in args.iter().enumerate().take(3) {
+            argbufs[i] = Path::from(&[a]).map_err(|_| SpawnError::Exec(Errno::NAMETOOLONG))?;
+        }
+        for b in argbufs.iter().take(args.len().min(3)) {
+            argv[n] = b.as_cstr().as_ptr() as *const u8;
+            n += 1;
+        }
+        if let Some((_, inst)) = name.template() {
+            argbufs[3] = Path::from(&[inst]).map_err(|_| SpawnError::Exec(Errno::NAMETOOLONG))?;
+            argv[n] = argbufs[3].as_cstr().as_ptr() as *const u8;
+            n += 1;
+        }
+        let is_log = name.as_bytes() == b"LOG";
+        let stdout = self.log_target(s);
+        let spec = Spawn {
+            dir: dir.as_cstr(),
+            path: prog.as_cstr(),
+            argv: &argv[..=n],
+            envp: self.envp,
+            stdio: Stdio {
+                stdin,
+                stdout,
+                // LOG's errors go where its output goes.
+                stderr: if is_log { Some(1) } else { None },
+            },
+            extra,
+            setsid: true,
+            ctty: false,
+        };
+        spawn::spawn(&spec)
+    }
+
+    fn start_setup(&mut self, s: Slot) -> Option<Event> {
+        if !self.script_exists(s, b"setup") {
+            return Some(Event::SetupExited(0));
+        }
+        let null = self.null_fd;
+        match self.spawn_script(s, b"setup", &[], Some(null), None) {
+            Ok(pid) => {
+                self.t.get_mut(s).setup_pid = pid;
+                None
+            }
+            Err(SpawnError::Resources(e)) => {
+                self.say_spawn_error(s, b"setup", e);
+                Some(Event::SpawnFailed)
+            }
+            // A setup that cannot run at all is as fatal as exit 111.
+            Err(SpawnError::Exec(e)) => {
+                self.say_spawn_error(s, b"setup", e);
+                Some(Event::SetupExited(111))
+            }
+        }
+    }
+
+    fn start_run(&mut self, s: Slot, _now: u64) -> Event {
+        if !self.script_exists(s, b"run") {
+            return Event::NoRun;
+        }
+        // notification-fd: N > 0 hands the write end of a pipe to fd N;
+        // N = 0 waits for `nitroctl ready`; absent: UP after 2 s.
+        let mut nbuf = [0u8; 16];
+        let notify_fd = self.read_small(s, b"notification-fd", &mut nbuf).map(|n| {
+            let digits = nbuf[..n].iter().take_while(|b| b.is_ascii_digit()).count();
+            crate::out::parse_u64(&nbuf[..digits]).unwrap_or(0)
+        });
+        let mut pipe: Option<(OwnedFd, OwnedFd)> = None;
+        if let Some(n) = notify_fd {
+            if n > 0 {
+                if n > 1023 {
+                    self.say(&[self.t.get(s).name.as_bytes(), b": notification-fd out of range"]);
+                    return Event::ExecFailed;
+                }
+                match rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC | rustix::pipe::PipeFlags::NONBLOCK) {
+                    Ok(p) => pipe = Some(p),
+                    Err(e) => {
+                        self.say_errno(b"readiness pipe", e);
+                        return Event::SpawnFailed;
+                    }
+                }
+            }
+        }
+        let sv = self.t.get(s);
+        let stdin = if sv.name.as_bytes() == b"LOG" {
+            Some(self.global_log[0])
+        } else if sv.log_pipe[0] != NO_FD {
+            Some(sv.log_pipe[0])
+        } else {
+            Some(self.null_fd)
+        };
+        let extra = match (&pipe, notify_fd) {
+            (Some((_, w)), Some(n)) => Some((w.as_raw_fd(), n as i32)),
+            _ => None,
+        };
+        match self.spawn_script(s, b"run", &[], stdin, extra) {
+            Ok(pid) => {
+                let sv = self.t.get_mut(s);
+                sv.pid = pid;
+                sv.starts = sv.starts.wrapping_add(1);
+                if let Some((r, _w)) = pipe {
+                    sv.ready_fd = into_raw(r);
+                }
+                Event::Launched { timed: notify_fd.is_none() }
+            }
+            Err(err) => {
+                let e = match err {
+                    SpawnError::Resources(e) | SpawnError::Exec(e) => e,
+                };
+                self.say_spawn_error(s, b"run", e);
+                if err.is_temporary() { Event::SpawnFailed } else { Event::ExecFailed }
+            }
+        }
+    }
+
+    fn start_finish(&mut self, s: Slot) -> Option<Event> {
+        if !self.script_exists(s, b"finish") {
+            return Some(Event::FinishDone);
+        }
+        let ws = self.t.get(s).m.wstatus;
+        let (status, signal): (i64, i64) = if ws == -1 {
+            (111, 0)
+        } else if ws & 0x7f != 0 {
+            (-1, (ws & 0x7f) as i64)
+        } else {
+            (((ws >> 8) & 0xff) as i64, 0)
+        };
+        let mut a = Out::<24>::new();
+        a.i(status);
+        let mut b = Out::<24>::new();
+        b.i(signal);
+        let null = self.null_fd;
+        match self.spawn_script(s, b"finish", &[a.bytes(), b.bytes()], Some(null), None) {
+            Ok(pid) => {
+                self.t.get_mut(s).finish_pid = pid;
+                None
+            }
+            Err(SpawnError::Resources(e) | SpawnError::Exec(e)) => {
+                self.say_spawn_error(s, b"finish", e);
+                Some(Event::FinishDone)
+            }
+        }
+    }
+
+    fn say_spawn_error(&self, s: Slot, script: &[u8], e: Errno) {
+        let mut o = Out::<256>::new();
+        o.s(b"- nitro: can't start ").s(self.t.get(s).name.as_bytes()).s(b"/").s(script);
+        o.s(b": errno=").i(e.raw_os_error() as i64).s(b"\n");
+        o.flush(sys::fd(2));
+    }
+
+    // ---- SYS scripts and shutdown --------------------------------------
+
+    fn start_sys(&mut self, kind: SysKind, now: u64) {
+        let (script, state): (&CStr, State) = match kind {
+            SysKind::Setup => (c"./setup", State::Setup),
+            SysKind::Finish => (c"./finish", State::Shutdown),
+        };
+        let arg0: &CStr = match kind {
+            SysKind::Setup => c"setup",
+            SysKind::Finish => c"finish",
+        };
+        let why: &CStr = if self.reboot { c"reboot" } else { c"shutdown" };
+        let argv_setup = [arg0.as_ptr() as *const u8, core::ptr::null()];
+        let argv_finish = [arg0.as_ptr() as *const u8, c"0".as_ptr() as *const u8, c"0".as_ptr() as *const u8, why.as_ptr() as *const u8, core::ptr::null()];
+        let out = if self.log_running() { Some(self.global_log[1]) } else { None };
+        let spec = Spawn {
+            dir: c"SYS",
+            path: script,
+            argv: if kind == SysKind::Setup { &argv_setup } else { &argv_finish },
+            envp: self.envp,
+            // SYS/setup keeps the console as stdin and takes it as its
+            // controlling terminal; SYS/finish reads /dev/null.
+            stdio: Stdio { stdin: if kind == SysKind::Setup { None } else { Some(self.null_fd) }, stdout: out, stderr: None },
+            extra: None,
+            setsid: true,
+            ctty: kind == SysKind::Setup && self.pid1,
+        };
+        match spawn::spawn(&spec) {
+            Ok(pid) => {
+                let deadline = match kind {
+                    SysKind::Setup => None,
+                    SysKind::Finish => Some(now + TIMEOUT_SYS_FINISH),
+                };
+                self.sys = Some(SysTask { kind, pid, deadline });
+                self.notify_name(b"SYS", state as u8);
+            }
+            Err(SpawnError::Resources(e) | SpawnError::Exec(e)) => {
+                self.say_errno(if kind == SysKind::Setup { b"can't start SYS/setup" } else { b"can't start SYS/finish" }, e);
+            }
+        }
+    }
+
+    fn sys_ended(&mut self, kind: SysKind, status: i32, _now: u64) {
+        self.notify_name(b"SYS", State::Down as u8);
+        match kind {
+            SysKind::Setup => {
+                let mut o = Out::<96>::new();
+                o.s(b"- nitro: SYS/setup finished with status ").i(status as i64).s(b"\n");
+                o.flush(sys::fd(2));
+                if self.phase == Phase::Boot {
+                    self.phase = Phase::Up;
+                    crate::scan::rescan(self);
+                }
+            }
+            SysKind::Finish => self.say(&[b"SYS/finish finished"]),
+        }
+    }
+
+    fn begin_shutdown(&mut self) {
+        if !self.up() {
+            return;
+        }
+        self.reboot = self.want_reboot;
+        self.say(&[if self.reboot { b"rebooting" } else { b"shutting down" }]);
+        if self.pid1 {
+            crate::pid1::own_console();
+        }
+        if self.real_pid1 {
+            // Ctrl-Alt-Del from now on reboots at once.
+            let _ = rustix::system::reboot(rustix::system::RebootCommand::CadOn);
+        }
+        self.phase = Phase::SysFinish { finish_started: false };
+        // A SYS/setup still running is stopped first (nitro lets it live on).
+        if let Some(task) = self.sys {
+            if task.kind == SysKind::Setup {
+                let _ = sys::kill(task.pid, k::SIGTERM);
+                let _ = sys::kill(task.pid, k::SIGCONT);
+                self.sys = Some(SysTask { deadline: Some(Self::now() + TIMEOUT_SHUTDOWN), ..task });
+            }
+        }
+    }
+
+    /// Move the shutdown on as far as it can go now.
+    fn advance_shutdown(&mut self) {
+        loop {
+            let before = self.phase;
+            match self.phase {
+                Phase::Boot | Phase::Up | Phase::Done => return,
+                Phase::SysFinish { finish_started } => {
+                    if self.sys.is_some() {
+                        return;
+                    }
+                    if !finish_started
+                        && rustix::fs::accessat(rustix::fs::CWD, c"SYS/finish", rustix::fs::Access::EXISTS, rustix::fs::AtFlags::empty()).is_ok()
+                    {
+                        self.phase = Phase::SysFinish { finish_started: true };
+                        self.start_sys(SysKind::Finish, Self::now());
+                        if self.sys.is_some() {
+                            return;
+                        }
+                    }
+                    self.phase = Phase::Stopping;
+                    self.stop_all(false);
+                }
+                Phase::Stopping => {
+                    let busy = |sup: &Self, loggers: bool| {
+                        sup.t.slots().any(|s| {
+                            let sv = sup.t.get(s);
+                            sv.is_logger() == loggers && (!sv.m.state.is_stopped() || sv.has_process())
+                        })
+                    };
+                    if busy(self, false) {
+                        return;
+                    }
+                    if busy(self, true) {
+                        self.stop_all(true);
+                        if busy(self, true) {
+                            return;
+                        }
+                    }
+                    self.kill_rest(k::SIGTERM);
+                }
+                Phase::KillTerm | Phase::KillKill => return,
+            }
+            if self.phase == before {
+                return;
+            }
+        }
+    }
+
+    fn stop_all(&mut self, loggers: bool) {
+        let now = Self::now();
+        let slots: heapless::Vec<Slot, MAX_SERVICES> = self.t.slots().collect();
+        for s in slots {
+            if self.t.get(s).used() && self.t.get(s).is_logger() == loggers {
+                self.drive(s, Event::WantDown, now);
+            }
+        }
+    }
+
+    /// After the services: everything else gets SIGTERM (and SIGCONT), then
+    /// SIGKILL. As pid 1 that is every process; otherwise the orphans that
+    /// were reparented to us as child subreaper.
+    fn kill_rest(&mut self, sig: u32) {
+        let now = Self::now();
+        if sig == k::SIGTERM {
+            self.phase = Phase::KillTerm;
+            self.phase_deadline = Some(now + TIMEOUT_SIGTERM);
+        } else {
+            self.phase = Phase::KillKill;
+            self.phase_deadline = Some(now + TIMEOUT_SIGKILL);
+        }
+        if self.pid1 {
+            if sig == k::SIGTERM {
+                self.say(&[b"sending SIGTERM to all processes"]);
+                let _ = sys::kill(-1, k::SIGTERM);
+                let _ = sys::kill(-1, k::SIGCONT);
+            } else {
+                self.say(&[b"sending SIGKILL to all processes"]);
+                // kill(-1, SIGKILL) can block on a process stuck in D
+                // state: let a child take that risk.
+                if let Ok(0) = sys::fork() {
+                    let _ = sys::kill(-1, k::SIGKILL);
+                    sys::exit(0);
+                }
+            }
+        } else {
+            crate::pid1::signal_children(self.pid, sig);
+        }
+        // Nothing left at all: done at once.
+        if let Err(Errno::CHILD) = rustix::process::wait(rustix::process::WaitOptions::NOHANG) {
+            self.phase = Phase::Done;
+        } else {
+            self.reap();
+        }
+    }
+
+    fn phase_timeout(&mut self) {
+        match self.phase {
+            Phase::KillTerm => self.kill_rest(k::SIGKILL),
+            Phase::KillKill => self.phase = Phase::Done,
+            _ => {}
+        }
+    }
+
+    /// The end: unlink the socket, hand over to SYS/reincarnate, or as real
+    /// pid 1 run SYS/final and halt or reboot; else re-exec or exit.
+    fn finish(&mut self) -> ! {
+        self.say(&[b"all services stopped"]);
+        crate::control::close(self);
+        let argv = [c"SYS/reincarnate".as_ptr() as *const u8, core::ptr::null()];
+        let e = sys::execve(c"SYS/reincarnate", &argv, self.envp);
+        if e != Errno::NOENT {
+            self.say_errno(b"SYS/reincarnate failed to exec", e);
+        }
+        if self.real_pid1 {
+            crate::pid1::halt(self);
+        }
+        if self.reboot {
+            if let Some(args) = self.args {
+                if let Some(arg0) = args.get(0) {
+                    self.say(&[b"re-executing"]);
+                    let e = sys::execve(arg0, args.argv(), self.envp);
+                    self.fatal(b"could not re-exec", Some(e));
+                }
+            }
+        }
+        self.say(&[b"finished"]);
+        sys::exit(0)
+    }
+}
+
+pub fn into_raw(fd: OwnedFd) -> i32 {
+    use rustix::fd::IntoRawFd;
+    fd.into_raw_fd()
+}
+
+/// nitro's signal letters (for down-signal and nitroctl).
+pub fn letter_signal(c: u8) -> Option<u32> {
+    Some(match c {
+        b'p' => k::SIGSTOP,
+        b'c' => k::SIGCONT,
+        b'h' => k::SIGHUP,
+        b'a' => k::SIGALRM,
+        b'i' => k::SIGINT,
+        b'q' => k::SIGQUIT,
+        b'1' => k::SIGUSR1,
+        b'2' => k::SIGUSR2,
+        b't' => k::SIGTERM,
+        b'k' => k::SIGKILL,
+        _ => return None,
+    })
+}
+
+impl Supervisor {
+    /// Queue a state notification of a service.
+    pub fn notify(&mut self, s: Slot) {
+        let sv = self.t.get(s);
+        let (name, state) = (sv.name, sv.m.state as u8);
+        self.notes.push(name, state);
+        if self.notes.is_full() {
+            self.notify_flush();
+        }
+    }
+
+    pub fn notify_name(&mut self, name: &[u8], state: u8) {
+        if let Some(n) = Name::new(name) {
+            self.notes.push(n, state);
+        }
+        if self.notes.is_full() {
+            self.notify_flush();
+        }
+    }
+
+    pub fn notify_flush(&mut self) {
+        crate::notify::flush(self);
+    }
+}
