@@ -1,8 +1,548 @@
+//! nitroctl: control a running nitro. This file does the I/O; what the
+//! command line means and what replies mean is in the library (lib.rs).
+//!
+//! Every request gets its own datagram socket bound at
+//! `<sockdir>/notify/<service>,<pid>_<i>`, so the supervisor's replies and the
+//! service's later state notifications come back to it. All requests run
+//! concurrently in one poll(2) loop, which also watches a signalfd for
+//! SIGINT; the bound files are removed on every way out.
+
 #![no_std]
 #![no_main]
+#![deny(unsafe_code)]
+
+use core::ffi::CStr;
+use nitro::config::{LIST_REPLY_MAX, PATH_MAX};
+use nitro::name::Name;
+use nitro::out::{Out, write_all};
+use nitro::path::{self, Path};
+use nitro::spat::{Command, Writer};
+use nitro::sys::{self, Args, SigSet, Singleton};
+use nitroctl::cli::{self, Bad, Cmd, Multi, Opts, Personality};
+use nitroctl::reply::{Job, Step};
+use nitroctl::{Sink, errno, norm};
+use rustix::event::{PollFd, PollFlags, Timespec};
+use rustix::fd::OwnedFd;
+use rustix::io::Errno;
+use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketAddrUnix, SocketFlags, SocketType};
 
 nitro::entry!(main);
 
-fn main(_args: nitro::sys::Args) -> i32 {
-    0
+/// Requests handled at once (one socket each); more services are done in
+/// batches of this size.
+const BATCH: usize = 32;
+/// Receive buffer: a whole LIST reply of a full service table fits.
+const RECV_MAX: usize = 65536;
+const _: () = assert!(LIST_REPLY_MAX <= RECV_MAX);
+/// Milliseconds of silence after which a waiting request asks again.
+const REQUERY_MS: u64 = 1000;
+/// Milliseconds to wait before resending when the supervisor's queue is full.
+const RESEND_MS: u64 = 10;
+const SIGINT: u32 = 2;
+const OUT_MAX: usize = 4096;
+
+static RECV: Singleton<[u8; RECV_MAX]> = Singleton::new([0; RECV_MAX]);
+static STDOUT: Singleton<Out<OUT_MAX>> = Singleton::new(Out::new());
+
+/// stdout through a buffer, stderr directly.
+struct Io {
+    out: &'static mut Out<OUT_MAX>,
+}
+
+impl Sink for Io {
+    fn out(&mut self, s: &[u8]) {
+        if self.out.bytes().len() + s.len() > OUT_MAX {
+            self.out.flush(sys::fd(1));
+        }
+        if s.len() > OUT_MAX {
+            write_all(sys::fd(1), s);
+        } else {
+            self.out.s(s);
+        }
+    }
+
+    fn err(&mut self, s: &[u8]) {
+        self.flush();
+        write_all(sys::fd(2), s);
+    }
+
+    fn flush(&mut self) {
+        self.out.flush(sys::fd(1));
+    }
+}
+
+/// `nitroctl: <what><quote>subject<quote>: <strerror>` on stderr.
+fn error(io: &mut Io, what: &str, subject: &[u8], quote: &str, e: Errno) {
+    let mut o = Out::<{ PATH_MAX + 128 }>::new();
+    o.t("nitroctl: ").t(what).t(quote).s(subject).t(quote).t(": ");
+    errno::describe(&mut o, e.raw_os_error());
+    o.t("\n");
+    io.err(o.bytes());
+}
+
+fn arg(args: &Args, i: usize) -> &'static [u8] {
+    args.get(i).map_or(&b""[..], CStr::to_bytes)
+}
+
+fn main(args: Args) -> i32 {
+    let (Some(recv), Some(out)) = (RECV.take(), STDOUT.take()) else { return 111 };
+    let mut io = Io { out };
+    let code = start(&args, recv, &mut io);
+    io.flush();
+    code
+}
+
+fn start(args: &Args, recv: &'static mut [u8; RECV_MAX], io: &mut Io) -> i32 {
+    if rustix::process::getpid().is_init() {
+        return exec_nitro(args, io);
+    }
+    let argc = args.len();
+    let personality = cli::personality(arg(args, 0));
+    let opts = if personality == Personality::Ctl {
+        match cli::parse(argc, |i| arg(args, i)) {
+            Ok(o) => o,
+            Err(Bad::Usage) => {
+                io.err(cli::USAGE);
+                return 2;
+            }
+            Err(Bad::Timeout) => {
+                io.err(cli::INVALID_TIMEOUT);
+                return 2;
+            }
+        }
+    } else {
+        match cli::multicall(personality, argc, args.get(1).map(CStr::to_bytes)) {
+            Multi::Request(cmd) => Opts { timeout_ms: None, verbose: false, cmd, first: argc },
+            Multi::Force { restart } => return force(restart, io),
+            Multi::Nothing => return 0,
+            Multi::Usage(u) => {
+                io.err(u);
+                return 2;
+            }
+        }
+    };
+
+    // Check every service argument before sending anything.
+    let services = if opts.cmd.takes_services() { opts.first..argc } else { argc..argc };
+    let mut cwd = None;
+    for i in services.clone() {
+        if service_name(args, arg(args, i), &mut cwd, io).is_none() {
+            return 111;
+        }
+    }
+
+    let sock = path::control_socket(args);
+    let mut ctx = Ctx {
+        addr: SocketAddrUnix::new(sock.as_cstr()),
+        notify_dir: Path::from(&[path::dirname(sock.as_bytes()), b"/notify/"]),
+        sock,
+        sigfd: None,
+        deadline: None,
+        verbose: opts.verbose,
+        pid: rustix::process::getpid().as_raw_nonzero().get() as u32,
+        next: 0,
+        interrupted: false,
+        timed_out: false,
+        recv,
+    };
+    // SIGINT is read from a signalfd, so that the bound files are removed.
+    if sys::set_sigmask(SigSet::EMPTY.with(SIGINT)).is_ok() {
+        ctx.sigfd = sys::signalfd(SigSet::EMPTY.with(SIGINT)).ok();
+    }
+    ctx.deadline = opts.timeout_ms.map(|t| now_ms().saturating_add(t));
+
+    let mut code = 0;
+    if services.is_empty() {
+        code = ctx.batch(opts.cmd, &[Name::EMPTY], io);
+    } else {
+        let mut at = services.start;
+        while at < services.end && !ctx.interrupted && !ctx.timed_out {
+            let mut names = [Name::EMPTY; BATCH];
+            let mut n = 0;
+            while n < BATCH && at < services.end {
+                match service_name(args, arg(args, at), &mut cwd, io) {
+                    Some(name) => names[n] = name,
+                    None => return code.max(111),
+                }
+                n += 1;
+                at += 1;
+            }
+            code = code.max(ctx.batch(opts.cmd, &names[..n], io));
+        }
+    }
+    if ctx.interrupted { 128 + SIGINT as i32 } else { code }
+}
+
+/// As process 1, nitroctl (installed as init) hands over to nitro.
+fn exec_nitro(args: &Args, io: &mut Io) -> i32 {
+    let search = args
+        .var(b"PATH")
+        .filter(|p| !p.is_empty())
+        .unwrap_or(b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    let mut err = Errno::NOENT;
+    for dir in search.split(|&b| b == b':') {
+        let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
+        let Ok(p) = Path::from(&[dir, b"/nitro"]) else { continue };
+        let e = sys::execve(p.as_cstr(), args.argv(), args.envp());
+        if e != Errno::NOENT && e != Errno::NOTDIR {
+            err = e;
+        }
+    }
+    error(io, "exec init failed", b"", "", err);
+    111
+}
+
+/// `halt -f`, `poweroff -f`, `reboot -f`: reboot(2) without the supervisor.
+fn force(restart: bool, io: &mut Io) -> i32 {
+    use rustix::system::{RebootCommand, reboot};
+    let (cmd, what) = if restart {
+        (RebootCommand::Restart, "force reboot failed")
+    } else {
+        (RebootCommand::PowerOff, "force shutdown failed")
+    };
+    let e = reboot(cmd).err().unwrap_or(Errno::INVAL);
+    error(io, what, b"", "", e);
+    111
+}
+
+/// The service an argument names (nitro's normalize), or None after
+/// printing why there is none.
+fn service_name(args: &Args, a: &[u8], cwd: &mut Option<Result<Path, Errno>>, io: &mut Io) -> Option<Name> {
+    let abs;
+    let name = if norm::is_pathlike(a) {
+        let base: &[u8] = if a.first() == Some(&b'/') {
+            b"/"
+        } else {
+            match cwd.get_or_insert_with(|| current_dir(args)) {
+                Ok(p) => p.as_bytes(),
+                Err(e) => {
+                    error(io, "no such service: ", a, "", *e);
+                    return None;
+                }
+            }
+        };
+        let Ok(p) = norm::absolute(base, a) else {
+            error(io, "no such service: ", a, "", Errno::NAMETOOLONG);
+            return None;
+        };
+        abs = p;
+        let exists = rustix::fs::access(abs.as_cstr(), rustix::fs::Access::EXISTS);
+        match norm::service(a, abs.as_bytes(), exists.is_ok()) {
+            Ok(n) => n,
+            Err(_) => {
+                error(io, "no such service: ", abs.as_bytes(), "", exists.err().unwrap_or(Errno::NOENT));
+                return None;
+            }
+        }
+    } else {
+        a
+    };
+    let n = Name::new(name);
+    if n.is_none() {
+        let mut o = Out::<256>::new();
+        o.t("nitroctl: service name too long: ").s(name).t("\n");
+        io.err(o.bytes());
+    }
+    n
+}
+
+/// $PWD when it is the working directory (it keeps symlinked names), else
+/// the kernel's idea of it.
+fn current_dir(args: &Args) -> Result<Path, Errno> {
+    if let Some(pwd) = args.var(b"PWD").filter(|p| p.first() == Some(&b'/')) {
+        if let Ok(p) = Path::from(&[pwd]) {
+            if let (Ok(a), Ok(b)) = (rustix::fs::stat(p.as_cstr()), rustix::fs::stat(c".")) {
+                if a.st_dev == b.st_dev && a.st_ino == b.st_ino {
+                    return Ok(p);
+                }
+            }
+        }
+    }
+    let mut buf = [0u8; PATH_MAX];
+    let n = nitro::sys::getcwd(&mut buf)?;
+    Path::from(&[buf.get(..n).unwrap_or_default()]).map_err(|_| Errno::NAMETOOLONG)
+}
+
+fn now_ms() -> u64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    (t.tv_sec as u64).saturating_mul(1000).saturating_add(t.tv_nsec as u64 / 1_000_000)
+}
+
+fn timespec(ms: u64) -> Timespec {
+    Timespec { tv_sec: (ms / 1000) as _, tv_nsec: ((ms % 1000) * 1_000_000) as _ }
+}
+
+/// One request's socket and progress.
+struct Slot<'a> {
+    job: Job<'a>,
+    fd: Option<OwnedFd>,
+    /// The bound notify file, to be removed at the end.
+    bound: Option<Path>,
+    done: Option<i32>,
+    /// When we last sent or received something (ms).
+    last_io: u64,
+}
+
+struct Ctx {
+    sock: Path,
+    addr: Result<SocketAddrUnix, Errno>,
+    notify_dir: Result<Path, path::TooLong>,
+    sigfd: Option<OwnedFd>,
+    deadline: Option<u64>,
+    verbose: bool,
+    pid: u32,
+    /// Number of the next request (the `_<i>` of the notify file).
+    next: u32,
+    interrupted: bool,
+    timed_out: bool,
+    recv: &'static mut [u8; RECV_MAX],
+}
+
+impl Ctx {
+    /// Run `cmd` for each name (one request with an empty name for commands
+    /// without services) and return the highest exit code.
+    fn batch(&mut self, cmd: Cmd, names: &[Name], io: &mut Io) -> i32 {
+        let mut slots: [Option<Slot>; BATCH] = [const { None }; BATCH];
+        for (slot, name) in slots.iter_mut().zip(names) {
+            let job = Job::new(cmd, name.as_bytes());
+            let mut s = Slot { job, fd: None, bound: None, done: None, last_io: now_ms() };
+            self.open(&mut s, io);
+            *slot = Some(s);
+            if self.interrupted {
+                break;
+            }
+        }
+        self.wait(&mut slots, io);
+        let mut code = 0;
+        for s in slots.iter_mut().flatten() {
+            if let Some(p) = s.bound.take() {
+                let _ = rustix::fs::unlinkat(rustix::fs::CWD, p.as_cstr(), rustix::fs::AtFlags::empty());
+            }
+            code = code.max(s.done.unwrap_or(0));
+        }
+        code
+    }
+
+    /// Create, bind and send; on failure the slot is done with its code.
+    fn open(&mut self, s: &mut Slot, io: &mut Io) {
+        let fd = match rustix::net::socket_with(AddressFamily::UNIX, SocketType::DGRAM, SocketFlags::CLOEXEC, None) {
+            Ok(fd) => fd,
+            Err(e) => {
+                error(io, "socket", b"", "", e);
+                s.done = Some(111);
+                return;
+            }
+        };
+        let sub: &[u8] = if s.job.cmd == Cmd::Events { b"ALL" } else { s.job.name };
+        let mut tail = Out::<32>::new();
+        tail.t(",").u(self.pid as u64).t("_").u(self.next as u64);
+        self.next += 1;
+        let path = match &self.notify_dir {
+            Ok(dir) => Path::from(&[dir.as_bytes(), sub, tail.bytes()]),
+            Err(e) => Err(*e),
+        };
+        let Ok(path) = path else {
+            error(io, "could not bind socket to ", sub, "'", Errno::NAMETOOLONG);
+            s.done = Some(111);
+            return;
+        };
+        match bind(&fd, &path) {
+            Ok(true) => s.bound = Some(path),
+            Ok(false) => {}
+            Err(e) => {
+                error(io, "could not bind socket to ", path.as_bytes(), "'", e);
+                s.done = Some(111);
+                return;
+            }
+        }
+        s.fd = Some(fd);
+        if let Some(req) = s.job.request() {
+            if let Err(code) = self.send(s, req, true, io) {
+                s.done = Some(code);
+            }
+        }
+    }
+
+    /// Send a request, retrying while the supervisor's queue is full.
+    /// Errors are reported when `report` (the first send), code 4.
+    fn send(&mut self, s: &mut Slot, req: Command, report: bool, io: &mut Io) -> Result<(), i32> {
+        let mut buf = [0u8; 3 + 1 + 256];
+        let mut w = Writer::new(&mut buf);
+        if req.encode(&mut w).is_err() {
+            return Err(111);
+        }
+        let Some(fd) = &s.fd else { return Err(111) };
+        s.last_io = now_ms();
+        let e = match &self.addr {
+            Ok(addr) => loop {
+                match rustix::net::sendto(fd, w.bytes(), SendFlags::DONTWAIT, addr) {
+                    Ok(_) => return Ok(()),
+                    Err(Errno::INTR) => {}
+                    Err(Errno::AGAIN) | Err(Errno::NOBUFS) if report => {
+                        if pause(self.sigfd.as_ref(), RESEND_MS) {
+                            self.interrupted = true;
+                            return Err(130);
+                        }
+                        if self.deadline.is_some_and(|d| now_ms() >= d) {
+                            // The wait loop reports the timeout.
+                            return Ok(());
+                        }
+                    }
+                    Err(e) => break e,
+                }
+            },
+            Err(e) => *e,
+        };
+        if report {
+            error(io, "sendto ", self.sock.as_bytes(), "", e);
+        }
+        Err(4)
+    }
+
+    /// The poll loop: until every request is done, the deadline passes or
+    /// SIGINT comes.
+    fn wait(&mut self, slots: &mut [Option<Slot>; BATCH], io: &mut Io) {
+        loop {
+            if self.interrupted || slots.iter().flatten().all(|s| s.done.is_some()) {
+                return;
+            }
+            let now = now_ms();
+            if self.deadline.is_some_and(|d| now >= d) {
+                for s in slots.iter_mut().flatten() {
+                    if s.done.is_none() {
+                        s.done = Some(3);
+                    }
+                }
+                io.err(b"nitroctl: action timed out\n");
+                self.timed_out = true;
+                return;
+            }
+            // Ask again where a notification may have been lost.
+            let mut wake = self.deadline;
+            for s in slots.iter_mut().flatten() {
+                if s.done.is_some() || !s.job.requeries() {
+                    continue;
+                }
+                if now >= s.last_io.saturating_add(REQUERY_MS) {
+                    let _ = self.send(s, Command::Query(s.job.name), false, io);
+                    s.last_io = now;
+                }
+                let at = s.last_io.saturating_add(REQUERY_MS);
+                wake = Some(wake.map_or(at, |w| w.min(at)));
+            }
+            let timeout = wake.map(|w| timespec(w.saturating_sub(now)));
+
+            // poll: the signalfd first, then each open request's socket.
+            let mut ready = [false; BATCH + 1];
+            {
+                // Unused entries borrow stdin but are never passed to poll.
+                let mut fds: [PollFd; BATCH + 1] =
+                    core::array::from_fn(|_| PollFd::from_borrowed_fd(sys::fd(0), PollFlags::empty()));
+                let mut owner = [BATCH; BATCH + 1];
+                let mut n = 0;
+                if let Some(sfd) = &self.sigfd {
+                    fds[0] = PollFd::new(sfd, PollFlags::IN);
+                    n = 1;
+                }
+                for (i, s) in slots.iter().enumerate() {
+                    if let Some(Slot { fd: Some(fd), done: None, .. }) = s {
+                        if let (Some(f), Some(o)) = (fds.get_mut(n), owner.get_mut(n)) {
+                            *f = PollFd::new(fd, PollFlags::IN);
+                            *o = i;
+                            n += 1;
+                        }
+                    }
+                }
+                let Some(active) = fds.get_mut(..n) else { return };
+                match rustix::event::poll(active, timeout.as_ref()) {
+                    Ok(_) => {}
+                    Err(Errno::INTR) => continue,
+                    Err(e) => {
+                        error(io, "poll", b"", "", e);
+                        for s in slots.iter_mut().flatten() {
+                            s.done.get_or_insert(111);
+                        }
+                        return;
+                    }
+                }
+                for (p, &o) in active.iter().zip(owner.iter()) {
+                    if !p.revents().is_empty() {
+                        if let Some(r) = ready.get_mut(o) {
+                            *r = true;
+                        }
+                    }
+                }
+            }
+            if ready[BATCH] {
+                self.interrupted = true;
+                return;
+            }
+            for (s, _) in slots.iter_mut().zip(ready).filter(|(_, r)| *r) {
+                if let Some(s) = s {
+                    self.drain(s, io);
+                }
+            }
+        }
+    }
+
+    /// Read every datagram waiting on a request's socket.
+    fn drain(&mut self, s: &mut Slot, io: &mut Io) {
+        let Some(fd) = &s.fd else { return };
+        for _ in 0..64 {
+            let n = match rustix::net::recv(fd, &mut self.recv[..], RecvFlags::DONTWAIT) {
+                Ok((n, _)) => n,
+                Err(Errno::INTR) => continue,
+                Err(Errno::AGAIN) => return,
+                Err(e) => {
+                    error(io, "recv", b"", "", e);
+                    s.done = Some(111);
+                    return;
+                }
+            };
+            s.last_io = now_ms();
+            let d = self.recv.get(..n).unwrap_or_default();
+            if let Step::Done(code) = s.job.on_datagram(d, self.verbose, io) {
+                s.done = Some(code);
+                return;
+            }
+        }
+    }
+}
+
+/// Sleep `ms` unless SIGINT comes; true if it did.
+fn pause(sigfd: Option<&OwnedFd>, ms: u64) -> bool {
+    let t = timespec(ms);
+    match sigfd {
+        Some(sfd) => {
+            let mut p = [PollFd::new(sfd, PollFlags::IN)];
+            matches!(rustix::event::poll(&mut p, Some(&t)), Ok(1..))
+        }
+        None => {
+            let _ = rustix::event::poll(&mut [], Some(&t));
+            false
+        }
+    }
+}
+
+/// Bind a request's socket to its notify file: Ok(true) when bound,
+/// Ok(false) when the directory may not be written (nitro carries on; we
+/// take an autobound address so that replies still arrive).
+fn bind(fd: &OwnedFd, path: &Path) -> Result<bool, Errno> {
+    let addr = SocketAddrUnix::new(path.as_cstr())?;
+    let mut retried = false;
+    loop {
+        match rustix::net::bind(fd, &addr) {
+            Ok(()) => return Ok(true),
+            Err(Errno::ADDRINUSE) if !retried => {
+                // Only this process can have this pid: a stale file.
+                let _ = rustix::fs::unlinkat(rustix::fs::CWD, path.as_cstr(), rustix::fs::AtFlags::empty());
+                retried = true;
+            }
+            Err(Errno::ACCESS) => {
+                let _ = rustix::net::bind(fd, &SocketAddrUnix::new_unnamed());
+                return Ok(false);
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }

@@ -136,5 +136,11 @@ macro_rules! entry {
         fn panic(_: &core::panic::PanicInfo) -> ! {
             $crate::sys::on_panic()
         }
+
+        // The prebuilt core refers to the unwinding personality even with
+        // panic=abort (in builds without LTO); nothing ever unwinds.
+        #[allow(unsafe_code)]
+        #[unsafe(no_mangle)]
+        extern "C" fn rust_eh_personality() {}
     };
 }

@@ -263,3 +263,16 @@ pub fn own(raw: RawFd) -> OwnedFd {
     // Safety: callers pass a descriptor they hold and forget the number.
     unsafe { OwnedFd::from_raw_fd(raw) }
 }
+
+/// getcwd(2) into a caller's buffer (rustix's version allocates); returns
+/// the path's length without the NUL.
+pub fn getcwd(buf: &mut [u8]) -> Result<usize, Errno> {
+    // Safety: the kernel writes at most buf.len() bytes into buf.
+    let r = unsafe { arch::syscall6(k::__NR_getcwd as usize, [buf.as_mut_ptr() as usize, buf.len(), 0, 0, 0, 0]) };
+    let n = check(r)?;
+    // The kernel counts the NUL; a path not starting with '/' is unreachable.
+    match buf.first() {
+        Some(b'/') if n > 0 => Ok(n - 1),
+        _ => Err(Errno::NOENT),
+    }
+}
