@@ -2,16 +2,30 @@
 //! name starts with `ALL,` or `<service>,` gets a packet `u16 len(name),
 //! u8 state, name` per state change. Changes are collected during a loop
 //! pass and sent in one sweep of the directory.
+//!
+//! nitro drops a notification when the subscriber's queue is full (Linux
+//! queues 10 datagrams per unix socket by default). We do not: a subscriber
+//! that would block gets a connected socket and a backlog, which is sent as
+//! soon as poll(2) says the socket is writable again. Only a subscriber that
+//! falls more than `BACKLOG_LEN` changes behind loses the oldest of them.
 
+use crate::config::NAME_MAX;
 use crate::name::Name;
 use crate::path::Path;
 use crate::spat;
-use crate::supervisor::Supervisor;
+use crate::supervisor::{Supervisor, into_raw};
+use crate::sys;
+use crate::table::NO_FD;
 use core::mem::MaybeUninit;
+use rustix::fd::OwnedFd;
 use rustix::io::Errno;
-use rustix::net::{SendFlags, SocketAddrUnix};
+use rustix::net::{AddressFamily, SendFlags, SocketAddrUnix, SocketFlags, SocketType};
 
 const PENDING_MAX: usize = 64;
+/// Subscribers that can be behind at the same time, and how far.
+pub const BACKLOG_SUBSCRIBERS: usize = 16;
+pub const BACKLOG_LEN: usize = 256;
+const FILE_MAX: usize = 128;
 
 pub struct Pending {
     items: heapless::Vec<(Name, u8), PENDING_MAX>,
@@ -46,6 +60,106 @@ impl Pending {
     }
 }
 
+/// A subscriber that could not take a notification at once.
+pub struct Behind {
+    file: [u8; FILE_MAX],
+    file_len: u8,
+    /// Connected to the subscriber's socket; NO_FD when the slot is free.
+    pub fd: i32,
+    queue: heapless::Deque<(Name, u8), BACKLOG_LEN>,
+    pub lost: u32,
+}
+
+impl Behind {
+    const EMPTY: Behind = Behind { file: [0; FILE_MAX], file_len: 0, fd: NO_FD, queue: heapless::Deque::new(), lost: 0 };
+
+    fn file(&self) -> &[u8] {
+        &self.file[..self.file_len as usize]
+    }
+
+    fn push(&mut self, name: Name, state: u8) {
+        if self.queue.is_full() {
+            self.queue.pop_front();
+            self.lost = self.lost.wrapping_add(1);
+        }
+        let _ = self.queue.push_back((name, state));
+    }
+
+    fn free(&mut self) {
+        if self.fd != NO_FD {
+            drop(sys::own(self.fd));
+        }
+        self.fd = NO_FD;
+        self.file_len = 0;
+        self.queue.clear();
+    }
+}
+
+pub struct Backlog {
+    pub subs: [Behind; BACKLOG_SUBSCRIBERS],
+}
+
+impl Default for Backlog {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Backlog {
+    pub const fn new() -> Backlog {
+        Backlog { subs: [Behind::EMPTY; BACKLOG_SUBSCRIBERS] }
+    }
+
+    fn find(&self, file: &[u8]) -> Option<usize> {
+        self.subs.iter().position(|b| b.fd != NO_FD && b.file() == file)
+    }
+
+    /// Take a slot for a subscriber: connect a socket to it.
+    fn open(&mut self, file: &[u8], addr: &SocketAddrUnix) -> Option<usize> {
+        let i = self.subs.iter().position(|b| b.fd == NO_FD)?;
+        if file.len() > FILE_MAX {
+            return None;
+        }
+        let fd: OwnedFd = rustix::net::socket_with(AddressFamily::UNIX, SocketType::DGRAM, SocketFlags::CLOEXEC | SocketFlags::NONBLOCK, None).ok()?;
+        rustix::net::connect(&fd, addr).ok()?;
+        let b = &mut self.subs[i];
+        b.file[..file.len()].copy_from_slice(file);
+        b.file_len = file.len() as u8;
+        b.fd = into_raw(fd);
+        Some(i)
+    }
+
+    /// Send what a subscriber's socket takes now; free the slot when the
+    /// backlog is empty or the subscriber is gone.
+    pub fn drain(&mut self, i: usize) {
+        let Some(b) = self.subs.get_mut(i) else { return };
+        if b.fd == NO_FD {
+            return;
+        }
+        while let Some(&(name, state)) = b.queue.front() {
+            let mut pkt = [0u8; 3 + NAME_MAX];
+            let mut w = spat::Writer::new(&mut pkt);
+            if spat::encode_notification(&mut w, state, name.as_bytes()).is_ok() {
+                match rustix::net::send(sys::fd(b.fd), w.bytes(), SendFlags::DONTWAIT) {
+                    Ok(_) => {}
+                    Err(Errno::AGAIN) | Err(Errno::INTR) => return,
+                    Err(_) => {
+                        b.free();
+                        return;
+                    }
+                }
+            }
+            b.queue.pop_front();
+        }
+        b.free();
+    }
+
+    /// Subscribers with a backlog, to be polled for POLLOUT.
+    pub fn waiting(&self) -> impl Iterator<Item = (usize, i32)> + '_ {
+        self.subs.iter().enumerate().filter(|(_, b)| b.fd != NO_FD).map(|(i, b)| (i, b.fd))
+    }
+}
+
 /// Whether notify file `file` subscribes to `service`.
 pub fn subscribes(file: &[u8], service: &[u8]) -> bool {
     file.starts_with(b"ALL,")
@@ -64,6 +178,7 @@ pub fn flush(sup: &mut Supervisor) {
         sup.notes.items.clear();
         return;
     }
+    let backlog = &mut *sup.backlog;
     let mut buf = [MaybeUninit::<u8>::uninit(); 2048];
     let mut dir = rustix::fs::RawDir::new(dirfd, &mut buf);
     while let Some(Ok(ent)) = dir.next() {
@@ -71,19 +186,33 @@ pub fn flush(sup: &mut Supervisor) {
         if file.first() == Some(&b'.') {
             continue;
         }
+        if !sup.notes.items.iter().any(|(n, _)| subscribes(file, n.as_bytes())) {
+            continue;
+        }
         let Ok(path) = Path::from(&[sup.notify_dir.as_bytes(), b"/", file]) else { continue };
         let Ok(addr) = SocketAddrUnix::new(path.as_cstr()) else { continue };
-        for (name, state) in sup.notes.items.iter() {
+        let mut behind = backlog.find(file);
+        for &(name, state) in sup.notes.items.iter() {
             if !subscribes(file, name.as_bytes()) {
                 continue;
             }
-            let mut pkt = [0u8; 3 + crate::config::NAME_MAX];
+            if let Some(i) = behind {
+                backlog.subs[i].push(name, state);
+                continue;
+            }
+            let mut pkt = [0u8; 3 + NAME_MAX];
             let mut w = spat::Writer::new(&mut pkt);
-            if spat::encode_notification(&mut w, *state, name.as_bytes()).is_err() {
+            if spat::encode_notification(&mut w, state, name.as_bytes()).is_err() {
                 continue;
             }
             match rustix::net::sendto(ctl, w.bytes(), SendFlags::DONTWAIT, &addr) {
                 Ok(_) => {}
+                Err(Errno::AGAIN) => {
+                    behind = backlog.open(file, &addr);
+                    if let Some(i) = behind {
+                        backlog.subs[i].push(name, state);
+                    }
+                }
                 Err(Errno::CONNREFUSED) | Err(Errno::NOENT) => {
                     // Nobody listens there any more: a stale subscriber.
                     let _ = rustix::fs::unlinkat(dirfd, ent.file_name(), rustix::fs::AtFlags::empty());
@@ -94,6 +223,9 @@ pub fn flush(sup: &mut Supervisor) {
         }
     }
     sup.notes.items.clear();
+    for i in 0..BACKLOG_SUBSCRIBERS {
+        backlog.drain(i);
+    }
 }
 
 #[cfg(test)]
@@ -108,5 +240,17 @@ mod tests {
         assert!(!subscribes(b"we,1", b"web"));
         assert!(!subscribes(b"web", b"web"));
         assert!(!subscribes(b",123_0", b"web"));
+    }
+
+    #[test]
+    fn a_full_backlog_drops_the_oldest_and_counts() {
+        let mut b = Behind::EMPTY;
+        let n = Name::new(b"x").unwrap();
+        for s in 0..(BACKLOG_LEN + 3) {
+            b.push(n, (s % 9 + 1) as u8);
+        }
+        assert_eq!(b.lost, 3);
+        assert_eq!(b.queue.len(), BACKLOG_LEN);
+        assert_eq!(b.queue.front().map(|e| e.1), Some((3 % 9 + 1) as u8));
     }
 }

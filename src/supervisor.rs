@@ -11,7 +11,7 @@ use crate::path::Path;
 use crate::spawn::{self, Spawn, SpawnError, Stdio};
 use crate::state::{Action, Event, State};
 use crate::sys::{self, Args, SigSet};
-use crate::table::{NO_FD, NO_SLOT, Slot, Table};
+use crate::table::{NO_FD, Slot, Table};
 use core::ffi::CStr;
 use linux_raw_sys::general as k;
 use rustix::event::{PollFd, PollFlags};
@@ -77,16 +77,37 @@ pub struct Supervisor {
     pub env_buf: [*const u8; ENV_MAX + 2],
     pub notes: crate::notify::Pending,
     pub list_buf: &'static mut [u8; LIST_REPLY_MAX],
+    pub backlog: &'static mut crate::notify::Backlog,
+}
+
+/// The supervisor's large state, all zero-initialised: it lives in a static
+/// (.bss), and pages of it that are never used are never touched.
+pub struct Storage {
+    pub table: Table,
+    pub list_buf: [u8; LIST_REPLY_MAX],
+    pub backlog: crate::notify::Backlog,
+}
+
+impl Default for Storage {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Storage {
+    pub const fn new() -> Storage {
+        Storage { table: Table::new(), list_buf: [0; LIST_REPLY_MAX], backlog: crate::notify::Backlog::new() }
+    }
 }
 
 const DEFAULT_PATH: &CStr = c"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 impl Supervisor {
-    /// The table and the LIST buffer are large: they live in statics
-    /// (zero-initialised .bss, whose pages are touched only when used).
-    pub fn new(t: &'static mut Table, list_buf: &'static mut [u8; LIST_REPLY_MAX]) -> Supervisor {
+    pub fn new(storage: &'static mut Storage) -> Supervisor {
+        let Storage { table, list_buf, backlog } = storage;
         Supervisor {
-            t,
+            t: table,
+            backlog,
             args: None,
             phase: Phase::Boot,
             phase_deadline: None,
@@ -332,46 +353,57 @@ impl Supervisor {
     }
 
     fn wait(&mut self, timeout_ms: Option<u64>) {
-        let mut fds: heapless::Vec<PollFd, { MAX_SERVICES + 4 }> = heapless::Vec::new();
-        let mut owners: heapless::Vec<Slot, { MAX_SERVICES + 4 }> = heapless::Vec::new();
+        #[derive(Clone, Copy)]
+        enum Src {
+            Signal,
+            Control,
+            Ready(Slot),
+            Subscriber(usize),
+        }
+        const N: usize = MAX_SERVICES + crate::notify::BACKLOG_SUBSCRIBERS + 2;
+        let mut fds: heapless::Vec<(PollFd, Src), N> = heapless::Vec::new();
         if let Some(fd) = &self.sigfd {
-            let _ = fds.push(PollFd::new(fd, PollFlags::IN));
-            let _ = owners.push(NO_SLOT);
+            let _ = fds.push((PollFd::new(fd, PollFlags::IN), Src::Signal));
         }
         if let Some(fd) = &self.ctl {
-            let _ = fds.push(PollFd::new(fd, PollFlags::IN));
-            let _ = owners.push(NO_SLOT - 1);
+            let _ = fds.push((PollFd::new(fd, PollFlags::IN), Src::Control));
         }
         for s in self.t.slots() {
             let fd = self.t.get(s).ready_fd;
-            if fd != NO_FD && fds.push(PollFd::from_borrowed_fd(sys::fd(fd), PollFlags::IN)).is_ok() {
-                let _ = owners.push(s);
+            if fd != NO_FD {
+                let _ = fds.push((PollFd::from_borrowed_fd(sys::fd(fd), PollFlags::IN), Src::Ready(s)));
             }
+        }
+        for (i, fd) in self.backlog.waiting() {
+            let _ = fds.push((PollFd::from_borrowed_fd(sys::fd(fd), PollFlags::OUT), Src::Subscriber(i)));
         }
         let ts = timeout_ms.map(|ms| rustix::time::Timespec {
             tv_sec: (ms / 1000) as _,
             tv_nsec: ((ms % 1000) * 1_000_000) as _,
         });
-        match rustix::event::poll(&mut fds, ts.as_ref()) {
+        let mut pfds: heapless::Vec<PollFd, N> = fds.iter().map(|(p, _)| p.clone()).collect();
+        match rustix::event::poll(&mut pfds, ts.as_ref()) {
             Ok(_) | Err(Errno::INTR) => {}
             Err(e) => {
                 self.say_errno(b"poll", e);
                 return;
             }
         }
-        let mut ready: heapless::Vec<(Slot, bool), { MAX_SERVICES + 4 }> = heapless::Vec::new();
-        for (fd, &owner) in fds.iter().zip(owners.iter()) {
-            let ev = fd.revents();
+        let mut ready: heapless::Vec<(Src, bool), N> = heapless::Vec::new();
+        for (p, &(_, src)) in pfds.iter().zip(fds.iter()) {
+            let ev = p.revents();
             if !ev.is_empty() {
-                let _ = ready.push((owner, ev.contains(PollFlags::HUP) || ev.contains(PollFlags::ERR)));
+                let _ = ready.push((src, ev.intersects(PollFlags::HUP | PollFlags::ERR)));
             }
         }
+        drop(pfds);
         drop(fds);
-        for (owner, hup) in ready {
-            match owner {
-                NO_SLOT => self.read_signals(),
-                o if o == NO_SLOT - 1 => crate::control::handle(self),
-                s => self.read_ready(s, hup),
+        for (src, hup) in ready {
+            match src {
+                Src::Signal => self.read_signals(),
+                Src::Control => crate::control::handle(self),
+                Src::Ready(s) => self.read_ready(s, hup),
+                Src::Subscriber(i) => self.backlog.drain(i),
             }
         }
     }
