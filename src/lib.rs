@@ -14,6 +14,7 @@
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code)]
 
+pub mod argv;
 pub mod config;
 pub mod control;
 pub mod name;

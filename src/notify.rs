@@ -60,43 +60,19 @@ impl Pending {
     }
 }
 
-/// A subscriber that could not take a notification at once.
-pub struct Behind {
-    file: [u8; FILE_MAX],
-    file_len: u8,
-    /// Connected to the subscriber's socket; NO_FD when the slot is free.
-    pub fd: i32,
-    queue: heapless::Deque<(Name, u8), BACKLOG_LEN>,
-    pub lost: u32,
-}
+type Queue = heapless::Deque<(Name, u8), BACKLOG_LEN>;
 
-impl Behind {
-    const EMPTY: Behind = Behind { file: [0; FILE_MAX], file_len: 0, fd: NO_FD, queue: heapless::Deque::new(), lost: 0 };
-
-    fn file(&self) -> &[u8] {
-        &self.file[..self.file_len as usize]
-    }
-
-    fn push(&mut self, name: Name, state: u8) {
-        if self.queue.is_full() {
-            self.queue.pop_front();
-            self.lost = self.lost.wrapping_add(1);
-        }
-        let _ = self.queue.push_back((name, state));
-    }
-
-    fn free(&mut self) {
-        if self.fd != NO_FD {
-            drop(sys::own(self.fd));
-        }
-        self.fd = NO_FD;
-        self.file_len = 0;
-        self.queue.clear();
-    }
-}
-
+/// Subscribers that could not take a notification at once, kept as
+/// parallel arrays so that the per-pass check (`waiting`) reads only the
+/// small `fds` array, not the large queues.
 pub struct Backlog {
-    pub subs: [Behind; BACKLOG_SUBSCRIBERS],
+    /// Connected to the subscriber's socket; NO_FD when the slot is free.
+    fds: [i32; BACKLOG_SUBSCRIBERS],
+    file_lens: [u8; BACKLOG_SUBSCRIBERS],
+    files: [[u8; FILE_MAX]; BACKLOG_SUBSCRIBERS],
+    /// Changes dropped because the subscriber fell too far behind.
+    pub lost: [u32; BACKLOG_SUBSCRIBERS],
+    queues: [Queue; BACKLOG_SUBSCRIBERS],
 }
 
 impl Default for Backlog {
@@ -107,56 +83,79 @@ impl Default for Backlog {
 
 impl Backlog {
     pub const fn new() -> Backlog {
-        Backlog { subs: [Behind::EMPTY; BACKLOG_SUBSCRIBERS] }
+        Backlog {
+            fds: [NO_FD; BACKLOG_SUBSCRIBERS],
+            file_lens: [0; BACKLOG_SUBSCRIBERS],
+            files: [[0; FILE_MAX]; BACKLOG_SUBSCRIBERS],
+            lost: [0; BACKLOG_SUBSCRIBERS],
+            queues: [const { Queue::new() }; BACKLOG_SUBSCRIBERS],
+        }
+    }
+
+    fn file(&self, i: usize) -> &[u8] {
+        &self.files[i][..self.file_lens[i] as usize]
     }
 
     fn find(&self, file: &[u8]) -> Option<usize> {
-        self.subs.iter().position(|b| b.fd != NO_FD && b.file() == file)
+        (0..BACKLOG_SUBSCRIBERS).find(|&i| self.fds[i] != NO_FD && self.file(i) == file)
+    }
+
+    fn push(&mut self, i: usize, name: Name, state: u8) {
+        let q = &mut self.queues[i];
+        if q.is_full() {
+            q.pop_front();
+            self.lost[i] = self.lost[i].wrapping_add(1);
+        }
+        let _ = q.push_back((name, state));
+    }
+
+    fn free(&mut self, i: usize) {
+        if self.fds[i] != NO_FD {
+            drop(sys::own(self.fds[i]));
+        }
+        self.fds[i] = NO_FD;
+        self.file_lens[i] = 0;
+        self.queues[i].clear();
     }
 
     /// Take a slot for a subscriber: connect a socket to it.
     fn open(&mut self, file: &[u8], addr: &SocketAddrUnix) -> Option<usize> {
-        let i = self.subs.iter().position(|b| b.fd == NO_FD)?;
+        let i = self.fds.iter().position(|&fd| fd == NO_FD)?;
         if file.len() > FILE_MAX {
             return None;
         }
         let fd: OwnedFd = rustix::net::socket_with(AddressFamily::UNIX, SocketType::DGRAM, SocketFlags::CLOEXEC | SocketFlags::NONBLOCK, None).ok()?;
         rustix::net::connect(&fd, addr).ok()?;
-        let b = &mut self.subs[i];
-        b.file[..file.len()].copy_from_slice(file);
-        b.file_len = file.len() as u8;
-        b.fd = into_raw(fd);
+        self.files[i][..file.len()].copy_from_slice(file);
+        self.file_lens[i] = file.len() as u8;
+        self.fds[i] = into_raw(fd);
         Some(i)
     }
 
     /// Send what a subscriber's socket takes now; free the slot when the
     /// backlog is empty or the subscriber is gone.
     pub fn drain(&mut self, i: usize) {
-        let Some(b) = self.subs.get_mut(i) else { return };
-        if b.fd == NO_FD {
+        if i >= BACKLOG_SUBSCRIBERS || self.fds[i] == NO_FD {
             return;
         }
-        while let Some(&(name, state)) = b.queue.front() {
+        while let Some(&(name, state)) = self.queues[i].front() {
             let mut pkt = [0u8; 3 + NAME_MAX];
             let mut w = spat::Writer::new(&mut pkt);
             if spat::encode_notification(&mut w, state, name.as_bytes()).is_ok() {
-                match rustix::net::send(sys::fd(b.fd), w.bytes(), SendFlags::DONTWAIT) {
+                match rustix::net::send(sys::fd(self.fds[i]), w.bytes(), SendFlags::DONTWAIT) {
                     Ok(_) => {}
                     Err(Errno::AGAIN) | Err(Errno::INTR) => return,
-                    Err(_) => {
-                        b.free();
-                        return;
-                    }
+                    Err(_) => break,
                 }
             }
-            b.queue.pop_front();
+            self.queues[i].pop_front();
         }
-        b.free();
+        self.free(i);
     }
 
     /// Subscribers with a backlog, to be polled for POLLOUT.
     pub fn waiting(&self) -> impl Iterator<Item = (usize, i32)> + '_ {
-        self.subs.iter().enumerate().filter(|(_, b)| b.fd != NO_FD).map(|(i, b)| (i, b.fd))
+        self.fds.iter().enumerate().filter(|&(_, &fd)| fd != NO_FD).map(|(i, &fd)| (i, fd))
     }
 }
 
@@ -179,7 +178,7 @@ pub fn flush(sup: &mut Supervisor) {
         return;
     }
     let backlog = &mut *sup.backlog;
-    let mut buf = [MaybeUninit::<u8>::uninit(); 2048];
+    let mut buf = [MaybeUninit::<u8>::uninit(); 1024];
     let mut dir = rustix::fs::RawDir::new(dirfd, &mut buf);
     while let Some(Ok(ent)) = dir.next() {
         let file = ent.file_name().to_bytes();
@@ -197,7 +196,7 @@ pub fn flush(sup: &mut Supervisor) {
                 continue;
             }
             if let Some(i) = behind {
-                backlog.subs[i].push(name, state);
+                backlog.push(i, name, state);
                 continue;
             }
             let mut pkt = [0u8; 3 + NAME_MAX];
@@ -210,7 +209,7 @@ pub fn flush(sup: &mut Supervisor) {
                 Err(Errno::AGAIN) => {
                     behind = backlog.open(file, &addr);
                     if let Some(i) = behind {
-                        backlog.subs[i].push(name, state);
+                        backlog.push(i, name, state);
                     }
                 }
                 Err(Errno::CONNREFUSED) | Err(Errno::NOENT) => {
@@ -244,13 +243,13 @@ mod tests {
 
     #[test]
     fn a_full_backlog_drops_the_oldest_and_counts() {
-        let mut b = Behind::EMPTY;
+        let mut b = Box::new(Backlog::new());
         let n = Name::new(b"x").unwrap();
         for s in 0..(BACKLOG_LEN + 3) {
-            b.push(n, (s % 9 + 1) as u8);
+            b.push(0, n, (s % 9 + 1) as u8);
         }
-        assert_eq!(b.lost, 3);
-        assert_eq!(b.queue.len(), BACKLOG_LEN);
-        assert_eq!(b.queue.front().map(|e| e.1), Some((3 % 9 + 1) as u8));
+        assert_eq!(b.lost[0], 3);
+        assert_eq!(b.queues[0].len(), BACKLOG_LEN);
+        assert_eq!(b.queues[0].front().map(|e| e.1), Some((3 % 9 + 1) as u8));
     }
 }

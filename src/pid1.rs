@@ -65,7 +65,7 @@ pub fn signal_children(pid: i32, sig: u32) {
     p.s(b"/proc/self/task/").u(pid as u64).s(b"/children");
     let Ok(path) = Path::from(&[p.bytes()]) else { return };
     let Ok(fd) = rustix::fs::open(path.as_cstr(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()) else { return };
-    let mut buf = [0u8; 4096];
+    let mut buf = [0u8; 512];
     let mut carry = [0u8; 12];
     let mut carried = 0usize;
     loop {

@@ -140,22 +140,20 @@ fn refresh_log(sup: &mut Supervisor, s: Slot, depth: u32) {
 /// services whose directory vanished and instances nothing refers to.
 pub fn rescan(sup: &mut Supervisor) {
     let now = Supervisor::now();
-    let all: heapless::Vec<Slot, MAX_SERVICES> = sup.t.slots().collect();
-    for &s in &all {
+    for s in 0..sup.t.end() {
         sup.t.get_mut(s).seen = false;
     }
-    let mut new: heapless::Vec<Slot, MAX_SERVICES> = heapless::Vec::new();
     let dir = match rustix::fs::openat(CWD, c".", rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC, rustix::fs::Mode::empty()) {
         Ok(d) => d,
         Err(e) => {
             sup.say_errno(b"can't read service directory", e);
-            for &s in &all {
+            for s in 0..sup.t.end() {
                 sup.t.get_mut(s).seen = true;
             }
             return;
         }
     };
-    let mut buf = [MaybeUninit::<u8>::uninit(); 4096];
+    let mut buf = [MaybeUninit::<u8>::uninit(); 1024];
     let mut entries = rustix::fs::RawDir::new(&dir, &mut buf);
     while let Some(Ok(ent)) = entries.next() {
         let fname = ent.file_name();
@@ -165,16 +163,11 @@ pub fn rescan(sup: &mut Supervisor) {
         }
         if n.ends_with(b"@") {
             // Running instances of a template stay.
-            let live: heapless::Vec<Slot, MAX_SERVICES> = sup
-                .t
-                .slots()
-                .filter(|&s| {
-                    let sv = sup.t.get(s);
-                    sv.name.as_bytes().starts_with(n) && sv.m.state != State::Down
-                })
-                .collect();
-            for s in live {
-                sup.t.get_mut(s).seen = true;
+            for s in 0..sup.t.end() {
+                let sv = sup.t.get_mut(s);
+                if sv.used() && sv.name.as_bytes().starts_with(n) && sv.m.state != State::Down {
+                    sv.seen = true;
+                }
             }
             continue;
         }
@@ -182,26 +175,21 @@ pub fn rescan(sup: &mut Supervisor) {
             continue;
         }
         let existed = sup.t.find(n).is_some();
-        match add_service(sup, n) {
-            Ok(s) => {
-                sup.t.get_mut(s).seen = true;
-                if !existed && !exists(&[n, b"/down"]) {
-                    let _ = new.push(s);
-                }
-            }
-            Err(_) => continue,
+        if let Ok(s) = add_service(sup, n) {
+            let sv = sup.t.get_mut(s);
+            sv.seen = true;
+            sv.fresh = !existed && !exists(&[n, b"/down"]);
         }
     }
     drop(dir);
     // Loggers of what stays, stay.
-    let slots: heapless::Vec<Slot, MAX_SERVICES> = sup.t.slots().collect();
-    for &s in &slots {
+    for s in 0..sup.t.end() {
         let sv = sup.t.get(s);
-        if let (true, Some(l)) = (sv.seen, sv.logger) {
+        if let (true, true, Some(l)) = (sv.used(), sv.seen, sv.logger) {
             sup.t.get_mut(l).seen = true;
         }
     }
-    for &s in slots.iter().rev() {
+    for s in (0..sup.t.end()).rev() {
         if !sup.t.get(s).used() || sup.t.get(s).seen {
             continue;
         }
@@ -213,9 +201,10 @@ pub fn rescan(sup: &mut Supervisor) {
     }
     // Start what is new: loggers first, so that no early line is lost.
     for pass in [true, false] {
-        for &s in &new {
-            let sv = sup.t.get(s);
-            if sv.used() && sv.is_logger() == pass {
+        for s in 0..sup.t.end() {
+            let sv = sup.t.get_mut(s);
+            if sv.used() && sv.fresh && sv.is_logger() == pass {
+                sv.fresh = false;
                 sup.drive(s, Event::WantUp, now);
             }
         }

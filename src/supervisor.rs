@@ -14,7 +14,6 @@ use crate::sys::{self, Args, SigSet};
 use crate::table::{NO_FD, Slot, Table};
 use core::ffi::CStr;
 use linux_raw_sys::general as k;
-use rustix::event::{PollFd, PollFlags};
 use rustix::fd::{AsRawFd, OwnedFd};
 use rustix::io::Errno;
 
@@ -74,10 +73,11 @@ pub struct Supervisor {
     pub global_log: [i32; 2],
     /// The environment handed to children (our own, plus PATH if missing).
     pub envp: *const *const u8,
-    pub env_buf: [*const u8; ENV_MAX + 2],
-    pub notes: crate::notify::Pending,
+    pub env_buf: &'static mut [*const u8; ENV_MAX + 2],
+    pub notes: &'static mut crate::notify::Pending,
     pub list_buf: &'static mut [u8; LIST_REPLY_MAX],
     pub backlog: &'static mut crate::notify::Backlog,
+    poll: &'static mut PollSet,
 }
 
 /// The supervisor's large state, all zero-initialised: it lives in a static
@@ -86,6 +86,44 @@ pub struct Storage {
     pub table: Table,
     pub list_buf: [u8; LIST_REPLY_MAX],
     pub backlog: crate::notify::Backlog,
+    pub poll: PollSet,
+    pub notes: crate::notify::Pending,
+    pub env_buf: [*const u8; ENV_MAX + 2],
+}
+
+/// The descriptors of one poll(2) call and who each belongs to.
+pub struct PollSet {
+    fds: [sys::PollEntry; POLL_MAX],
+    src: [Src; POLL_MAX],
+    len: usize,
+}
+
+const POLL_MAX: usize = MAX_SERVICES + crate::notify::BACKLOG_SUBSCRIBERS + 2;
+
+#[derive(Clone, Copy)]
+enum Src {
+    Signal,
+    Control,
+    Ready(Slot),
+    Subscriber(usize),
+}
+
+impl PollSet {
+    const fn new() -> PollSet {
+        PollSet {
+            fds: [sys::PollEntry { fd: 0, events: 0, revents: 0 }; POLL_MAX],
+            src: [Src::Signal; POLL_MAX],
+            len: 0,
+        }
+    }
+
+    fn add(&mut self, fd: i32, events: i16, src: Src) {
+        if self.len < POLL_MAX {
+            self.fds[self.len] = sys::PollEntry { fd, events, revents: 0 };
+            self.src[self.len] = src;
+            self.len += 1;
+        }
+    }
 }
 
 impl Default for Storage {
@@ -96,7 +134,14 @@ impl Default for Storage {
 
 impl Storage {
     pub const fn new() -> Storage {
-        Storage { table: Table::new(), list_buf: [0; LIST_REPLY_MAX], backlog: crate::notify::Backlog::new() }
+        Storage {
+            table: Table::new(),
+            list_buf: [0; LIST_REPLY_MAX],
+            backlog: crate::notify::Backlog::new(),
+            poll: PollSet::new(),
+            notes: crate::notify::Pending::new(),
+            env_buf: [core::ptr::null(); ENV_MAX + 2],
+        }
     }
 }
 
@@ -104,10 +149,11 @@ const DEFAULT_PATH: &CStr = c"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr
 
 impl Supervisor {
     pub fn new(storage: &'static mut Storage) -> Supervisor {
-        let Storage { table, list_buf, backlog } = storage;
+        let Storage { table, list_buf, backlog, poll, notes, env_buf } = storage;
         Supervisor {
             t: table,
             backlog,
+            poll,
             args: None,
             phase: Phase::Boot,
             phase_deadline: None,
@@ -129,8 +175,8 @@ impl Supervisor {
             null_fd: NO_FD,
             global_log: [NO_FD, NO_FD],
             envp: core::ptr::null(),
-            env_buf: [core::ptr::null(); ENV_MAX + 2],
-            notes: crate::notify::Pending::new(),
+            env_buf,
+            notes,
             list_buf,
         }
     }
@@ -320,8 +366,7 @@ impl Supervisor {
                 next = Some(next.map_or(d, |n: u64| n.min(d)));
             }
         };
-        let slots: heapless::Vec<Slot, MAX_SERVICES> = self.t.slots().collect();
-        for s in slots {
+        for s in 0..self.t.end() {
             if !self.t.get(s).used() {
                 continue;
             }
@@ -353,53 +398,37 @@ impl Supervisor {
     }
 
     fn wait(&mut self, timeout_ms: Option<u64>) {
-        #[derive(Clone, Copy)]
-        enum Src {
-            Signal,
-            Control,
-            Ready(Slot),
-            Subscriber(usize),
-        }
-        const N: usize = MAX_SERVICES + crate::notify::BACKLOG_SUBSCRIBERS + 2;
-        let mut fds: heapless::Vec<(PollFd, Src), N> = heapless::Vec::new();
+        let p = &mut *self.poll;
+        p.len = 0;
         if let Some(fd) = &self.sigfd {
-            let _ = fds.push((PollFd::new(fd, PollFlags::IN), Src::Signal));
+            p.add(fd.as_raw_fd(), sys::POLLIN, Src::Signal);
         }
         if let Some(fd) = &self.ctl {
-            let _ = fds.push((PollFd::new(fd, PollFlags::IN), Src::Control));
+            p.add(fd.as_raw_fd(), sys::POLLIN, Src::Control);
         }
         for s in self.t.slots() {
             let fd = self.t.get(s).ready_fd;
             if fd != NO_FD {
-                let _ = fds.push((PollFd::from_borrowed_fd(sys::fd(fd), PollFlags::IN), Src::Ready(s)));
+                p.add(fd, sys::POLLIN, Src::Ready(s));
             }
         }
         for (i, fd) in self.backlog.waiting() {
-            let _ = fds.push((PollFd::from_borrowed_fd(sys::fd(fd), PollFlags::OUT), Src::Subscriber(i)));
+            p.add(fd, sys::POLLOUT, Src::Subscriber(i));
         }
-        let ts = timeout_ms.map(|ms| rustix::time::Timespec {
-            tv_sec: (ms / 1000) as _,
-            tv_nsec: ((ms % 1000) * 1_000_000) as _,
-        });
-        let mut pfds: heapless::Vec<PollFd, N> = fds.iter().map(|(p, _)| p.clone()).collect();
-        match rustix::event::poll(&mut pfds, ts.as_ref()) {
+        match sys::poll(&mut p.fds[..p.len], timeout_ms) {
             Ok(_) | Err(Errno::INTR) => {}
             Err(e) => {
                 self.say_errno(b"poll", e);
                 return;
             }
         }
-        let mut ready: heapless::Vec<(Src, bool), N> = heapless::Vec::new();
-        for (p, &(_, src)) in pfds.iter().zip(fds.iter()) {
-            let ev = p.revents();
-            if !ev.is_empty() {
-                let _ = ready.push((src, ev.intersects(PollFlags::HUP | PollFlags::ERR)));
+        for i in 0..self.poll.len {
+            let ev = self.poll.fds[i].revents;
+            if ev == 0 {
+                continue;
             }
-        }
-        drop(pfds);
-        drop(fds);
-        for (src, hup) in ready {
-            match src {
+            let hup = ev & (sys::POLLHUP | sys::POLLERR) != 0;
+            match self.poll.src[i] {
                 Src::Signal => self.read_signals(),
                 Src::Control => crate::control::handle(self),
                 Src::Ready(s) => self.read_ready(s, hup),
@@ -631,32 +660,27 @@ impl Supervisor {
 
     fn spawn_script(&mut self, s: Slot, script: &[u8], args: &[&[u8]], stdin: Option<i32>, extra: Option<(i32, i32)>) -> Result<i32, SpawnError> {
         let name = self.t.get(s).name;
-        let dir = Path::from(&[name::script_dir(name.as_bytes())]).map_err(|_| SpawnError::Exec(Errno::NAMETOOLONG))?;
-        let prog = Path::from(&[b"./", script]).map_err(|_| SpawnError::Exec(Errno::NAMETOOLONG))?;
-        let arg0 = Path::from(&[script]).map_err(|_| SpawnError::Exec(Errno::NAMETOOLONG))?;
-        let mut argbufs: [Path; 4] = [Path::new(), Path::new(), Path::new(), Path::new()];
-        let mut argv: [*const u8; 6] = [core::ptr::null(); 6];
-        argv[0] = arg0.as_cstr().as_ptr() as *const u8;
-        let mut n = 1;
-        for (i, a) in args.iter().enumerate().take(3) {
-            argbufs[i] = Path::from(&[a]).map_err(|_| SpawnError::Exec(Errno::NAMETOOLONG))?;
-        }
-        for b in argbufs.iter().take(args.len().min(3)) {
-            argv[n] = b.as_cstr().as_ptr() as *const u8;
-            n += 1;
+        let too_long = SpawnError::Exec(Errno::NAMETOOLONG);
+        // dir, program, then argv: script [args...] [instance]
+        let mut c = crate::argv::CStrs::<320, 8>::new();
+        c.push(&[name::script_dir(name.as_bytes())]).map_err(|_| too_long)?;
+        c.push(&[b"./", script]).map_err(|_| too_long)?;
+        c.push(&[script]).map_err(|_| too_long)?;
+        for a in args {
+            c.push(&[a]).map_err(|_| too_long)?;
         }
         if let Some((_, inst)) = name.template() {
-            argbufs[3] = Path::from(&[inst]).map_err(|_| SpawnError::Exec(Errno::NAMETOOLONG))?;
-            argv[n] = argbufs[3].as_cstr().as_ptr() as *const u8;
-            n += 1;
+            c.push(&[inst]).map_err(|_| too_long)?;
         }
         let is_log = name.as_bytes() == b"LOG";
         let stdout = self.log_target(s);
+        let envp = self.envp;
+        let mut ptrs = [core::ptr::null(); 8];
         let spec = Spawn {
-            dir: dir.as_cstr(),
-            path: prog.as_cstr(),
-            argv: &argv[..=n],
-            envp: self.envp,
+            dir: c.get(0),
+            path: c.get(1),
+            argv: c.vector(2, &mut ptrs),
+            envp,
             stdio: Stdio {
                 stdin,
                 stdout,
@@ -919,8 +943,7 @@ impl Supervisor {
 
     fn stop_all(&mut self, loggers: bool) {
         let now = Self::now();
-        let slots: heapless::Vec<Slot, MAX_SERVICES> = self.t.slots().collect();
-        for s in slots {
+        for s in 0..self.t.end() {
             if self.t.get(s).used() && self.t.get(s).is_logger() == loggers {
                 self.drive(s, Event::WantDown, now);
             }

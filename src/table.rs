@@ -30,6 +30,8 @@ pub struct Service {
     pub logger: Option<Slot>,
     /// Found by the last scan, or referred to, or created on request.
     pub seen: bool,
+    /// Added by the running scan and to be started when it ends.
+    pub fresh: bool,
     /// Times the run process was started (for metrics).
     pub starts: u32,
 }
@@ -45,6 +47,7 @@ impl Service {
         log_pipe: [NO_FD, NO_FD],
         logger: None,
         seen: false,
+        fresh: false,
         starts: 0,
     };
 
@@ -85,6 +88,12 @@ impl Table {
 
     pub fn count(&self) -> usize {
         self.count
+    }
+
+    /// One past the highest slot in use: loops that change the table walk
+    /// `0..end()` by index and skip free slots.
+    pub fn end(&self) -> Slot {
+        self.hi as Slot
     }
 
     /// The slots in use, in slot order.

@@ -276,3 +276,31 @@ pub fn getcwd(buf: &mut [u8]) -> Result<usize, Errno> {
         _ => Err(Errno::NOENT),
     }
 }
+
+/// One entry of ppoll(2)'s array, laid out as the kernel's `struct pollfd`.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct PollEntry {
+    pub fd: i32,
+    pub events: i16,
+    pub revents: i16,
+}
+
+pub const POLLIN: i16 = 0x1;
+pub const POLLOUT: i16 = 0x4;
+pub const POLLERR: i16 = 0x8;
+pub const POLLHUP: i16 = 0x10;
+
+/// ppoll(2) over plain descriptor numbers (rustix's PollFd borrows, which
+/// does not fit an array kept in a static). `None` waits without limit.
+pub fn poll(fds: &mut [PollEntry], timeout_ms: Option<u64>) -> Result<usize, Errno> {
+    let ts = timeout_ms.map(|ms| [(ms / 1000) as isize, ((ms % 1000) * 1_000_000) as isize]);
+    let tsp = match &ts {
+        Some(t) => t.as_ptr() as usize,
+        None => 0,
+    };
+    // Safety: fds is a valid array of fds.len() pollfd structs the kernel
+    // may write revents into; tsp is null or points to a timespec.
+    let r = unsafe { arch::syscall6(k::__NR_ppoll as usize, [fds.as_mut_ptr() as usize, fds.len(), tsp, 0, 8, 0]) };
+    check(r)
+}

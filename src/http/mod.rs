@@ -1,0 +1,206 @@
+//! The HTTP/1.1 job endpoint's codecs (contract: spec/http-api.md): pure
+//! functions over byte slices, no I/O, no allocation.
+//!
+//! * [`request`] turns the bytes read so far into `Partial`, a validated
+//!   [`request::Request`] (route with borrowed names, keep-alive, body) or an
+//!   [`Error`] that carries the contract's status code.
+//! * [`response`] writes a whole response (head and body) into a
+//!   caller-provided buffer, or the pieces of a chunked stream.
+//! * [`json`] is a small strict JSON reader and writer; [`job`] turns a
+//!   `PUT /job/NAME` body into a validated, fixed-size [`job::Job`].
+//!
+//! Driving it from a non-blocking loop: append what read(2) gave to the
+//! connection's buffer (at most [`REQUEST_BUF_MAX`] bytes), call
+//! [`request::parse`]; on `Partial` wait for more, on `Body` send
+//! [`response::CONTINUE`] once if asked, on `Complete` act, write the reply
+//! with [`response`], and drop `Request::len` bytes from the buffer (keep the
+//! rest: a pipelined request). On an error, answer [`response::error`] and
+//! close: after an error the request's end is unknown.
+
+pub mod job;
+pub mod json;
+pub mod request;
+pub mod response;
+
+/// Request line and headers, CRLFs included, at most this many bytes (431).
+pub const HEAD_MAX: usize = 4096;
+/// The request target (path and query) at most this many bytes (414).
+pub const TARGET_MAX: usize = 1024;
+/// A request body at most this many bytes (413).
+pub const BODY_MAX: usize = 16384;
+/// Header lines one request may have (431 past that).
+pub const HEADERS_MAX: usize = 32;
+/// A connection's input buffer never needs more than this.
+pub const REQUEST_BUF_MAX: usize = HEAD_MAX + BODY_MAX;
+
+/// The status codes this endpoint answers with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Continue,
+    Ok,
+    Created,
+    Accepted,
+    BadRequest,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    RequestTimeout,
+    Conflict,
+    LengthRequired,
+    PayloadTooLarge,
+    UriTooLong,
+    HeaderFieldsTooLarge,
+    InternalServerError,
+    NotImplemented,
+    ServiceUnavailable,
+}
+
+impl Status {
+    pub const fn code(self) -> u16 {
+        match self {
+            Status::Continue => 100,
+            Status::Ok => 200,
+            Status::Created => 201,
+            Status::Accepted => 202,
+            Status::BadRequest => 400,
+            Status::Forbidden => 403,
+            Status::NotFound => 404,
+            Status::MethodNotAllowed => 405,
+            Status::RequestTimeout => 408,
+            Status::Conflict => 409,
+            Status::LengthRequired => 411,
+            Status::PayloadTooLarge => 413,
+            Status::UriTooLong => 414,
+            Status::HeaderFieldsTooLarge => 431,
+            Status::InternalServerError => 500,
+            Status::NotImplemented => 501,
+            Status::ServiceUnavailable => 503,
+        }
+    }
+
+    pub const fn phrase(self) -> &'static str {
+        match self {
+            Status::Continue => "Continue",
+            Status::Ok => "OK",
+            Status::Created => "Created",
+            Status::Accepted => "Accepted",
+            Status::BadRequest => "Bad Request",
+            Status::Forbidden => "Forbidden",
+            Status::NotFound => "Not Found",
+            Status::MethodNotAllowed => "Method Not Allowed",
+            Status::RequestTimeout => "Request Timeout",
+            Status::Conflict => "Conflict",
+            Status::LengthRequired => "Length Required",
+            Status::PayloadTooLarge => "Content Too Large",
+            Status::UriTooLong => "URI Too Long",
+            Status::HeaderFieldsTooLarge => "Request Header Fields Too Large",
+            Status::InternalServerError => "Internal Server Error",
+            Status::NotImplemented => "Not Implemented",
+            Status::ServiceUnavailable => "Service Unavailable",
+        }
+    }
+}
+
+/// A request that cannot be served as asked: the status, the short reason of
+/// the `{"error":"..."}` body (`reason`, then `: detail` when there is one),
+/// and for 405 the `Allow` header's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Error {
+    pub status: Status,
+    pub reason: &'static str,
+    pub detail: &'static str,
+    pub allow: &'static str,
+}
+
+impl Error {
+    pub const fn new(status: Status, reason: &'static str) -> Error {
+        Error { status, reason, detail: "", allow: "" }
+    }
+
+    pub const fn with(status: Status, reason: &'static str, detail: &'static str) -> Error {
+        Error { status, reason, detail, allow: "" }
+    }
+
+    pub const fn bad(reason: &'static str) -> Error {
+        Error::new(Status::BadRequest, reason)
+    }
+
+    pub const fn method_not_allowed(allow: &'static str) -> Error {
+        Error { status: Status::MethodNotAllowed, reason: "method not allowed", detail: "", allow }
+    }
+}
+
+/// The protocol version of a request; replies are HTTP/1.1 either way, but a
+/// 1.0 client gets no chunked encoding and an explicit keep-alive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Version {
+    Http10,
+    Http11,
+}
+
+/// Where a write into a caller-provided buffer ran out of room (or, for the
+/// JSON writer, out of nesting depth). What was written is not to be sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Full;
+
+/// Signal names the endpoint accepts, with their numbers on this
+/// architecture (they differ on mips, sparc, alpha, so they come from the
+/// kernel headers).
+const SIGNALS: [(&[u8], u32); 10] = {
+    use linux_raw_sys::general as g;
+    [
+        (b"TERM", g::SIGTERM),
+        (b"KILL", g::SIGKILL),
+        (b"HUP", g::SIGHUP),
+        (b"INT", g::SIGINT),
+        (b"QUIT", g::SIGQUIT),
+        (b"USR1", g::SIGUSR1),
+        (b"USR2", g::SIGUSR2),
+        (b"STOP", g::SIGSTOP),
+        (b"CONT", g::SIGCONT),
+        (b"ALRM", g::SIGALRM),
+    ]
+};
+
+/// Highest signal number (SIGRTMAX on Linux).
+pub const SIGNAL_MAX: u8 = 64;
+
+/// `TERM`, `SIGTERM` (any case) or a number 1..=64 → the signal number.
+pub fn parse_signal(s: &[u8]) -> Option<u8> {
+    if let Some(n) = crate::out::parse_u64(s) {
+        return (1..=SIGNAL_MAX as u64).contains(&n).then_some(n as u8);
+    }
+    let bare = match s.get(..3) {
+        Some(p) if p.eq_ignore_ascii_case(b"SIG") => s.get(3..).unwrap_or(&[]),
+        _ => s,
+    };
+    SIGNALS
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(bare))
+        .map(|&(_, n)| n as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signal_names_numbers_and_prefixes() {
+        assert_eq!(parse_signal(b"TERM"), Some(15));
+        assert_eq!(parse_signal(b"SIGKILL"), Some(9));
+        assert_eq!(parse_signal(b"sigusr1"), Some(linux_raw_sys::general::SIGUSR1 as u8));
+        assert_eq!(parse_signal(b"hup"), Some(1));
+        assert_eq!(parse_signal(b"1"), Some(1));
+        assert_eq!(parse_signal(b"64"), Some(64));
+        for bad in [&b"0"[..], b"65", b"99999999999999999999999", b"", b"SIG", b"FOO", b"SIGSIGTERM", b"-1", b"TERM "] {
+            assert_eq!(parse_signal(bad), None, "{:?}", bad);
+        }
+    }
+
+    #[test]
+    fn every_status_has_its_code_and_phrase() {
+        assert_eq!(Status::NotImplemented.code(), 501);
+        assert_eq!(Status::HeaderFieldsTooLarge.phrase(), "Request Header Fields Too Large");
+        assert_eq!(Error::method_not_allowed("GET").status.code(), 405);
+    }
+}
