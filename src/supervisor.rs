@@ -1010,11 +1010,15 @@ impl Supervisor {
         }
         if self.reboot {
             if let Some(args) = self.args {
-                if let Some(arg0) = args.get(0) {
-                    self.say(&[b"re-executing"]);
-                    let e = sys::execve(arg0, args.argv(), self.envp);
-                    self.fatal(b"could not re-exec", Some(e));
-                }
+                // /proc/self/exe is us even when argv[0] is a relative name
+                // (our working directory is the service directory now).
+                self.say(&[b"re-executing"]);
+                let _ = sys::execve(c"/proc/self/exe", args.argv(), self.envp);
+                let e = match args.get(0) {
+                    Some(arg0) => sys::execve(arg0, args.argv(), self.envp),
+                    None => Errno::NOENT,
+                };
+                self.fatal(b"could not re-exec", Some(e));
             }
         }
         self.say(&[b"finished"]);
