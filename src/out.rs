@@ -14,6 +14,8 @@ impl<const N: usize> Default for Out<N> {
     }
 }
 
+// The methods are thin wrappers around functions of the buffer as a slice,
+// so that every capacity shares one copy of the code.
 impl<const N: usize> Out<N> {
     pub const fn new() -> Self {
         Out { buf: [0; N], len: 0 }
@@ -28,9 +30,7 @@ impl<const N: usize> Out<N> {
     }
 
     pub fn s(&mut self, s: &[u8]) -> &mut Self {
-        let n = s.len().min(N - self.len);
-        self.buf[self.len..self.len + n].copy_from_slice(&s[..n]);
-        self.len += n;
+        put(&mut self.buf, &mut self.len, s);
         self
     }
 
@@ -38,18 +38,9 @@ impl<const N: usize> Out<N> {
         self.s(s.as_bytes())
     }
 
-    pub fn u(&mut self, mut v: u64) -> &mut Self {
-        let mut tmp = [0u8; 20];
-        let mut i = tmp.len();
-        loop {
-            i -= 1;
-            tmp[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
-        self.s(&tmp[i..])
+    pub fn u(&mut self, v: u64) -> &mut Self {
+        put_u(&mut self.buf, &mut self.len, v);
+        self
     }
 
     pub fn i(&mut self, v: i64) -> &mut Self {
@@ -70,6 +61,29 @@ impl<const N: usize> Out<N> {
         self.len = 0;
         ok
     }
+}
+
+fn put(buf: &mut [u8], len: &mut usize, s: &[u8]) {
+    let room = buf.len().saturating_sub(*len);
+    let n = s.len().min(room);
+    if let Some(dst) = buf.get_mut(*len..*len + n) {
+        dst.copy_from_slice(&s[..n]);
+        *len += n;
+    }
+}
+
+fn put_u(buf: &mut [u8], len: &mut usize, mut v: u64) {
+    let mut tmp = [0u8; 20];
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        tmp[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    put(buf, len, &tmp[i..]);
 }
 
 /// write(2) until all is written; false on error.

@@ -27,12 +27,12 @@ pub fn early(sup: &mut Supervisor) {
     rustix::process::umask(Mode::from_raw_mode(0o022));
     if rustix::fs::accessat(CWD, c"/dev/null", rustix::fs::Access::EXISTS, AtFlags::empty()).is_err() && !mounted(c"/dev") {
         if let Err(e) = rustix::mount::mount(c"dev", c"/dev", c"devtmpfs", MountFlags::NOSUID, c"mode=0755") {
-            sup.say_errno(b"mount /dev", e);
+            sup.say_errno(&[b"mount /dev"], e);
         }
     }
     if !mounted(c"/run") {
         if let Err(e) = rustix::mount::mount(c"run", c"/run", c"tmpfs", MountFlags::NOSUID | MountFlags::NODEV, c"mode=0755") {
-            sup.say_errno(b"mount /run", e);
+            sup.say_errno(&[b"mount /run"], e);
         }
     }
     // Only a real pid 1 (not one in a container) may turn off Ctrl-Alt-Del:
@@ -121,7 +121,7 @@ pub fn halt(sup: &mut Supervisor) -> ! {
     rustix::fs::sync();
     match rustix::mount::mount_remount(c"/", MountFlags::RDONLY, c"") {
         Ok(()) => sup.say(&[b"remounted / read-only"]),
-        Err(e) => sup.say_errno(b"could not remount / read-only", e),
+        Err(e) => sup.say_errno(&[b"could not remount / read-only"], e),
     }
     rustix::fs::sync();
     sup.say(&[if sup.reboot { b"system reboot" } else { b"system halt" }]);

@@ -125,7 +125,7 @@ fn refresh_log(sup: &mut Supervisor, s: Slot, depth: u32) {
         match rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC) {
             Ok((r, w)) => sup.t.get_mut(j).log_pipe = [into_raw(r), into_raw(w)],
             Err(e) => {
-                sup.say_errno(b"can't create log pipe", e);
+                sup.say_errno(&[b"can't create log pipe"], e);
                 sup.t.get_mut(s).logger = None;
                 return;
             }
@@ -146,7 +146,7 @@ pub fn rescan(sup: &mut Supervisor) {
     let dir = match rustix::fs::openat(CWD, c".", rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC, rustix::fs::Mode::empty()) {
         Ok(d) => d,
         Err(e) => {
-            sup.say_errno(b"can't read service directory", e);
+            sup.say_errno(&[b"can't read service directory"], e);
             for s in 0..sup.t.end() {
                 sup.t.get_mut(s).seen = true;
             }

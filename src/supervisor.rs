@@ -196,16 +196,20 @@ impl Supervisor {
         o.flush(sys::fd(2));
     }
 
-    pub fn say_errno(&self, what: &[u8], e: Errno) {
+    pub fn say_errno(&self, what: &[&[u8]], e: Errno) {
         let mut o = Out::<512>::new();
-        o.s(b"- nitro: ").s(what).s(b": errno=").i(e.raw_os_error() as i64).s(b"\n");
+        o.s(b"- nitro: ");
+        for w in what {
+            o.s(w);
+        }
+        o.s(b": errno=").i(e.raw_os_error() as i64).s(b"\n");
         o.flush(sys::fd(2));
     }
 
     /// An unrecoverable error: hand over to SYS/fatal, or exit 111.
     pub fn fatal(&self, what: &[u8], e: Option<Errno>) -> ! {
         match e {
-            Some(e) => self.say_errno(what, e),
+            Some(e) => self.say_errno(&[what], e),
             None => self.say(&[what]),
         }
         let argv = [c"SYS/fatal".as_ptr() as *const u8, core::ptr::null()];
@@ -215,8 +219,7 @@ impl Supervisor {
     }
 
     pub fn now() -> u64 {
-        let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
-        t.tv_sec as u64 * 1000 + t.tv_nsec as u64 / 1_000_000
+        sys::monotonic_ms()
     }
 
     // ---- start-up ------------------------------------------------------
@@ -418,7 +421,7 @@ impl Supervisor {
         match sys::poll(&mut p.fds[..p.len], timeout_ms) {
             Ok(_) | Err(Errno::INTR) => {}
             Err(e) => {
-                self.say_errno(b"poll", e);
+                self.say_errno(&[b"poll"], e);
                 return;
             }
         }
@@ -498,7 +501,7 @@ impl Supervisor {
                     return;
                 }
                 Err(e) => {
-                    self.say_errno(b"waitpid", e);
+                    self.say_errno(&[b"waitpid"], e);
                     return;
                 }
             }
@@ -737,7 +740,7 @@ impl Supervisor {
                 match rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC | rustix::pipe::PipeFlags::NONBLOCK) {
                     Ok(p) => pipe = Some(p),
                     Err(e) => {
-                        self.say_errno(b"readiness pipe", e);
+                        self.say_errno(&[b"readiness pipe"], e);
                         return Event::SpawnFailed;
                     }
                 }
@@ -805,10 +808,7 @@ impl Supervisor {
     }
 
     fn say_spawn_error(&self, s: Slot, script: &[u8], e: Errno) {
-        let mut o = Out::<256>::new();
-        o.s(b"- nitro: can't start ").s(self.t.get(s).name.as_bytes()).s(b"/").s(script);
-        o.s(b": errno=").i(e.raw_os_error() as i64).s(b"\n");
-        o.flush(sys::fd(2));
+        self.say_errno(&[b"can't start ", self.t.get(s).name.as_bytes(), b"/", script], e);
     }
 
     // ---- SYS scripts and shutdown --------------------------------------
@@ -848,7 +848,7 @@ impl Supervisor {
                 self.notify_name(b"SYS", state as u8);
             }
             Err(SpawnError::Resources(e) | SpawnError::Exec(e)) => {
-                self.say_errno(if kind == SysKind::Setup { b"can't start SYS/setup" } else { b"can't start SYS/finish" }, e);
+                self.say_errno(&[if kind == SysKind::Setup { b"can't start SYS/setup" } else { b"can't start SYS/finish" }], e);
             }
         }
     }
@@ -1003,7 +1003,7 @@ impl Supervisor {
         let argv = [c"SYS/reincarnate".as_ptr() as *const u8, core::ptr::null()];
         let e = sys::execve(c"SYS/reincarnate", &argv, self.envp);
         if e != Errno::NOENT {
-            self.say_errno(b"SYS/reincarnate failed to exec", e);
+            self.say_errno(&[b"SYS/reincarnate failed to exec"], e);
         }
         if self.real_pid1 {
             crate::pid1::halt(self);
