@@ -17,6 +17,7 @@
 pub mod argv;
 pub mod config;
 pub mod control;
+pub mod http;
 pub mod name;
 pub mod notify;
 pub mod out;

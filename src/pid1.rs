@@ -109,7 +109,9 @@ pub fn halt(sup: &mut Supervisor) -> ! {
             argv: &argv,
             envp: sup.envp,
             stdio: Stdio { stdin: None, stdout: None, stderr: None },
-            extra: None,
+            fds: &[],
+            gid: None,
+            uid: None,
             setsid: true,
             ctty: false,
         };

@@ -25,8 +25,11 @@ pub struct Spawn<'a> {
     pub argv: &'a [*const u8],
     pub envp: *const *const u8,
     pub stdio: Stdio,
-    /// An extra descriptor to hand over: (ours, the number it gets).
-    pub extra: Option<(RawFd, RawFd)>,
+    /// More descriptors to hand over: (ours, the number it gets).
+    pub fds: &'a [(RawFd, RawFd)],
+    /// Switch to this group and user (dropping supplementary groups) first.
+    pub gid: Option<u32>,
+    pub uid: Option<u32>,
     /// Start a new session (services) — and take fd 0 as controlling tty.
     pub setsid: bool,
     pub ctty: bool,
@@ -55,11 +58,11 @@ impl SpawnError {
 /// Fork and exec; returns the child's pid once execve succeeded.
 pub fn spawn(s: &Spawn) -> Result<i32, SpawnError> {
     let (rd, mut wr) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).map_err(SpawnError::Resources)?;
-    // The report pipe must not sit where the extra descriptor goes.
-    if let Some((_, to)) = s.extra {
-        if wr.as_raw_fd() == to {
-            wr = rustix::io::fcntl_dupfd_cloexec(&wr, to + 1).map_err(SpawnError::Resources)?;
-        }
+    // The report pipe must sit above every number the child's descriptors
+    // are moved to.
+    let top = s.fds.iter().map(|&(_, to)| to).max().unwrap_or(2).max(2);
+    if wr.as_raw_fd() <= top {
+        wr = rustix::io::fcntl_dupfd_cloexec(&wr, top + 1).map_err(SpawnError::Resources)?;
     }
     match sys::fork() {
         Err(e) => Err(SpawnError::Resources(e)),
@@ -98,14 +101,28 @@ fn child(s: &Spawn) -> Errno {
     if s.setsid {
         let _ = rustix::process::setsid();
     }
-    for (src, to) in [(s.stdio.stdin, 0), (s.stdio.stdout, 1), (s.stdio.stderr, 2)] {
-        if let Some(fd) = src {
-            if sys::dup_to(fd, to).is_err() {
-                return Errno::BADF;
-            }
+    // Every descriptor first moves above all target numbers (close-on-exec
+    // copies), then onto its target: no source can be overwritten by an
+    // earlier move, whatever the numbers.
+    let top = s.fds.iter().map(|&(_, to)| to).max().unwrap_or(2).max(2);
+    let stdio = [(s.stdio.stdin, 0), (s.stdio.stdout, 1), (s.stdio.stderr, 2)];
+    let moves = stdio.iter().filter_map(|&(src, to)| src.map(|fd| (fd, to))).chain(s.fds.iter().copied());
+    let mut staged: [(RawFd, RawFd); 3 + FDS_MAX] = [(0, 0); 3 + FDS_MAX];
+    let mut n = 0;
+    for (from, to) in moves {
+        if n == staged.len() {
+            return Errno::MFILE;
         }
+        match rustix::io::fcntl_dupfd_cloexec(sys::fd(from), top + 1) {
+            Ok(fd) => {
+                staged[n] = (fd.as_raw_fd(), to);
+                core::mem::forget(fd);
+            }
+            Err(e) => return e,
+        }
+        n += 1;
     }
-    if let Some((from, to)) = s.extra {
+    for &(from, to) in &staged[..n] {
         if let Err(e) = sys::dup_to(from, to) {
             return e;
         }
@@ -113,5 +130,23 @@ fn child(s: &Spawn) -> Errno {
     if s.ctty {
         let _ = rustix::process::ioctl_tiocsctty(sys::fd(0));
     }
+    if s.gid.is_some() || s.uid.is_some() {
+        if let Err(e) = sys::setgroups(&[]) {
+            return e;
+        }
+    }
+    if let Some(gid) = s.gid {
+        if let Err(e) = sys::setgid(gid) {
+            return e;
+        }
+    }
+    if let Some(uid) = s.uid {
+        if let Err(e) = sys::setuid(uid) {
+            return e;
+        }
+    }
     sys::execve(s.path, s.argv, s.envp)
 }
+
+/// Most descriptors a child can be given besides 0, 1 and 2.
+pub const FDS_MAX: usize = 32;

@@ -661,7 +661,7 @@ impl Supervisor {
         })
     }
 
-    fn spawn_script(&mut self, s: Slot, script: &[u8], args: &[&[u8]], stdin: Option<i32>, extra: Option<(i32, i32)>) -> Result<i32, SpawnError> {
+    fn spawn_script(&mut self, s: Slot, script: &[u8], args: &[&[u8]], stdin: Option<i32>, fds: &[(i32, i32)]) -> Result<i32, SpawnError> {
         let name = self.t.get(s).name;
         let too_long = SpawnError::Exec(Errno::NAMETOOLONG);
         // dir, program, then argv: script [args...] [instance]
@@ -690,7 +690,9 @@ impl Supervisor {
                 // LOG's errors go where its output goes.
                 stderr: if is_log { Some(1) } else { None },
             },
-            extra,
+            fds,
+            gid: None,
+            uid: None,
             setsid: true,
             ctty: false,
         };
@@ -702,7 +704,7 @@ impl Supervisor {
             return Some(Event::SetupExited(0));
         }
         let null = self.null_fd;
-        match self.spawn_script(s, b"setup", &[], Some(null), None) {
+        match self.spawn_script(s, b"setup", &[], Some(null), &[]) {
             Ok(pid) => {
                 self.t.get_mut(s).setup_pid = pid;
                 None
@@ -758,7 +760,7 @@ impl Supervisor {
             (Some((_, w)), Some(n)) => Some((w.as_raw_fd(), n as i32)),
             _ => None,
         };
-        match self.spawn_script(s, b"run", &[], stdin, extra) {
+        match self.spawn_script(s, b"run", &[], stdin, extra.as_slice()) {
             Ok(pid) => {
                 let sv = self.t.get_mut(s);
                 sv.pid = pid;
@@ -795,7 +797,7 @@ impl Supervisor {
         let mut b = Out::<24>::new();
         b.i(signal);
         let null = self.null_fd;
-        match self.spawn_script(s, b"finish", &[a.bytes(), b.bytes()], Some(null), None) {
+        match self.spawn_script(s, b"finish", &[a.bytes(), b.bytes()], Some(null), &[]) {
             Ok(pid) => {
                 self.t.get_mut(s).finish_pid = pid;
                 None
@@ -834,7 +836,9 @@ impl Supervisor {
             // SYS/setup keeps the console as stdin and takes it as its
             // controlling terminal; SYS/finish reads /dev/null.
             stdio: Stdio { stdin: if kind == SysKind::Setup { None } else { Some(self.null_fd) }, stdout: out, stderr: None },
-            extra: None,
+            fds: &[],
+            gid: None,
+            uid: None,
             setsid: true,
             ctty: kind == SysKind::Setup && self.pid1,
         };

@@ -174,10 +174,7 @@ pub fn parse_signal(s: &[u8]) -> Option<u8> {
         Some(p) if p.eq_ignore_ascii_case(b"SIG") => s.get(3..).unwrap_or(&[]),
         _ => s,
     };
-    SIGNALS
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(bare))
-        .map(|&(_, n)| n as u8)
+    SIGNALS.iter().find(|(name, _)| name.eq_ignore_ascii_case(bare)).map(|&(_, n)| n as u8)
 }
 
 #[cfg(test)]
@@ -192,7 +189,17 @@ mod tests {
         assert_eq!(parse_signal(b"hup"), Some(1));
         assert_eq!(parse_signal(b"1"), Some(1));
         assert_eq!(parse_signal(b"64"), Some(64));
-        for bad in [&b"0"[..], b"65", b"99999999999999999999999", b"", b"SIG", b"FOO", b"SIGSIGTERM", b"-1", b"TERM "] {
+        for bad in [
+            &b"0"[..],
+            b"65",
+            b"99999999999999999999999",
+            b"",
+            b"SIG",
+            b"FOO",
+            b"SIGSIGTERM",
+            b"-1",
+            b"TERM ",
+        ] {
             assert_eq!(parse_signal(bad), None, "{:?}", bad);
         }
     }

@@ -1,0 +1,1230 @@
+//! A job as `PUT /job/NAME` sends it, validated into fixed storage: up to
+//! [`TASKS_MAX`] tasks whose strings all live in one byte arena, each string
+//! followed by a NUL so that argv, envp, cwd and paths are ready for execve,
+//! chdir and open as they are.
+//!
+//! Strictness: unknown fields are refused (400 `unknown field`) rather than
+//! ignored, because a misspelt optional field (`"usr": 1000`) would
+//! otherwise run a task as root without a word. Duplicate fields and
+//! duplicate environment names are refused too. The one exception is a
+//! descriptor whose `type` we do not implement: its other fields are not
+//! ours to judge, and it is answered 501, but only once the rest of the
+//! body is valid (a body that is wrong anyway is 400).
+
+use super::json::{DEPTH_MAX, JsonError, Reader, as_u64};
+use super::{Error, Full, Status};
+use crate::http::json::Json;
+use core::ffi::CStr;
+use core::net::IpAddr;
+
+/// Tasks in one job.
+pub const TASKS_MAX: usize = 8;
+/// Arguments after `exec` in one task.
+pub const ARGS_MAX: usize = 32;
+/// Environment entries of one task (TASK_EXIT comes on top).
+pub const ENVS_MAX: usize = 32;
+/// Descriptors of one task (`fd[i]` becomes descriptor i).
+pub const FDS_MAX: usize = 16;
+/// Bytes for every string of a job, NULs included.
+pub const ARENA_MAX: usize = 12 * 1024;
+/// Longest `exec`, `cwd` or descriptor path, in bytes.
+pub const PATH_LEN_MAX: usize = crate::config::PATH_MAX - 1;
+/// Longest unix socket path: `sun_path` less its NUL.
+pub const SOCKET_PATH_MAX: usize = 107;
+
+/// Where one string lives in its job's arena (its NUL not counted).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Span {
+    off: u16,
+    len: u16,
+}
+
+/// How a `file` descriptor is opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// `r`: O_RDONLY
+    Read,
+    /// `w`: O_WRONLY|O_CREAT|O_TRUNC
+    Write,
+    /// `rw`: O_RDWR|O_CREAT
+    ReadWrite,
+    /// `a`: O_WRONLY|O_CREAT|O_APPEND
+    Append,
+}
+
+/// One descriptor of a task; paths resolve with [`TaskRef::path`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fd {
+    Null,
+    File {
+        path: Span,
+        mode: Mode,
+    },
+    /// A named pipe, created if missing.
+    Pipe {
+        path: Span,
+    },
+    /// A listening stream socket bound at `path`.
+    UnixSocket {
+        path: Span,
+    },
+    /// A listening TCP socket.
+    NetworkSocket {
+        bind: IpAddr,
+        port: u16,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Env {
+    /// `KEY=VALUE`
+    kv: Span,
+    key_len: u16,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Task {
+    exec: Span,
+    args: [Span; ARGS_MAX],
+    nargs: u8,
+    envs: [Env; ENVS_MAX],
+    nenvs: u8,
+    cwd: Span,
+    fds: [Fd; FDS_MAX],
+    nfds: u8,
+    user: Option<u32>,
+    group: Option<u32>,
+}
+
+const SPAN0: Span = Span { off: 0, len: 0 };
+const TASK0: Task = Task {
+    exec: SPAN0,
+    args: [SPAN0; ARGS_MAX],
+    nargs: 0,
+    envs: [Env { kv: SPAN0, key_len: 0 }; ENVS_MAX],
+    nenvs: 0,
+    cwd: SPAN0,
+    fds: [Fd::Null; FDS_MAX],
+    nfds: 0,
+    user: None,
+    group: None,
+};
+
+/// A validated job: fixed size (about 18 KiB), no allocation; fill one in
+/// place with [`Job::parse_into`].
+#[derive(Clone)]
+pub struct Job {
+    arena: [u8; ARENA_MAX],
+    used: usize,
+    tasks: [Task; TASKS_MAX],
+    ntasks: u8,
+}
+
+impl Default for Job {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Job {
+    pub const fn new() -> Job {
+        Job { arena: [0; ARENA_MAX], used: 0, tasks: [TASK0; TASKS_MAX], ntasks: 0 }
+    }
+
+    pub fn clear(&mut self) {
+        self.used = 0;
+        self.ntasks = 0;
+    }
+
+    /// Parse and validate a `PUT /job/NAME` body into `self` (which is
+    /// emptied first, and left empty on an error). The error is the reply:
+    /// 400 with the reason, or 501 for a descriptor type not implemented.
+    pub fn parse_into(&mut self, body: &[u8]) -> Result<(), Error> {
+        self.clear();
+        let mut p = Parser { r: Reader::new(body), body, job: self, unsupported: false };
+        let r = match p.root() {
+            Ok(()) if p.unsupported => {
+                Err(Error::new(Status::NotImplemented, "fd type not implemented"))
+            }
+            r => r,
+        };
+        if r.is_err() {
+            self.clear();
+        }
+        r
+    }
+
+    /// Number of tasks.
+    pub fn len(&self) -> usize {
+        self.ntasks as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ntasks == 0
+    }
+
+    pub fn task(&self, i: usize) -> Option<TaskRef<'_>> {
+        let task = self.tasks.get(..self.len())?.get(i)?;
+        Some(TaskRef { job: self, task })
+    }
+
+    pub fn tasks(&self) -> impl Iterator<Item = TaskRef<'_>> {
+        self.tasks.iter().take(self.len()).map(move |task| TaskRef { job: self, task })
+    }
+
+    fn bytes(&self, s: Span) -> &[u8] {
+        let start = s.off as usize;
+        self.arena.get(start..start + s.len as usize).unwrap_or(&[])
+    }
+
+    fn cstr(&self, s: Span) -> &CStr {
+        let start = s.off as usize;
+        // Every span is followed by its NUL and holds none (checked when
+        // stored), so this never falls back.
+        self.arena
+            .get(start..=start + s.len as usize)
+            .and_then(|b| CStr::from_bytes_with_nul(b).ok())
+            .unwrap_or(c"")
+    }
+}
+
+/// One task of a job, with its strings resolved.
+#[derive(Clone, Copy)]
+pub struct TaskRef<'a> {
+    job: &'a Job,
+    task: &'a Task,
+}
+
+impl<'a> TaskRef<'a> {
+    /// The program: a path, or a name to look up in the task's own PATH.
+    pub fn exec(&self) -> &'a CStr {
+        self.job.cstr(self.task.exec)
+    }
+
+    /// The arguments after `exec`.
+    pub fn args(&self) -> impl Iterator<Item = &'a CStr> + use<'a> {
+        let job = self.job;
+        self.spans(&self.task.args, self.task.nargs).iter().map(move |&s| job.cstr(s))
+    }
+
+    /// argv as execve wants it: `exec`, then `args` (argc of them).
+    pub fn argv(&self) -> impl Iterator<Item = &'a CStr> + use<'a> {
+        core::iter::once(self.exec()).chain(self.args())
+    }
+
+    pub fn argc(&self) -> usize {
+        1 + self.task.nargs as usize
+    }
+
+    /// The environment, `KEY=VALUE` each, in the order given.
+    pub fn envs(&self) -> impl Iterator<Item = &'a CStr> + use<'a> {
+        let job = self.job;
+        self.envs_raw().iter().map(move |e| job.cstr(e.kv))
+    }
+
+    /// The value of one environment entry (`PATH` for the exec lookup).
+    pub fn env(&self, key: &[u8]) -> Option<&'a [u8]> {
+        self.envs_raw().iter().find_map(|e| {
+            let kv = self.job.bytes(e.kv);
+            let (k, v) = kv.split_at_checked(e.key_len as usize)?;
+            if k == key { v.get(1..) } else { None }
+        })
+    }
+
+    pub fn cwd(&self) -> &'a CStr {
+        self.job.cstr(self.task.cwd)
+    }
+
+    /// `fds()[i]` becomes descriptor i.
+    pub fn fds(&self) -> &'a [Fd] {
+        self.task.fds.get(..self.task.nfds as usize).unwrap_or(&[])
+    }
+
+    /// A descriptor's path.
+    pub fn path(&self, s: Span) -> &'a CStr {
+        self.job.cstr(s)
+    }
+
+    pub fn user(&self) -> Option<u32> {
+        self.task.user
+    }
+
+    pub fn group(&self) -> Option<u32> {
+        self.task.group
+    }
+
+    fn spans(&self, all: &'a [Span], n: u8) -> &'a [Span] {
+        all.get(..n as usize).unwrap_or(&[])
+    }
+
+    fn envs_raw(&self) -> &'a [Env] {
+        self.task.envs.get(..self.task.nenvs as usize).unwrap_or(&[])
+    }
+}
+
+/// A job's state as `GET /job/NAME` reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobState {
+    Running,
+    /// Every task ran.
+    Done,
+    /// Taken down.
+    Stopped,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Running => "running",
+            JobState::Done => "done",
+            JobState::Stopped => "stopped",
+        }
+    }
+}
+
+/// `{"name":"web","state":"running","task":0,"pid":812,"exits":["0"]}`:
+/// one job's status, the body of `GET /job/NAME` and an element of
+/// `GET /jobs`. `exits` holds the TASK_EXIT text of each task that ended.
+pub fn write_status<'e>(
+    j: &mut Json,
+    name: &[u8],
+    state: JobState,
+    task: usize,
+    pid: u32,
+    exits: impl IntoIterator<Item = &'e [u8]>,
+) -> Result<(), Full> {
+    j.begin_object()?;
+    j.field_str(b"name", name)?;
+    j.field_str(b"state", state.as_str().as_bytes())?;
+    j.field_u64(b"task", task as u64)?;
+    j.field_u64(b"pid", pid as u64)?;
+    j.key(b"exits")?;
+    j.begin_array()?;
+    for e in exits {
+        j.str(e)?;
+    }
+    j.end_array()?;
+    j.end_object()
+}
+
+/// A short string decoded on the stack (field names, `type`, `mode`,
+/// `bind`); longer ones are marked, never cut to something that matches.
+struct Small<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+    long: bool,
+}
+
+impl<const N: usize> Small<N> {
+    fn read(r: &mut Reader) -> Result<Self, JsonError> {
+        let mut s = Small { buf: [0; N], len: 0, long: false };
+        r.string(|p| {
+            match s.buf.get_mut(s.len..s.len + p.len()) {
+                Some(dst) if !s.long => {
+                    dst.copy_from_slice(p);
+                    s.len += p.len();
+                }
+                _ => s.long = true,
+            }
+            true
+        })?;
+        Ok(s)
+    }
+
+    fn get(&self) -> Option<&[u8]> {
+        if self.long { None } else { self.buf.get(..self.len) }
+    }
+}
+
+/// The fields of the schema; a key not among them is unknown.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Tasks,
+    Exec,
+    Args,
+    Envs,
+    Cwd,
+    Fd,
+    User,
+    Group,
+    Type,
+    Path,
+    Mode,
+    Bind,
+    Port,
+}
+
+impl Field {
+    const ALL: [Field; 13] = [
+        Field::Tasks,
+        Field::Exec,
+        Field::Args,
+        Field::Envs,
+        Field::Cwd,
+        Field::Fd,
+        Field::User,
+        Field::Group,
+        Field::Type,
+        Field::Path,
+        Field::Mode,
+        Field::Bind,
+        Field::Port,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Field::Tasks => "tasks",
+            Field::Exec => "exec",
+            Field::Args => "args",
+            Field::Envs => "envs",
+            Field::Cwd => "cwd",
+            Field::Fd => "fd",
+            Field::User => "user",
+            Field::Group => "group",
+            Field::Type => "type",
+            Field::Path => "path",
+            Field::Mode => "mode",
+            Field::Bind => "bind",
+            Field::Port => "port",
+        }
+    }
+
+    fn bit(self) -> u16 {
+        1 << self as u16
+    }
+
+    fn of(key: &Small<8>) -> Option<Field> {
+        let k = key.get()?;
+        Field::ALL.iter().copied().find(|f| f.name().as_bytes() == k)
+    }
+}
+
+fn bad(reason: &'static str, f: Field) -> Error {
+    Error::with(Status::BadRequest, reason, f.name())
+}
+
+fn wrong_type(f: Field) -> Error {
+    bad("wrong type", f)
+}
+
+fn malformed(e: JsonError, f: Field) -> Error {
+    match e {
+        JsonError::Syntax(why) => Error::with(Status::BadRequest, "malformed JSON", why),
+        JsonError::Full => bad("field too long", f),
+    }
+}
+
+struct Parser<'a, 'j> {
+    r: Reader<'a>,
+    body: &'a [u8],
+    job: &'j mut Job,
+    /// A descriptor type we do not implement was seen (501 if all else is
+    /// well).
+    unsupported: bool,
+}
+
+/// Which of the `fields` of an object were seen; the first repeat is an
+/// error.
+fn seen(mask: &mut u16, f: Field) -> Result<(), Error> {
+    if *mask & f.bit() != 0 {
+        return Err(bad("duplicate field", f));
+    }
+    *mask |= f.bit();
+    Ok(())
+}
+
+impl<'a, 'j> Parser<'a, 'j> {
+    fn syntax(&self, e: JsonError) -> Error {
+        malformed(e, Field::Tasks)
+    }
+
+    /// A member's key and colon; `None` for a key that is no field of ours.
+    fn key(&mut self) -> Result<Option<Field>, Error> {
+        let k = Small::<8>::read(&mut self.r).map_err(|e| self.syntax(e))?;
+        self.r.expect(b':', "expected :").map_err(|e| self.syntax(e))?;
+        Ok(Field::of(&k))
+    }
+
+    /// Open `{` or `[` of field `f`; anything else there is a wrong type
+    /// (or not JSON at all).
+    fn open(&mut self, c: u8, f: Field, depth: usize) -> Result<(), Error> {
+        if self.r.eat(c) {
+            return Ok(());
+        }
+        match self.r.skip(depth) {
+            Ok(()) => Err(wrong_type(f)),
+            Err(e) => Err(self.syntax(e)),
+        }
+    }
+
+    fn more(&mut self, close: u8, first: &mut bool) -> Result<bool, Error> {
+        self.r.more(close, first).map_err(|e| self.syntax(e))
+    }
+
+    fn root(&mut self) -> Result<(), Error> {
+        if self.r.peek().is_none() {
+            return Err(Error::with(Status::BadRequest, "malformed JSON", "empty body"));
+        }
+        if !self.r.eat(b'{') {
+            self.r.skip(0).and_then(|_| self.r.end()).map_err(|e| self.syntax(e))?;
+            return Err(Error::with(Status::BadRequest, "wrong type", "job"));
+        }
+        let (mut mask, mut first) = (0, true);
+        while self.more(b'}', &mut first)? {
+            match self.key()? {
+                Some(f @ Field::Tasks) => {
+                    seen(&mut mask, f)?;
+                    self.tasks()?;
+                }
+                _ => return Err(Error::bad("unknown field")),
+            }
+        }
+        self.r.end().map_err(|e| self.syntax(e))?;
+        if mask & Field::Tasks.bit() == 0 {
+            return Err(bad("missing field", Field::Tasks));
+        }
+        if self.job.ntasks == 0 {
+            return Err(Error::bad("empty task list"));
+        }
+        Ok(())
+    }
+
+    fn tasks(&mut self) -> Result<(), Error> {
+        self.open(b'[', Field::Tasks, 1)?;
+        let mut first = true;
+        while self.more(b']', &mut first)? {
+            let i = self.job.ntasks as usize;
+            if i >= TASKS_MAX {
+                return Err(Error::bad("too many tasks"));
+            }
+            let mut t = TASK0;
+            self.task(&mut t)?;
+            if let Some(slot) = self.job.tasks.get_mut(i) {
+                *slot = t;
+            }
+            self.job.ntasks += 1;
+        }
+        Ok(())
+    }
+
+    fn task(&mut self, t: &mut Task) -> Result<(), Error> {
+        self.open(b'{', Field::Tasks, 2)?;
+        let (mut mask, mut first) = (0, true);
+        while self.more(b'}', &mut first)? {
+            let f = match self.key()? {
+                Some(
+                    f @ (Field::Exec
+                    | Field::Args
+                    | Field::Envs
+                    | Field::Cwd
+                    | Field::Fd
+                    | Field::User
+                    | Field::Group),
+                ) => f,
+                _ => return Err(Error::bad("unknown field")),
+            };
+            seen(&mut mask, f)?;
+            match f {
+                Field::Exec => t.exec = self.path_string(f, PATH_LEN_MAX)?,
+                Field::Cwd => t.cwd = self.path_string(f, PATH_LEN_MAX)?,
+                Field::Args => self.args(t)?,
+                Field::Envs => self.envs(t)?,
+                Field::Fd => self.fds(t)?,
+                Field::User => t.user = Some(self.id(f)?),
+                _ => t.group = Some(self.id(f)?),
+            }
+        }
+        for f in [Field::Exec, Field::Args, Field::Envs, Field::Cwd, Field::Fd] {
+            if mask & f.bit() == 0 {
+                return Err(bad("missing field", f));
+            }
+        }
+        Ok(())
+    }
+
+    fn args(&mut self, t: &mut Task) -> Result<(), Error> {
+        self.open(b'[', Field::Args, 3)?;
+        let mut first = true;
+        while self.more(b']', &mut first)? {
+            let slot = t.args.get_mut(t.nargs as usize).ok_or(Error::bad("too many args"))?;
+            *slot = store(&mut self.r, self.job, Field::Args, ARENA_MAX)?;
+            t.nargs += 1;
+        }
+        Ok(())
+    }
+
+    fn envs(&mut self, t: &mut Task) -> Result<(), Error> {
+        self.open(b'{', Field::Envs, 3)?;
+        let mut first = true;
+        while self.more(b'}', &mut first)? {
+            let n = t.nenvs as usize;
+            if n >= ENVS_MAX {
+                return Err(Error::bad("too many envs"));
+            }
+            let start = self.job.used;
+            append(&mut self.r, self.job, Field::Envs, start, ARENA_MAX)?;
+            let key = self.job.arena.get(start..self.job.used).unwrap_or(&[]);
+            if key.is_empty() || key.contains(&b'=') {
+                return Err(Error::bad("bad env name"));
+            }
+            let dup = t.envs.get(..n).unwrap_or(&[]).iter().any(|e| {
+                let kv = self.job.bytes(e.kv);
+                kv.get(..e.key_len as usize) == Some(key)
+            });
+            if dup {
+                return Err(Error::bad("duplicate env"));
+            }
+            let key_len = (self.job.used - start) as u16;
+            self.r.expect(b':', "expected :").map_err(|e| self.syntax(e))?;
+            push(self.job, b"=")?;
+            if self.r.peek() != Some(b'"') {
+                return Err(self.wrong(Field::Envs, 4));
+            }
+            append(&mut self.r, self.job, Field::Envs, start, ARENA_MAX)?;
+            let len = self.job.used - start;
+            push(self.job, b"\0")?;
+            if let Some(slot) = t.envs.get_mut(n) {
+                *slot = Env { kv: Span { off: start as u16, len: len as u16 }, key_len };
+            }
+            t.nenvs += 1;
+        }
+        Ok(())
+    }
+
+    fn fds(&mut self, t: &mut Task) -> Result<(), Error> {
+        self.open(b'[', Field::Fd, 3)?;
+        let mut first = true;
+        while self.more(b']', &mut first)? {
+            if t.nfds as usize >= FDS_MAX {
+                return Err(Error::bad("too many fds"));
+            }
+            if let Some(fd) = self.descriptor()? {
+                if let Some(slot) = t.fds.get_mut(t.nfds as usize) {
+                    *slot = fd;
+                }
+                t.nfds += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// One descriptor object. Its members are checked as JSON first and
+    /// read once `type` (wherever it stands) says what they must be; `None`
+    /// for a type we do not implement.
+    fn descriptor(&mut self) -> Result<Option<Fd>, Error> {
+        const DEPTH: usize = 4;
+        self.open(b'{', Field::Fd, DEPTH)?;
+        let mut raw: [Option<(usize, usize)>; 5] = [None; 5];
+        let (mut mask, mut first, mut unknown) = (0, true, false);
+        while self.more(b'}', &mut first)? {
+            let field = self.key()?;
+            self.r.peek();
+            let start = self.r.pos();
+            self.r.skip(DEPTH + 1).map_err(|e| self.syntax(e))?;
+            let range = (start, self.r.pos());
+            let i = match field {
+                Some(f @ Field::Type) => (f, 0),
+                Some(f @ Field::Path) => (f, 1),
+                Some(f @ Field::Mode) => (f, 2),
+                Some(f @ Field::Bind) => (f, 3),
+                Some(f @ Field::Port) => (f, 4),
+                _ => {
+                    unknown = true;
+                    continue;
+                }
+            };
+            seen(&mut mask, i.0)?;
+            if let Some(slot) = raw.get_mut(i.1) {
+                *slot = Some(range);
+            }
+        }
+        let [ty, path, mode, bind, port] = raw;
+        let ty = ty.ok_or(bad("missing field", Field::Type))?;
+        let mut r = self.value(ty);
+        if r.peek() != Some(b'"') {
+            return Err(wrong_type(Field::Type));
+        }
+        let ty = Small::<16>::read(&mut r).map_err(|e| self.syntax(e))?;
+        let (fd, wants) = match ty.get() {
+            Some(b"null") => (Fd::Null, 0),
+            Some(b"file") => {
+                let path = self.fd_path(path, PATH_LEN_MAX)?;
+                (Fd::File { path, mode: self.mode(mode)? }, Field::Path.bit() | Field::Mode.bit())
+            }
+            Some(b"pipe") => {
+                (Fd::Pipe { path: self.fd_path(path, PATH_LEN_MAX)? }, Field::Path.bit())
+            }
+            Some(b"unix socket") => {
+                (Fd::UnixSocket { path: self.fd_path(path, SOCKET_PATH_MAX)? }, Field::Path.bit())
+            }
+            Some(b"network socket") => {
+                let bind = self.bind(bind)?;
+                let port = self.port(port)?;
+                (Fd::NetworkSocket { bind, port }, Field::Bind.bit() | Field::Port.bit())
+            }
+            _ => {
+                self.unsupported = true;
+                return Ok(None);
+            }
+        };
+        if unknown {
+            return Err(Error::bad("unknown field"));
+        }
+        let extra = mask & !(wants | Field::Type.bit());
+        if let Some(&f) = [Field::Path, Field::Mode, Field::Bind, Field::Port]
+            .iter()
+            .find(|f| extra & f.bit() != 0)
+        {
+            return Err(bad("unexpected field", f));
+        }
+        Ok(Some(fd))
+    }
+
+    /// A reader over one member value already checked by `skip`.
+    fn value(&self, (start, end): (usize, usize)) -> Reader<'a> {
+        Reader::new(self.body.get(start..end).unwrap_or(&[]))
+    }
+
+    fn fd_path(&mut self, raw: Option<(usize, usize)>, limit: usize) -> Result<Span, Error> {
+        let raw = raw.ok_or(bad("missing field", Field::Path))?;
+        let mut r = self.value(raw);
+        if r.peek() != Some(b'"') {
+            return Err(wrong_type(Field::Path));
+        }
+        let s = store(&mut r, self.job, Field::Path, limit)?;
+        if s.len == 0 {
+            return Err(bad("empty field", Field::Path));
+        }
+        Ok(s)
+    }
+
+    fn mode(&mut self, raw: Option<(usize, usize)>) -> Result<Mode, Error> {
+        let raw = raw.ok_or(bad("missing field", Field::Mode))?;
+        let mut r = self.value(raw);
+        if r.peek() != Some(b'"') {
+            return Err(wrong_type(Field::Mode));
+        }
+        let s = Small::<4>::read(&mut r).map_err(|e| self.syntax(e))?;
+        Ok(match s.get() {
+            Some(b"r") => Mode::Read,
+            Some(b"w") => Mode::Write,
+            Some(b"rw") => Mode::ReadWrite,
+            Some(b"a") => Mode::Append,
+            _ => return Err(bad("bad value", Field::Mode)),
+        })
+    }
+
+    fn bind(&mut self, raw: Option<(usize, usize)>) -> Result<IpAddr, Error> {
+        let raw = raw.ok_or(bad("missing field", Field::Bind))?;
+        let mut r = self.value(raw);
+        if r.peek() != Some(b'"') {
+            return Err(wrong_type(Field::Bind));
+        }
+        // The longest IPv6 literal (with an IPv4 tail) is 45 bytes.
+        let s = Small::<48>::read(&mut r).map_err(|e| self.syntax(e))?;
+        s.get()
+            .and_then(|b| core::str::from_utf8(b).ok())
+            .and_then(|t| t.parse::<IpAddr>().ok())
+            .ok_or(bad("bad value", Field::Bind))
+    }
+
+    fn port(&mut self, raw: Option<(usize, usize)>) -> Result<u16, Error> {
+        let raw = raw.ok_or(bad("missing field", Field::Port))?;
+        let n = integer(&mut self.value(raw), Field::Port)?;
+        u16::try_from(n).map_err(|_| bad("bad value", Field::Port))
+    }
+
+    /// A user or group id: 0..=4294967294 (u32::MAX means "no change" to
+    /// setuid/setgid, so it is no id).
+    fn id(&mut self, f: Field) -> Result<u32, Error> {
+        let n = integer(&mut self.r, f)?;
+        match u32::try_from(n) {
+            Ok(id) if id != u32::MAX => Ok(id),
+            _ => Err(bad("bad value", f)),
+        }
+    }
+
+    /// `exec` and `cwd`: a non-empty string up to `limit` bytes.
+    fn path_string(&mut self, f: Field, limit: usize) -> Result<Span, Error> {
+        if self.r.peek() != Some(b'"') {
+            return Err(self.wrong(f, 3));
+        }
+        let s = store(&mut self.r, self.job, f, limit)?;
+        if s.len == 0 {
+            return Err(bad("empty field", f));
+        }
+        Ok(s)
+    }
+
+    /// A value of the wrong type is still checked as JSON: a broken body
+    /// is "malformed JSON" wherever it breaks.
+    fn wrong(&mut self, f: Field, depth: usize) -> Error {
+        match self.r.skip(depth) {
+            Ok(()) => wrong_type(f),
+            Err(e) => self.syntax(e),
+        }
+    }
+}
+
+/// A non-negative integer without fraction or exponent.
+fn integer(r: &mut Reader, f: Field) -> Result<u64, Error> {
+    match r.peek() {
+        Some(b'-' | b'0'..=b'9') => {}
+        _ => {
+            return match r.skip(DEPTH_MAX - 1) {
+                Ok(()) => Err(wrong_type(f)),
+                Err(e) => Err(malformed(e, f)),
+            };
+        }
+    }
+    let text = r.number().map_err(|e| malformed(e, f))?;
+    if text.iter().any(|&b| matches!(b, b'.' | b'e' | b'E')) {
+        return Err(wrong_type(f));
+    }
+    as_u64(text).ok_or(bad("bad value", f))
+}
+
+fn push(job: &mut Job, b: &[u8]) -> Result<(), Error> {
+    let end = job.used + b.len();
+    job.arena.get_mut(job.used..end).ok_or(Error::bad("job too large"))?.copy_from_slice(b);
+    job.used = end;
+    Ok(())
+}
+
+/// Decode the next string onto the arena; it may make the bytes since
+/// `start` at most `limit` long.
+fn append(
+    r: &mut Reader,
+    job: &mut Job,
+    f: Field,
+    start: usize,
+    limit: usize,
+) -> Result<(), Error> {
+    let mut arena_full = false;
+    let res = r.string(|p| {
+        let end = job.used + p.len();
+        if end - start > limit {
+            return false;
+        }
+        match job.arena.get_mut(job.used..end) {
+            Some(dst) => {
+                dst.copy_from_slice(p);
+                job.used = end;
+                true
+            }
+            None => {
+                arena_full = true;
+                false
+            }
+        }
+    });
+    match res {
+        Ok(()) => Ok(()),
+        Err(JsonError::Full) if arena_full => Err(Error::bad("job too large")),
+        Err(e) => Err(malformed(e, f)),
+    }
+}
+
+/// The next value must be a string: stored with its NUL.
+fn store(r: &mut Reader, job: &mut Job, f: Field, limit: usize) -> Result<Span, Error> {
+    if r.peek() != Some(b'"') {
+        return match r.skip(DEPTH_MAX - 1) {
+            Ok(()) => Err(wrong_type(f)),
+            Err(e) => Err(malformed(e, f)),
+        };
+    }
+    let start = job.used;
+    append(r, job, f, start, limit)?;
+    let len = job.used - start;
+    push(job, b"\0")?;
+    Ok(Span { off: start as u16, len: len as u16 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::response::Writer;
+
+    const EXAMPLE: &str = r#"{"tasks": [
+  {"exec": "node", "args": ["server.js"],
+   "envs": {"PATH": "/bin:/usr/bin"}, "cwd": "/srv/app",
+   "fd": [{"type": "file", "path": "/dev/null", "mode": "r"},
+          {"type": "file", "path": "/var/log/app.log", "mode": "a"}],
+   "user": 1000, "group": 1000}
+]}"#;
+
+    fn parse(s: &str) -> Result<Box<Job>, Error> {
+        let mut job = Box::new(Job::new());
+        job.parse_into(s.as_bytes())?;
+        Ok(job)
+    }
+
+    fn reason(s: &str) -> (u16, String) {
+        match parse(s) {
+            Ok(_) => panic!("accepted: {s}"),
+            Err(e) if e.detail.is_empty() => (e.status.code(), e.reason.to_string()),
+            Err(e) => (e.status.code(), format!("{}: {}", e.reason, e.detail)),
+        }
+    }
+
+    /// A valid one-task body with `extra` members appended to the task.
+    fn one(extra: &str) -> String {
+        format!(r#"{{"tasks":[{{"exec":"x","args":[],"envs":{{}},"cwd":"/","fd":[]{extra}}}]}}"#)
+    }
+
+    fn with_fd(fd: &str) -> String {
+        format!(r#"{{"tasks":[{{"exec":"x","args":[],"envs":{{}},"cwd":"/","fd":[{fd}]}}]}}"#)
+    }
+
+    #[test]
+    fn the_contract_example_parses_fully() {
+        let job = parse(EXAMPLE).unwrap();
+        assert_eq!(job.len(), 1);
+        let t = job.task(0).unwrap();
+        assert_eq!(t.exec(), c"node");
+        assert_eq!(t.argv().collect::<Vec<_>>(), [c"node", c"server.js"]);
+        assert_eq!(t.argc(), 2);
+        assert_eq!(t.envs().collect::<Vec<_>>(), [c"PATH=/bin:/usr/bin"]);
+        assert_eq!(t.env(b"PATH"), Some(&b"/bin:/usr/bin"[..]));
+        assert_eq!(t.env(b"PAT"), None);
+        assert_eq!(t.cwd(), c"/srv/app");
+        assert_eq!((t.user(), t.group()), (Some(1000), Some(1000)));
+        let fds = t.fds();
+        assert_eq!(fds.len(), 2);
+        match fds[0] {
+            Fd::File { path, mode } => assert_eq!((t.path(path), mode), (c"/dev/null", Mode::Read)),
+            other => panic!("{other:?}"),
+        }
+        match fds[1] {
+            Fd::File { path, mode } => {
+                assert_eq!((t.path(path), mode), (c"/var/log/app.log", Mode::Append))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(job.task(1).is_none());
+    }
+
+    #[test]
+    fn every_descriptor_type() {
+        let job = parse(&with_fd(
+            r#"{"type":"null"},{"mode":"rw","type":"file","path":"/f"},{"type":"pipe","path":"/p"},
+               {"type":"unix socket","path":"/s.sock"},{"type":"network socket","bind":"127.0.0.1","port":8080},
+               {"port":0,"bind":"::1","type":"network socket"},{"type":"file","path":"/w","mode":"w"}"#,
+        ))
+        .unwrap();
+        let t = job.task(0).unwrap();
+        let f = t.fds();
+        assert_eq!(f[0], Fd::Null);
+        assert!(matches!(f[1], Fd::File { path, mode: Mode::ReadWrite } if t.path(path) == c"/f"));
+        assert!(matches!(f[2], Fd::Pipe { path } if t.path(path) == c"/p"));
+        assert!(matches!(f[3], Fd::UnixSocket { path } if t.path(path) == c"/s.sock"));
+        assert_eq!(f[4], Fd::NetworkSocket { bind: "127.0.0.1".parse().unwrap(), port: 8080 });
+        assert_eq!(f[5], Fd::NetworkSocket { bind: "::1".parse().unwrap(), port: 0 });
+        assert!(matches!(f[6], Fd::File { mode: Mode::Write, .. }));
+    }
+
+    #[test]
+    fn an_unknown_descriptor_type_is_501() {
+        let e = parse(&with_fd(r#"{"type":"tty","device":"/dev/tty1","opts":{"raw":[true]}}"#))
+            .err()
+            .unwrap();
+        assert_eq!((e.status, e.reason), (Status::NotImplemented, "fd type not implemented"));
+        assert_eq!(reason(&with_fd(r#"{"path":"/x","type":"block device"}"#)).0, 501);
+        assert_eq!(reason(&with_fd(r#"{"type":"unnamed pipe"}"#)).0, 501);
+        assert_eq!(reason(&with_fd(r#"{"type":"a very long type name indeed"}"#)).0, 501);
+        assert_eq!(reason(&with_fd(r#"{"type":"FILE","path":"/x","mode":"r"}"#)).0, 501);
+        // ... but a body that is wrong anyway is 400
+        assert_eq!(reason(&with_fd(r#"{"type":"tty"}],"bogus":1,"x":[{"#)).0, 400);
+        let both = r#"{"tasks":[{"exec":"x","args":[],"envs":{},"cwd":"/","fd":[{"type":"tty"}]},{"exec":"y"}]}"#;
+        assert_eq!(reason(both), (400, "missing field: args".into()));
+        // a type that is not a string is a 400
+        assert_eq!(reason(&with_fd(r#"{"type":7}"#)), (400, "wrong type: type".into()));
+        assert_eq!(reason(&with_fd(r#"{"path":"/x"}"#)), (400, "missing field: type".into()));
+    }
+
+    #[test]
+    fn descriptor_fields_are_checked() {
+        let cases = [
+            (r#"{"type":"file","path":"/x"}"#, "missing field: mode"),
+            (r#"{"type":"file","mode":"r"}"#, "missing field: path"),
+            (r#"{"type":"file","path":"/x","mode":"x"}"#, "bad value: mode"),
+            (r#"{"type":"file","path":"/x","mode":"rwx"}"#, "bad value: mode"),
+            (r#"{"type":"file","path":"/x","mode":1}"#, "wrong type: mode"),
+            (r#"{"type":"file","path":"","mode":"r"}"#, "empty field: path"),
+            (r#"{"type":"file","path":["/x"],"mode":"r"}"#, "wrong type: path"),
+            (r#"{"type":"pipe","path":"/x","mode":"r"}"#, "unexpected field: mode"),
+            (r#"{"type":"null","port":1}"#, "unexpected field: port"),
+            (r#"{"type":"null","color":"red"}"#, "unknown field"),
+            (r#"{"type":"null","type":"null"}"#, "duplicate field: type"),
+            (r#"{"type":"network socket","bind":"localhost","port":80}"#, "bad value: bind"),
+            (r#"{"type":"network socket","bind":"[::1]","port":80}"#, "bad value: bind"),
+            (r#"{"type":"network socket","bind":"1.2.3.4","port":65536}"#, "bad value: port"),
+            (r#"{"type":"network socket","bind":"1.2.3.4","port":-1}"#, "bad value: port"),
+            (r#"{"type":"network socket","bind":"1.2.3.4","port":80.5}"#, "wrong type: port"),
+            (r#"{"type":"network socket","bind":"1.2.3.4","port":"80"}"#, "wrong type: port"),
+            (r#"{"type":"network socket","bind":"1.2.3.4"}"#, "missing field: port"),
+            (r#"{"type":"network socket","port":1}"#, "missing field: bind"),
+            (r#""file""#, "wrong type: fd"),
+        ];
+        for (fd, want) in cases {
+            assert_eq!(reason(&with_fd(fd)), (400, want.into()), "{fd}");
+        }
+        let sock = |n: usize| {
+            with_fd(&format!(r#"{{"type":"unix socket","path":"/{}"}}"#, "s".repeat(n - 1)))
+        };
+        assert!(parse(&sock(SOCKET_PATH_MAX)).is_ok());
+        assert_eq!(reason(&sock(SOCKET_PATH_MAX + 1)), (400, "field too long: path".into()));
+        let many = vec![r#"{"type":"null"}"#; FDS_MAX].join(",");
+        assert!(parse(&with_fd(&many)).is_ok());
+        assert_eq!(
+            reason(&with_fd(&format!("{many},{{\"type\":\"null\"}}"))),
+            (400, "too many fds".into())
+        );
+    }
+
+    #[test]
+    fn task_fields_are_required_typed_and_bounded() {
+        let cases: &[(&str, &str)] = &[
+            (r#"{"tasks":[{"args":[],"envs":{},"cwd":"/","fd":[]}]}"#, "missing field: exec"),
+            (r#"{"tasks":[{"exec":"x","envs":{},"cwd":"/","fd":[]}]}"#, "missing field: args"),
+            (r#"{"tasks":[{"exec":"x","args":[],"cwd":"/","fd":[]}]}"#, "missing field: envs"),
+            (r#"{"tasks":[{"exec":"x","args":[],"envs":{},"fd":[]}]}"#, "missing field: cwd"),
+            (r#"{"tasks":[{"exec":"x","args":[],"envs":{},"cwd":"/"}]}"#, "missing field: fd"),
+            (r#"{"tasks":[{"exec":1,"args":[],"envs":{},"cwd":"/","fd":[]}]}"#, "wrong type: exec"),
+            (
+                r#"{"tasks":[{"exec":"","args":[],"envs":{},"cwd":"/","fd":[]}]}"#,
+                "empty field: exec",
+            ),
+            (
+                r#"{"tasks":[{"exec":"x","args":"a b","envs":{},"cwd":"/","fd":[]}]}"#,
+                "wrong type: args",
+            ),
+            (
+                r#"{"tasks":[{"exec":"x","args":[1],"envs":{},"cwd":"/","fd":[]}]}"#,
+                "wrong type: args",
+            ),
+            (
+                r#"{"tasks":[{"exec":"x","args":[],"envs":[],"cwd":"/","fd":[]}]}"#,
+                "wrong type: envs",
+            ),
+            (
+                r#"{"tasks":[{"exec":"x","args":[],"envs":{"A":1},"cwd":"/","fd":[]}]}"#,
+                "wrong type: envs",
+            ),
+            (
+                r#"{"tasks":[{"exec":"x","args":[],"envs":{},"cwd":null,"fd":[]}]}"#,
+                "wrong type: cwd",
+            ),
+            (r#"{"tasks":[{"exec":"x","args":[],"envs":{},"cwd":"/","fd":{}}]}"#, "wrong type: fd"),
+            (r#"{"tasks":{}}"#, "wrong type: tasks"),
+            (r#"{"tasks":[[]]}"#, "wrong type: tasks"),
+            (r#"{"tasks":[]}"#, "empty task list"),
+            (r#"{}"#, "missing field: tasks"),
+            (r#"[]"#, "wrong type: job"),
+            (r#""tasks""#, "wrong type: job"),
+            (r#"{"tasks":[],"tasks":[]}"#, "duplicate field: tasks"),
+            (r#"{"Tasks":[]}"#, "unknown field"),
+            (
+                r#"{"tasks":[{"exec":"x","exec":"y","args":[],"envs":{},"cwd":"/","fd":[]}]}"#,
+                "duplicate field: exec",
+            ),
+            (
+                r#"{"tasks":[{"exec":"x","usr":0,"args":[],"envs":{},"cwd":"/","fd":[]}]}"#,
+                "unknown field",
+            ),
+        ];
+        for (body, want) in cases {
+            assert_eq!(reason(body), (400, want.to_string()), "{body}");
+        }
+        let cwd = |n: usize| {
+            one("").replace(r#""cwd":"/""#, &format!(r#""cwd":"/{}""#, "a".repeat(n - 1)))
+        };
+        assert!(parse(&cwd(PATH_LEN_MAX)).is_ok());
+        assert_eq!(reason(&cwd(PATH_LEN_MAX + 1)), (400, "field too long: cwd".into()));
+        let exec = |n: usize| EXAMPLE.replace("\"node\"", &format!("\"{}\"", "n".repeat(n)));
+        assert!(parse(&exec(PATH_LEN_MAX)).is_ok());
+        assert_eq!(reason(&exec(PATH_LEN_MAX + 1)), (400, "field too long: exec".into()));
+    }
+
+    #[test]
+    fn user_and_group_are_optional_ids() {
+        let job = parse(&one("")).unwrap();
+        assert_eq!((job.task(0).unwrap().user(), job.task(0).unwrap().group()), (None, None));
+        let job = parse(&one(r#","user":0,"group":4294967294"#)).unwrap();
+        assert_eq!(
+            (job.task(0).unwrap().user(), job.task(0).unwrap().group()),
+            (Some(0), Some(4294967294))
+        );
+        for (v, want) in [
+            ("-1", "bad value: user"),
+            ("4294967295", "bad value: user"),
+            ("99999999999999999999999", "bad value: user"),
+            ("1.0", "wrong type: user"),
+            ("1e3", "wrong type: user"),
+            ("\"1000\"", "wrong type: user"),
+            ("null", "wrong type: user"),
+            ("01", "malformed JSON: expected , or closing bracket"),
+        ] {
+            assert_eq!(reason(&one(&format!(r#","user":{v}"#))), (400, want.into()), "{v}");
+        }
+    }
+
+    #[test]
+    fn envs_are_stored_ready_for_execve() {
+        let job = parse(&one("").replace(
+            r#""envs":{}"#,
+            r#""envs":{"A":"1","EMPTY":"","X\u00e9":"caf\u00e9 \ud83d\ude00","Q":"a=b"}"#,
+        ))
+        .unwrap();
+        let t = job.task(0).unwrap();
+        let envs: Vec<_> = t.envs().map(|c| c.to_bytes().to_vec()).collect();
+        assert_eq!(envs, [&b"A=1"[..], b"EMPTY=", "Xé=café 😀".as_bytes(), b"Q=a=b"]);
+        assert_eq!(t.env(b"Q"), Some(&b"a=b"[..]));
+        assert_eq!(t.env(b"EMPTY"), Some(&b""[..]));
+        let env = |e: &str| one("").replace(r#""envs":{}"#, &format!(r#""envs":{{{e}}}"#));
+        assert_eq!(reason(&env(r#""A":"1","A":"2""#)), (400, "duplicate env".into()));
+        assert_eq!(reason(&env(r#""":"1""#)), (400, "bad env name".into()));
+        assert_eq!(reason(&env(r#""A=B":"1""#)), (400, "bad env name".into()));
+        assert_eq!(reason(&env(r#""A":"\u0000""#)), (400, "malformed JSON: NUL in string".into()));
+        let many: Vec<String> = (0..ENVS_MAX).map(|i| format!(r#""E{i}":"v""#)).collect();
+        assert!(parse(&env(&many.join(","))).is_ok());
+        assert_eq!(
+            reason(&env(&format!(r#"{},"Z":"z""#, many.join(",")))),
+            (400, "too many envs".into())
+        );
+    }
+
+    #[test]
+    fn args_keep_their_order_and_escapes() {
+        let body =
+            one("").replace(r#""args":[]"#, r#""args":["-c","echo \"hi\"\n","", "\\", "\/"]"#);
+        let job = parse(&body).unwrap();
+        let argv: Vec<_> = job.task(0).unwrap().argv().map(|c| c.to_bytes().to_vec()).collect();
+        assert_eq!(argv, [&b"x"[..], b"-c", b"echo \"hi\"\n", b"", b"\\", b"/"]);
+        let many: Vec<String> = (0..ARGS_MAX).map(|i| format!("\"{i}\"")).collect();
+        let args = |a: &str| one("").replace(r#""args":[]"#, &format!(r#""args":[{a}]"#));
+        assert_eq!(parse(&args(&many.join(","))).unwrap().task(0).unwrap().argc(), ARGS_MAX + 1);
+        assert_eq!(
+            reason(&args(&format!("{},\"x\"", many.join(",")))),
+            (400, "too many args".into())
+        );
+        assert_eq!(reason(&args(r#""a\u0000b""#)), (400, "malformed JSON: NUL in string".into()));
+    }
+
+    #[test]
+    fn task_count_is_bounded_and_order_kept() {
+        let task =
+            |i: usize| format!(r#"{{"exec":"t{i}","args":[],"envs":{{}},"cwd":"/","fd":[]}}"#);
+        let tasks = |n: usize| {
+            format!(r#"{{"tasks":[{}]}}"#, (0..n).map(task).collect::<Vec<_>>().join(","))
+        };
+        let job = parse(&tasks(TASKS_MAX)).unwrap();
+        let names: Vec<_> = job.tasks().map(|t| t.exec().to_bytes().to_vec()).collect();
+        assert_eq!(names.len(), TASKS_MAX);
+        assert_eq!(names[7], b"t7");
+        assert_eq!(reason(&tasks(TASKS_MAX + 1)), (400, "too many tasks".into()));
+    }
+
+    #[test]
+    fn the_arena_is_bounded() {
+        // args of 1000 bytes: the 13th no longer fits in 12 KiB
+        let arg = format!("\"{}\"", "a".repeat(999));
+        let args = |n: usize| {
+            one("").replace(
+                r#""args":[]"#,
+                &format!(r#""args":[{}]"#, vec![arg.as_str(); n].join(",")),
+            )
+        };
+        assert!(parse(&args(12)).is_ok());
+        assert_eq!(reason(&args(13)), (400, "job too large".into()));
+    }
+
+    #[test]
+    fn malformed_json_is_400() {
+        for (body, want) in [
+            ("", "malformed JSON: empty body"),
+            ("   ", "malformed JSON: empty body"),
+            (r#"{"tasks":[]"#, "malformed JSON: expected , or closing bracket"),
+            (r#"{"tasks":[]} x"#, "malformed JSON: trailing data"),
+            (r#"{"tasks":[]}{}"#, "malformed JSON: trailing data"),
+            (r#"{tasks:[]}"#, "malformed JSON: expected string"),
+            (r#"{"tasks" []}"#, "malformed JSON: expected :"),
+            (r#"{"tasks":[{"exec":"x",}]}"#, "malformed JSON: expected string"),
+            (r#"[1,2"#, "malformed JSON: expected , or closing bracket"),
+            ("{\"tasks\":[{\"exec\":\"a\tb\"}]}", "malformed JSON: control character in string"),
+            ("{\"tasks\":[{\"exec\":\"\\ud800\"}]}", "malformed JSON: lone surrogate"),
+        ] {
+            assert_eq!(reason(body), (400, want.into()), "{body:?}");
+        }
+        assert_eq!(reason("\u{feff}{\"tasks\":[]}").0, 400);
+        let deep = format!(
+            r#"{{"tasks":[{{"exec":"x","args":[],"envs":{{}},"cwd":"/","fd":[{{"type":"tty","x":{}}}]}}]}}"#,
+            "[".repeat(100)
+        );
+        assert_eq!(reason(&deep), (400, "malformed JSON: nesting too deep".into()));
+    }
+
+    #[test]
+    fn a_failed_parse_leaves_the_job_empty_and_a_job_is_reusable() {
+        let mut job = Box::new(Job::new());
+        job.parse_into(EXAMPLE.as_bytes()).unwrap();
+        assert_eq!(job.len(), 1);
+        assert!(job.parse_into(b"{").is_err());
+        assert!(job.is_empty());
+        job.parse_into(EXAMPLE.as_bytes()).unwrap();
+        assert_eq!(job.task(0).unwrap().cwd(), c"/srv/app");
+    }
+
+    #[test]
+    fn status_json() {
+        let mut buf = [0u8; 256];
+        let mut w = Writer::new(&mut buf);
+        let mut j = Json::new(&mut w);
+        write_status(&mut j, b"web", JobState::Running, 1, 812, [&b"0"[..], b"SIGKILL"]).unwrap();
+        j.finish().unwrap();
+        assert_eq!(
+            core::str::from_utf8(w.bytes()).unwrap(),
+            r#"{"name":"web","state":"running","task":1,"pid":812,"exits":["0","SIGKILL"]}"#
+        );
+    }
+
+    #[test]
+    fn mangled_bodies_never_panic() {
+        let mut seed = 0x2545f4914f6cdd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        const BYTES: &[u8] = b"{}[],:\"\\u0aZ \x00\xc3\xa9-1e.";
+        let mut job = Box::new(Job::new());
+        for _ in 0..20_000 {
+            let mut b = EXAMPLE.as_bytes().to_vec();
+            for _ in 0..1 + next() % 4 {
+                let at = next() as usize % b.len();
+                match next() % 3 {
+                    0 => b[at] = BYTES[next() as usize % BYTES.len()],
+                    1 => b.insert(at, BYTES[next() as usize % BYTES.len()]),
+                    _ => drop(b.remove(at)),
+                }
+            }
+            match job.parse_into(&b) {
+                Ok(()) => {
+                    for t in job.tasks() {
+                        assert!(!t.exec().is_empty());
+                        assert_eq!(t.argv().count(), t.argc());
+                    }
+                }
+                Err(e) => assert!(matches!(e.status.code(), 400 | 501), "{e:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_job_is_fixed_storage_of_under_20_kib() {
+        let n = core::mem::size_of::<Job>();
+        println!("size_of::<Job>() = {n}");
+        assert!(n < 20 * 1024, "{n}");
+    }
+}

@@ -1,0 +1,693 @@
+//! An HTTP/1.0 or 1.1 request, from however many bytes have arrived so far
+//! to a validated [`Request`]: httparse reads the head into a fixed header
+//! array; the limits, the request-smuggling rules, keep-alive and routing
+//! are ours. Each call looks at the whole buffer again (at most
+//! [`REQUEST_BUF_MAX`](super::REQUEST_BUF_MAX) bytes), so the caller keeps no
+//! parser state between reads.
+
+use super::{BODY_MAX, Error, HEAD_MAX, HEADERS_MAX, Status, TARGET_MAX, Version, parse_signal};
+
+/// What a service can be told to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Up,
+    Down,
+    Restart,
+    Ready,
+}
+
+/// A resource and method the endpoint serves. Names are borrowed from the
+/// request buffer and already satisfy `crate::name::valid`; signals are
+/// numbers 1..=64.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route<'a> {
+    /// `GET /jobs`
+    Jobs,
+    /// `GET /job/NAME`
+    GetJob(&'a [u8]),
+    /// `PUT /job/NAME` (the body is the job)
+    PutJob(&'a [u8]),
+    /// `DELETE /job/NAME`
+    DeleteJob(&'a [u8]),
+    /// `POST /job/NAME/signal/SIG`
+    SignalJob(&'a [u8], u8),
+    /// `GET /services`
+    Services,
+    /// `GET /service/NAME`
+    GetService(&'a [u8]),
+    /// `POST /service/NAME/(up|down|restart|ready)`
+    ServiceAction(&'a [u8], Action),
+    /// `POST /service/NAME/signal/SIG`
+    SignalService(&'a [u8], u8),
+    /// `POST /rescan`
+    Rescan,
+    /// `POST /shutdown`
+    Shutdown,
+    /// `POST /reboot`
+    Reboot,
+    /// `GET /events`
+    Events,
+    /// `GET /metrics`
+    Metrics,
+}
+
+/// A complete, validated request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Request<'a> {
+    pub route: Route<'a>,
+    pub version: Version,
+    /// Whether the connection stays open after the reply.
+    pub keep_alive: bool,
+    /// Exactly `Content-Length` bytes (empty without one).
+    pub body: &'a [u8],
+    /// Bytes of the buffer this request used, head and body; what follows
+    /// is the next request.
+    pub len: usize,
+}
+
+/// How far the bytes so far go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Parsed<'a> {
+    /// The head is not complete yet; nothing is wrong so far.
+    Partial,
+    /// The head is complete and valid; the request ends at byte `len`.
+    /// With `expect_continue`, send `response::CONTINUE` once before waiting.
+    Body {
+        len: usize,
+        expect_continue: bool,
+    },
+    Complete(Request<'a>),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Get,
+    Put,
+    Post,
+    Delete,
+    Other,
+}
+
+/// Read a request from the start of `buf`. An `Err` is the reply to send
+/// (then close the connection).
+pub fn parse(buf: &[u8]) -> Result<Parsed<'_>, Error> {
+    // A long target is 414 as soon as it shows, before the head is whole.
+    if first_target_len(buf) > TARGET_MAX {
+        return Err(Error::new(Status::UriTooLong, "target too long"));
+    }
+    let mut headers = [httparse::EMPTY_HEADER; HEADERS_MAX];
+    let mut req = httparse::Request::new(&mut headers);
+    let head_len = match req.parse(buf) {
+        Ok(httparse::Status::Complete(n)) if n <= HEAD_MAX => n,
+        Ok(httparse::Status::Partial) if buf.len() < HEAD_MAX => return Ok(Parsed::Partial),
+        Ok(_) | Err(httparse::Error::TooManyHeaders) => {
+            return Err(Error::new(Status::HeaderFieldsTooLarge, "head too large"));
+        }
+        Err(_) => return Err(Error::bad("malformed request")),
+    };
+    let (Some(method), Some(target), Some(minor)) = (req.method, req.path, req.version) else {
+        return Err(Error::bad("malformed request"));
+    };
+    let version = if minor == 0 { Version::Http10 } else { Version::Http11 };
+
+    let mut lengths = 0;
+    let mut length: &[u8] = &[];
+    let mut encodings = 0;
+    let mut hosts = 0;
+    let mut close = false;
+    let mut keep = false;
+    let mut expect_continue = false;
+    for h in req.headers.iter() {
+        let name = h.name.as_bytes();
+        let value = trim(h.value);
+        if name.eq_ignore_ascii_case(b"content-length") {
+            lengths += 1;
+            length = value;
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            encodings += 1;
+        } else if name.eq_ignore_ascii_case(b"host") {
+            hosts += 1;
+        } else if name.eq_ignore_ascii_case(b"expect") {
+            expect_continue |= value.eq_ignore_ascii_case(b"100-continue");
+        } else if name.eq_ignore_ascii_case(b"connection") {
+            for token in value.split(|&b| b == b',').map(trim) {
+                close |= token.eq_ignore_ascii_case(b"close");
+                keep |= token.eq_ignore_ascii_case(b"keep-alive");
+            }
+        }
+    }
+    // Two framings, or two lengths, are how requests get smuggled past a
+    // proxy: refuse them rather than pick one.
+    if encodings > 0 && lengths > 0 {
+        return Err(Error::bad("Content-Length with Transfer-Encoding"));
+    }
+    if encodings > 0 {
+        return Err(Error::new(Status::NotImplemented, "Transfer-Encoding not supported"));
+    }
+    if lengths > 1 {
+        return Err(Error::bad("duplicate Content-Length"));
+    }
+    let content_length = match lengths {
+        0 => None,
+        _ => Some(content_length(length)?),
+    };
+    if version == Version::Http11 && hosts != 1 {
+        return Err(Error::bad(if hosts == 0 { "missing Host" } else { "duplicate Host" }));
+    }
+    let keep_alive = match version {
+        Version::Http11 => !close,
+        Version::Http10 => keep && !close,
+    };
+
+    let m = match method {
+        "GET" => Method::Get,
+        "PUT" => Method::Put,
+        "POST" => Method::Post,
+        "DELETE" => Method::Delete,
+        _ => Method::Other,
+    };
+    let route = route(m, target.as_bytes())?;
+
+    let rest = buf.get(head_len..).unwrap_or(&[]);
+    let body_len = match content_length {
+        Some(n) => n,
+        // PUT always carries a job; a POST may come bare (curl -X POST), but
+        // bytes after its head that cannot start a request are a body sent
+        // without a length.
+        None if m == Method::Put => return Err(length_required()),
+        None if m == Method::Post && !could_start_request(rest) => return Err(length_required()),
+        None => 0,
+    };
+    let len = head_len + body_len;
+    match buf.get(head_len..len) {
+        Some(body) => Ok(Parsed::Complete(Request { route, version, keep_alive, body, len })),
+        None => {
+            Ok(Parsed::Body { len, expect_continue: expect_continue && version == Version::Http11 })
+        }
+    }
+}
+
+fn length_required() -> Error {
+    Error::new(Status::LengthRequired, "body without Content-Length")
+}
+
+/// Content-Length: digits only (no sign, no list); too large is 413.
+fn content_length(v: &[u8]) -> Result<usize, Error> {
+    if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
+        return Err(Error::bad("bad Content-Length"));
+    }
+    match crate::out::parse_u64(v) {
+        Some(n) if n <= BODY_MAX as u64 => Ok(n as usize),
+        _ => Err(Error::new(Status::PayloadTooLarge, "body too large")),
+    }
+}
+
+fn trim(mut s: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = s {
+        s = rest;
+    }
+    s
+}
+
+/// Whether `rest` can be (the start of) a pipelined request: empty, blank
+/// lines, or an upper-case method token so far.
+fn could_start_request(rest: &[u8]) -> bool {
+    let line = match rest.iter().position(|&b| b != b'\r' && b != b'\n') {
+        Some(i) => rest.get(i..).unwrap_or(&[]),
+        None => return true,
+    };
+    let token = match line.iter().position(|&b| b == b' ') {
+        Some(0) => return false,
+        Some(i) => line.get(..i).unwrap_or(&[]),
+        None => line,
+    };
+    token.iter().all(u8::is_ascii_uppercase)
+}
+
+/// Bytes of the request target in the (possibly partial) first line.
+fn first_target_len(buf: &[u8]) -> usize {
+    let start = buf.iter().position(|&b| b != b'\r' && b != b'\n').unwrap_or(buf.len());
+    let line = buf.get(start..).unwrap_or(&[]);
+    let Some(sp) = line.iter().position(|&b| b == b' ') else {
+        return 0;
+    };
+    let target = line.get(sp + 1..).unwrap_or(&[]);
+    target.iter().position(|&b| b == b' ' || b == b'\r' || b == b'\n').unwrap_or(target.len())
+}
+
+/// Path segments the longest route has.
+const SEGMENTS_MAX: usize = 4;
+
+fn route(m: Method, target: &[u8]) -> Result<Route<'_>, Error> {
+    let path = origin_path(target).ok_or(Error::bad("bad target"))?;
+    let path = path.split(|&b| b == b'?' || b == b'#').next().unwrap_or(&[]);
+    let mut seg: [&[u8]; SEGMENTS_MAX] = [&[]; SEGMENTS_MAX];
+    let mut parts = path.get(1..).unwrap_or(&[]).split(|&b| b == b'/');
+    let mut n = 0;
+    for (slot, part) in seg.iter_mut().zip(&mut parts) {
+        *slot = part;
+        n += 1;
+    }
+    if parts.next().is_some() {
+        return Err(not_found());
+    }
+    let only = |want: Method, allow: &'static str, r: Route<'static>| {
+        if m == want { Ok(r) } else { Err(Error::method_not_allowed(allow)) }
+    };
+    match (seg.get(..n).unwrap_or(&[]), m) {
+        ([b"jobs"], _) => only(Method::Get, "GET", Route::Jobs),
+        ([b"job", name], m) => {
+            let name = valid_name(name)?;
+            match m {
+                Method::Get => Ok(Route::GetJob(name)),
+                Method::Put => Ok(Route::PutJob(name)),
+                Method::Delete => Ok(Route::DeleteJob(name)),
+                _ => Err(Error::method_not_allowed("GET, PUT, DELETE")),
+            }
+        }
+        ([b"job", name, b"signal", sig], m) => {
+            let (name, sig) = (valid_name(name)?, valid_signal(sig)?);
+            if m == Method::Post { Ok(Route::SignalJob(name, sig)) } else { Err(post_only()) }
+        }
+        ([b"services"], _) => only(Method::Get, "GET", Route::Services),
+        ([b"service", name], m) => {
+            let name = valid_name(name)?;
+            if m == Method::Get {
+                Ok(Route::GetService(name))
+            } else {
+                Err(Error::method_not_allowed("GET"))
+            }
+        }
+        ([b"service", name, action], m) => {
+            let action = match *action {
+                b"up" => Action::Up,
+                b"down" => Action::Down,
+                b"restart" => Action::Restart,
+                b"ready" => Action::Ready,
+                _ => return Err(not_found()),
+            };
+            let name = valid_name(name)?;
+            if m == Method::Post {
+                Ok(Route::ServiceAction(name, action))
+            } else {
+                Err(post_only())
+            }
+        }
+        ([b"service", name, b"signal", sig], m) => {
+            let (name, sig) = (valid_name(name)?, valid_signal(sig)?);
+            if m == Method::Post { Ok(Route::SignalService(name, sig)) } else { Err(post_only()) }
+        }
+        ([b"rescan"], _) => only(Method::Post, "POST", Route::Rescan),
+        ([b"shutdown"], _) => only(Method::Post, "POST", Route::Shutdown),
+        ([b"reboot"], _) => only(Method::Post, "POST", Route::Reboot),
+        ([b"events"], _) => only(Method::Get, "GET", Route::Events),
+        ([b"metrics"], _) => only(Method::Get, "GET", Route::Metrics),
+        _ => Err(not_found()),
+    }
+}
+
+fn not_found() -> Error {
+    Error::new(Status::NotFound, "not found")
+}
+
+fn post_only() -> Error {
+    Error::method_not_allowed("POST")
+}
+
+/// `/path` as is; `http://host/path` (absolute form, which HTTP/1.1 servers
+/// must accept) without scheme and authority.
+fn origin_path(target: &[u8]) -> Option<&[u8]> {
+    if target.first() == Some(&b'/') {
+        return Some(target);
+    }
+    let scheme = target.iter().position(|&b| b == b':')?;
+    let (s, rest) = (target.get(..scheme)?, target.get(scheme..)?);
+    if !(s.eq_ignore_ascii_case(b"http") || s.eq_ignore_ascii_case(b"https")) {
+        return None;
+    }
+    let after = rest.strip_prefix(b"://")?;
+    Some(match after.iter().position(|&b| b == b'/') {
+        Some(i) => after.get(i..)?,
+        None => b"/",
+    })
+}
+
+/// A name segment is used as sent: percent-encoding is refused rather than
+/// decoded, so what the client wrote is what the supervisor looks up.
+fn valid_name(name: &[u8]) -> Result<&[u8], Error> {
+    if name.contains(&b'%') {
+        return Err(Error::bad("percent-encoding in name"));
+    }
+    if !crate::name::valid(name) || name.iter().any(|&b| b < 0x20 || b == 0x7f) {
+        return Err(Error::bad("bad name"));
+    }
+    Ok(name)
+}
+
+fn valid_signal(sig: &[u8]) -> Result<u8, Error> {
+    parse_signal(sig).ok_or(Error::bad("unknown signal"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(s: &[u8]) -> Request<'_> {
+        match parse(s) {
+            Ok(Parsed::Complete(r)) => r,
+            other => panic!("{:?} for {:?}", other, core::str::from_utf8(s)),
+        }
+    }
+
+    fn err(s: &[u8]) -> Error {
+        match parse(s) {
+            Err(e) => e,
+            other => panic!("{:?} for {:?}", other, core::str::from_utf8(s)),
+        }
+    }
+
+    fn code(s: &[u8]) -> u16 {
+        err(s).status.code()
+    }
+
+    fn get(target: &str) -> Vec<u8> {
+        format!("GET {target} HTTP/1.1\r\nHost: x\r\n\r\n").into_bytes()
+    }
+
+    fn with_method(m: &str, target: &str) -> Vec<u8> {
+        format!("{m} {target} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n").into_bytes()
+    }
+
+    const PUT: &[u8] = b"PUT /job/web HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{\"tasks\":[]}\n";
+
+    #[test]
+    fn a_put_with_its_body_is_complete() {
+        let r = req(PUT);
+        assert_eq!(r.route, Route::PutJob(b"web"));
+        assert_eq!(r.body, b"{\"tasks\":[]}\n");
+        assert_eq!(r.len, PUT.len());
+        assert!(r.keep_alive);
+        assert_eq!(r.version, Version::Http11);
+    }
+
+    #[test]
+    fn every_prefix_of_a_valid_request_is_partial_or_awaiting_the_body() {
+        let head_len = PUT.len() - 13;
+        for n in 0..PUT.len() {
+            match parse(&PUT[..n]) {
+                Ok(Parsed::Partial) => assert!(n < head_len, "{n}"),
+                Ok(Parsed::Body { len, expect_continue: false }) => {
+                    assert!(n >= head_len, "{n}");
+                    assert_eq!(len, PUT.len());
+                }
+                other => panic!("{n}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn pipelined_requests_are_read_one_at_a_time() {
+        let mut two = get("/jobs");
+        let first = two.len();
+        two.extend_from_slice(&get("/metrics"));
+        let r = req(&two);
+        assert_eq!((r.route, r.len), (Route::Jobs, first));
+        assert_eq!(req(&two[first..]).route, Route::Metrics);
+    }
+
+    #[test]
+    fn expect_continue_is_reported_while_the_body_is_missing() {
+        let head =
+            b"PUT /job/a HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n";
+        assert_eq!(parse(head), Ok(Parsed::Body { len: head.len() + 2, expect_continue: true }));
+        let mut whole = head.to_vec();
+        whole.extend_from_slice(b"{}");
+        assert_eq!(req(&whole).body, b"{}");
+    }
+
+    #[test]
+    fn routes() {
+        let cases: &[(&str, &str, Route)] = &[
+            ("GET", "/jobs", Route::Jobs),
+            ("GET", "/job/web", Route::GetJob(b"web")),
+            ("DELETE", "/job/web", Route::DeleteJob(b"web")),
+            ("POST", "/job/web/signal/TERM", Route::SignalJob(b"web", 15)),
+            ("POST", "/job/web/signal/SIGKILL", Route::SignalJob(b"web", 9)),
+            ("POST", "/job/web/signal/10", Route::SignalJob(b"web", 10)),
+            ("GET", "/services", Route::Services),
+            ("GET", "/service/getty@tty1", Route::GetService(b"getty@tty1")),
+            ("POST", "/service/web/up", Route::ServiceAction(b"web", Action::Up)),
+            ("POST", "/service/web/down", Route::ServiceAction(b"web", Action::Down)),
+            ("POST", "/service/web/restart", Route::ServiceAction(b"web", Action::Restart)),
+            ("POST", "/service/web/ready", Route::ServiceAction(b"web", Action::Ready)),
+            ("POST", "/service/web/signal/HUP", Route::SignalService(b"web", 1)),
+            ("POST", "/rescan", Route::Rescan),
+            ("POST", "/shutdown", Route::Shutdown),
+            ("POST", "/reboot", Route::Reboot),
+            ("GET", "/events", Route::Events),
+            ("GET", "/metrics?x=1&y", Route::Metrics),
+            ("GET", "/job/web?verbose", Route::GetJob(b"web")),
+            ("GET", "http://localhost/jobs", Route::Jobs),
+            ("GET", "HTTP://localhost:80/job/a", Route::GetJob(b"a")),
+        ];
+        for (m, t, want) in cases {
+            assert_eq!(req(&with_method(m, t)).route, *want, "{m} {t}");
+        }
+    }
+
+    #[test]
+    fn a_bare_post_needs_no_length() {
+        let r = req(b"POST /rescan HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!((r.route, r.body), (Route::Rescan, &b""[..]));
+        // a pipelined request, or the start of one, after a bare POST is fine
+        let two = b"POST /rescan HTTP/1.1\r\nHost: x\r\n\r\nGET /jobs HTTP/1.1\r\n";
+        assert_eq!(req(two).route, Route::Rescan);
+        assert_eq!(req(b"POST /rescan HTTP/1.1\r\nHost: x\r\n\r\nGE").route, Route::Rescan);
+    }
+
+    #[test]
+    fn unknown_paths_are_404() {
+        for t in [
+            "/",
+            "/jobs/",
+            "/job",
+            "/job/a/b",
+            "/job/a/signal",
+            "/service/a/sleep",
+            "/service/a/signal/TERM/x",
+            "/a/b/c/d/e/f",
+            "//jobs",
+            "/JOBS",
+            "/job/a/signal/TERM/",
+        ] {
+            assert_eq!(code(&get(t)), 404, "{t}");
+        }
+        assert_eq!(code(&get("*")), 400);
+        assert_eq!(code(&get("ftp://x/jobs")), 400);
+    }
+
+    #[test]
+    fn wrong_method_on_a_known_path_is_405_with_allow() {
+        let cases = [
+            ("POST", "/jobs", "GET"),
+            ("POST", "/job/a", "GET, PUT, DELETE"),
+            ("PATCH", "/job/a", "GET, PUT, DELETE"),
+            ("GET", "/job/a/signal/TERM", "POST"),
+            ("PUT", "/services", "GET"),
+            ("DELETE", "/service/a", "GET"),
+            ("GET", "/service/a/up", "POST"),
+            ("GET", "/service/a/signal/INT", "POST"),
+            ("GET", "/rescan", "POST"),
+            ("HEAD", "/shutdown", "POST"),
+            ("DELETE", "/reboot", "POST"),
+            ("POST", "/events", "GET"),
+            ("BREW", "/metrics", "GET"),
+        ];
+        for (m, t, allow) in cases {
+            let e = err(&with_method(m, t));
+            assert_eq!((e.status, e.allow), (Status::MethodNotAllowed, allow), "{m} {t}");
+        }
+    }
+
+    #[test]
+    fn bad_names_and_signals_are_400() {
+        for t in ["/job/a%2Fb", "/job/%2e%2e", "/service/x%00", "/service/%41/up"] {
+            assert_eq!(err(&get(t)).reason, "percent-encoding in name", "{t}");
+        }
+        for t in [
+            "/job/",
+            "/job/.hidden",
+            "/job/SYS",
+            "/job/tpl@",
+            "/job/a,b",
+            "/service/..",
+            &format!("/job/{}", "a".repeat(64)),
+        ] {
+            assert_eq!(err(&get(t)).reason, "bad name", "{t}");
+        }
+        assert_eq!(
+            req(&get(&format!("/job/{}", "a".repeat(63)))).route,
+            Route::GetJob(&[b'a'; 63])
+        );
+        for s in ["FOO", "0", "65", "SIG", "%54ERM"] {
+            let e = err(&with_method("POST", &format!("/job/a/signal/{s}")));
+            assert_eq!(e.reason, "unknown signal", "{s}");
+        }
+        // control characters never get as far as the name rules
+        assert_eq!(code(b"GET /job/a\x01b HTTP/1.1\r\nHost: x\r\n\r\n"), 400);
+    }
+
+    #[test]
+    fn keep_alive_by_version_and_connection_header() {
+        let ka = |s: &[u8]| req(s).keep_alive;
+        assert!(ka(b"GET /jobs HTTP/1.1\r\nHost: x\r\n\r\n"));
+        assert!(!ka(b"GET /jobs HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+        assert!(!ka(b"GET /jobs HTTP/1.1\r\nHost: x\r\nconnection: Keep-Alive, CLOSE\r\n\r\n"));
+        assert!(ka(b"GET /jobs HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n"));
+        assert!(!ka(b"GET /jobs HTTP/1.0\r\n\r\n"));
+        assert!(ka(b"GET /jobs HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+        assert!(ka(b"GET /jobs HTTP/1.0\r\nConnection: foo , keep-alive\r\n\r\n"));
+        assert!(!ka(b"GET /jobs HTTP/1.0\r\nConnection: close\r\n\r\n"));
+        assert_eq!(req(b"GET /jobs HTTP/1.0\r\n\r\n").version, Version::Http10);
+    }
+
+    #[test]
+    fn host_is_required_once_in_http_1_1() {
+        assert_eq!(err(b"GET /jobs HTTP/1.1\r\n\r\n").reason, "missing Host");
+        assert_eq!(
+            err(b"GET /jobs HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n").reason,
+            "duplicate Host"
+        );
+    }
+
+    #[test]
+    fn smuggling_attempts_are_refused() {
+        let e = err(
+            b"POST /rescan HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 0\r\n\r\n",
+        );
+        assert_eq!((e.status, e.reason), (Status::BadRequest, "duplicate Content-Length"));
+        assert_eq!(code(b"POST /rescan HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\ncontent-length: 2\r\n\r\n"), 400);
+        let e = err(b"POST /rescan HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n");
+        assert_eq!(
+            (e.status, e.reason),
+            (Status::BadRequest, "Content-Length with Transfer-Encoding")
+        );
+        assert_eq!(
+            code(
+                b"POST /rescan HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+            ),
+            501
+        );
+        assert_eq!(
+            code(b"PUT /job/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\n"),
+            501
+        );
+        for v in ["-1", "+1", "1,1", "1 1", "0x10", "", "1.0"] {
+            let r = format!("POST /rescan HTTP/1.1\r\nHost: x\r\nContent-Length: {v}\r\n\r\n");
+            assert_eq!(err(r.as_bytes()).reason, "bad Content-Length", "{v}");
+        }
+        // no whitespace before the colon, no obsolete line folding
+        assert_eq!(code(b"POST /rescan HTTP/1.1\r\nHost: x\r\nContent-Length : 1\r\n\r\nx"), 400);
+        assert_eq!(code(b"POST /rescan HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n"), 400);
+        // bare LF line ends are accepted (RFC 9112 section 2.2 allows it)
+        assert_eq!(req(b"GET /jobs HTTP/1.1\nHost: x\n\n").route, Route::Jobs);
+    }
+
+    #[test]
+    fn a_body_without_a_length_is_411() {
+        assert_eq!(code(b"PUT /job/a HTTP/1.1\r\nHost: x\r\n\r\n"), 411);
+        assert_eq!(code(b"PUT /job/a HTTP/1.1\r\nHost: x\r\n\r\n{\"tasks\":[]}"), 411);
+        assert_eq!(code(b"POST /job/a/signal/TERM HTTP/1.1\r\nHost: x\r\n\r\n{}"), 411);
+        assert_eq!(code(b"POST /rescan HTTP/1.0\r\n\r\nhello"), 411);
+    }
+
+    #[test]
+    fn oversize_head_target_and_body() {
+        // exactly HEAD_MAX bytes of head is fine, one more is 431
+        let fill = |n: usize| {
+            let pre = "GET /jobs HTTP/1.1\r\nHost: x\r\nX: ";
+            format!("{pre}{}\r\n\r\n", "a".repeat(n - pre.len() - 4)).into_bytes()
+        };
+        assert_eq!(req(&fill(HEAD_MAX)).len, HEAD_MAX);
+        assert_eq!(code(&fill(HEAD_MAX + 1)), 431);
+        // an endless head is 431 once it passes the limit, not before
+        let endless = fill(HEAD_MAX + 100);
+        assert_eq!(parse(&endless[..HEAD_MAX - 1]), Ok(Parsed::Partial));
+        assert_eq!(code(&endless[..HEAD_MAX]), 431);
+        let mut many = b"GET /jobs HTTP/1.1\r\nHost: x\r\n".to_vec();
+        for _ in 0..HEADERS_MAX {
+            many.extend_from_slice(b"A: b\r\n");
+        }
+        many.extend_from_slice(b"\r\n");
+        assert_eq!(code(&many), 431);
+        // the target: 414 as soon as it passes its limit, complete or not
+        let long = format!("/jobs?{}", "q".repeat(TARGET_MAX - 6));
+        assert_eq!(req(&get(&long)).route, Route::Jobs);
+        let longer = format!("/jobs?{}", "q".repeat(TARGET_MAX - 5));
+        assert_eq!(code(&get(&longer)), 414);
+        let partial = format!("GET /{}", "j".repeat(TARGET_MAX));
+        assert_eq!(code(partial.as_bytes()), 414);
+        let huge = format!("GET /{} HTTP/1.1\r\n", "j".repeat(HEAD_MAX));
+        assert_eq!(code(huge.as_bytes()), 414);
+        // the body: 413 from the head alone
+        let at = format!("PUT /job/a HTTP/1.1\r\nHost: x\r\nContent-Length: {BODY_MAX}\r\n\r\n");
+        assert!(matches!(parse(at.as_bytes()), Ok(Parsed::Body { .. })));
+        let over =
+            format!("PUT /job/a HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n", BODY_MAX + 1);
+        assert_eq!(code(over.as_bytes()), 413);
+        assert_eq!(code(b"PUT /job/a HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n"), 413);
+    }
+
+    #[test]
+    fn malformed_heads_are_400() {
+        for bad in [
+            &b"GET\r\n\r\n"[..],
+            b"GET /jobs\r\n\r\n",
+            b"GET /jobs HTTP/2.0\r\nHost: x\r\n\r\n",
+            b"GET /jobs HTTP/1.1 x\r\nHost: x\r\n\r\n",
+            b"GET  /jobs HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"G(T /jobs HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET /jobs HTTP/1.1\r\nHo st: x\r\n\r\n",
+            b"GET /jobs HTTP/1.1\r\n: x\r\n\r\n",
+            b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+        ] {
+            assert_eq!(code(bad), 400, "{:?}", bad);
+        }
+    }
+
+    #[test]
+    fn body_bytes_belong_to_the_request() {
+        let r = req(b"DELETE /job/a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET");
+        assert_eq!((r.route, r.body, r.len), (Route::DeleteJob(b"a"), &b"abc"[..], 57));
+    }
+
+    #[test]
+    fn mangled_requests_never_panic_and_never_read_past_the_end() {
+        let mut seed = 0x9e3779b97f4a7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        const BYTES: &[u8] = b" /:\r\n%?0aZ\x00\xff-,;=";
+        for _ in 0..20_000 {
+            let mut b = PUT.to_vec();
+            for _ in 0..1 + next() % 4 {
+                let at = next() as usize % b.len();
+                match next() % 3 {
+                    0 => b[at] = BYTES[next() as usize % BYTES.len()],
+                    1 => b.insert(at, BYTES[next() as usize % BYTES.len()]),
+                    _ => drop(b.remove(at)),
+                }
+            }
+            let cut = next() as usize % (b.len() + 1);
+            if let Ok(Parsed::Complete(r)) = parse(&b[..cut]) {
+                assert!(r.len <= cut);
+            }
+        }
+    }
+}

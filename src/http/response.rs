@@ -1,0 +1,490 @@
+//! Replies, written into a caller-provided buffer: a whole response (head
+//! with `Content-Length`, then the body) in one call, or the head and the
+//! chunks of a streamed body (`GET /events`). Every function writes at the
+//! start of `out` and returns how many bytes it wrote; `Err(Full)` means
+//! nothing usable was written (never a truncated body presented as whole).
+//!
+//! Bodies are written first, at `HEAD_ROOM` bytes into `out`, and moved to
+//! just after the head once their length is known: one buffer, no guessing.
+
+use super::json::Json;
+use super::request::Request;
+use super::{Error, Full, Status, Version};
+
+pub const CONTENT_JSON: &str = "application/json";
+/// `GET /events`: one JSON object per line.
+pub const CONTENT_NDJSON: &str = "application/x-ndjson";
+/// `GET /metrics`: the Prometheus text exposition format.
+pub const CONTENT_METRICS: &str = "text/plain; version=0.0.4";
+
+/// The interim reply to `Expect: 100-continue` (see `Parsed::Body`).
+pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+/// The end of a chunked body.
+pub const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
+
+/// Room kept for a response head before its body; the longest head we write
+/// (status line, four headers) is under 200 bytes.
+pub const HEAD_ROOM: usize = 256;
+/// Room kept for a chunk's size line: at most 8 hex digits and CRLF.
+const CHUNK_ROOM: usize = 10;
+
+/// Bytes written into a caller-provided buffer, never past its end.
+pub struct Writer<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl<'a> Writer<'a> {
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        Writer { buf, len: 0 }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or(&[])
+    }
+
+    pub fn push(&mut self, s: &[u8]) -> Result<&mut Self, Full> {
+        let end = self.len.checked_add(s.len()).ok_or(Full)?;
+        self.buf.get_mut(self.len..end).ok_or(Full)?.copy_from_slice(s);
+        self.len = end;
+        Ok(self)
+    }
+
+    pub fn text(&mut self, s: &str) -> Result<&mut Self, Full> {
+        self.push(s.as_bytes())
+    }
+
+    pub fn u64(&mut self, v: u64) -> Result<&mut Self, Full> {
+        let mut tmp = [0u8; 20];
+        self.push(decimal(v, &mut tmp))
+    }
+
+    pub fn i64(&mut self, v: i64) -> Result<&mut Self, Full> {
+        if v < 0 {
+            self.push(b"-")?;
+        }
+        self.u64(v.unsigned_abs())
+    }
+
+    /// Lower-case hex without leading zeros (chunk sizes).
+    pub fn hex(&mut self, mut v: u64) -> Result<&mut Self, Full> {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut tmp = [0u8; 16];
+        let mut i = tmp.len();
+        loop {
+            i -= 1;
+            if let Some(slot) = tmp.get_mut(i) {
+                *slot = DIGITS[(v & 15) as usize];
+            }
+            v >>= 4;
+            if v == 0 || i == 0 {
+                break;
+            }
+        }
+        self.push(tmp.get(i..).unwrap_or(&[]))
+    }
+}
+
+/// `v` in decimal, in the tail of `tmp`.
+fn decimal(mut v: u64, tmp: &mut [u8; 20]) -> &[u8] {
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        if let Some(slot) = tmp.get_mut(i) {
+            *slot = b'0' + (v % 10) as u8;
+        }
+        v /= 10;
+        if v == 0 || i == 0 {
+            break;
+        }
+    }
+    tmp.get(i..).unwrap_or(&[])
+}
+
+/// What a reply's head says besides its body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Head {
+    pub status: Status,
+    /// The request's version: a 1.0 client kept alive is told so.
+    pub version: Version,
+    pub keep_alive: bool,
+}
+
+impl Head {
+    /// A reply to `req` that keeps the connection as the request asked.
+    pub fn to(req: &Request, status: Status) -> Head {
+        Head { status, version: req.version, keep_alive: req.keep_alive }
+    }
+
+    /// A reply after which the connection is closed.
+    pub fn closing(status: Status) -> Head {
+        Head { status, version: Version::Http11, keep_alive: false }
+    }
+}
+
+enum Framing {
+    Length(usize),
+    Chunked,
+    /// HTTP/1.0 streams end when the connection does.
+    UntilClose,
+}
+
+fn write_head(
+    w: &mut Writer,
+    h: &Head,
+    ctype: &str,
+    allow: &str,
+    framing: Framing,
+) -> Result<(), Full> {
+    w.text("HTTP/1.1 ")?
+        .u64(h.status.code() as u64)?
+        .text(" ")?
+        .text(h.status.phrase())?
+        .text("\r\n")?;
+    if !ctype.is_empty() {
+        w.text("Content-Type: ")?.text(ctype)?.text("\r\n")?;
+    }
+    let mut keep_alive = h.keep_alive;
+    match framing {
+        Framing::Length(n) => {
+            w.text("Content-Length: ")?.u64(n as u64)?.text("\r\n")?;
+        }
+        Framing::Chunked => {
+            w.text("Transfer-Encoding: chunked\r\n")?;
+        }
+        Framing::UntilClose => keep_alive = false,
+    }
+    if !allow.is_empty() {
+        w.text("Allow: ")?.text(allow)?.text("\r\n")?;
+    }
+    if !keep_alive {
+        w.text("Connection: close\r\n")?;
+    } else if h.version == Version::Http10 {
+        w.text("Connection: keep-alive\r\n")?;
+    }
+    w.text("\r\n")?;
+    Ok(())
+}
+
+/// Write the body with `f` at `room` bytes in, then `prefix` (given the body
+/// length) in front of it; returns the total length.
+fn body_after<F, P>(out: &mut [u8], room: usize, f: F, prefix: P) -> Result<usize, Full>
+where
+    F: FnOnce(&mut Writer) -> Result<(), Full>,
+    P: FnOnce(&mut Writer, usize) -> Result<(), Full>,
+{
+    let body_len = {
+        let mut w = Writer::new(out.get_mut(room..).ok_or(Full)?);
+        f(&mut w)?;
+        w.len()
+    };
+    let mut tmp = [0u8; HEAD_ROOM];
+    let mut h = Writer::new(tmp.get_mut(..room).ok_or(Full)?);
+    prefix(&mut h, body_len)?;
+    let head_len = h.len();
+    let body_end = room.checked_add(body_len).ok_or(Full)?;
+    if body_end > out.len() || head_len > room {
+        return Err(Full);
+    }
+    out.copy_within(room..body_end, head_len);
+    out.get_mut(..head_len).ok_or(Full)?.copy_from_slice(h.bytes());
+    Ok(head_len + body_len)
+}
+
+/// A reply whose body `f` writes as text of type `ctype`.
+pub fn text<F>(out: &mut [u8], head: Head, ctype: &str, f: F) -> Result<usize, Full>
+where
+    F: FnOnce(&mut Writer) -> Result<(), Full>,
+{
+    body_after(out, HEAD_ROOM, f, |w, n| write_head(w, &head, ctype, "", Framing::Length(n)))
+}
+
+/// A JSON reply: `f` writes exactly one value; a newline ends the body.
+pub fn json<F>(out: &mut [u8], head: Head, f: F) -> Result<usize, Full>
+where
+    F: FnOnce(&mut Json) -> Result<(), Full>,
+{
+    text(out, head, CONTENT_JSON, |w| {
+        let mut j = Json::new(w);
+        f(&mut j)?;
+        j.finish()?;
+        w.push(b"\n")?;
+        Ok(())
+    })
+}
+
+/// `GET /metrics`.
+pub fn metrics<F>(out: &mut [u8], head: Head, f: F) -> Result<usize, Full>
+where
+    F: FnOnce(&mut Writer) -> Result<(), Full>,
+{
+    text(out, head, CONTENT_METRICS, f)
+}
+
+/// A reply without a body (`Content-Length: 0`).
+pub fn empty(out: &mut [u8], head: Head) -> Result<usize, Full> {
+    let mut w = Writer::new(out);
+    write_head(&mut w, &head, "", "", Framing::Length(0))?;
+    Ok(w.len())
+}
+
+/// `{"error":"reason[: detail]"}` with the error's status (and `Allow` for
+/// 405); the connection is closed after it.
+pub fn error(out: &mut [u8], e: &Error) -> Result<usize, Full> {
+    let head = Head::closing(e.status);
+    body_after(
+        out,
+        HEAD_ROOM,
+        |w| {
+            let mut j = Json::new(w);
+            j.begin_object()?;
+            j.key(b"error")?;
+            if e.detail.is_empty() {
+                j.str(e.reason.as_bytes())?;
+            } else {
+                j.str_parts(&[e.reason.as_bytes(), b": ", e.detail.as_bytes()])?;
+            }
+            j.end_object()?;
+            j.finish()?;
+            w.push(b"\n")?;
+            Ok(())
+        },
+        |w, n| write_head(w, &head, CONTENT_JSON, e.allow, Framing::Length(n)),
+    )
+}
+
+/// The head of a streamed body: chunked for HTTP/1.1, delimited by closing
+/// the connection for HTTP/1.0. Write its pieces with the [`Stream`] this
+/// returns; a piece needs `len + 10` bytes of `out` and writes `len + 5` or so.
+pub fn stream_head(out: &mut [u8], head: Head, ctype: &str) -> Result<(usize, Stream), Full> {
+    let (framing, stream) = match head.version {
+        Version::Http11 => (Framing::Chunked, Stream::Chunked),
+        Version::Http10 => (Framing::UntilClose, Stream::UntilClose),
+    };
+    let mut w = Writer::new(out);
+    write_head(&mut w, &head, ctype, "", framing)?;
+    Ok((w.len(), stream))
+}
+
+/// How a stream's pieces are framed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stream {
+    Chunked,
+    UntilClose,
+}
+
+impl Stream {
+    /// One piece of the stream written by `f`; nothing at all (0 bytes) when
+    /// `f` writes nothing, since an empty chunk would end the stream.
+    pub fn piece<F>(self, out: &mut [u8], f: F) -> Result<usize, Full>
+    where
+        F: FnOnce(&mut Writer) -> Result<(), Full>,
+    {
+        match self {
+            Stream::UntilClose => {
+                let mut w = Writer::new(out);
+                f(&mut w)?;
+                Ok(w.len())
+            }
+            Stream::Chunked => {
+                let n = body_after(out, CHUNK_ROOM, f, |w, n| {
+                    if n > 0 {
+                        w.hex(n as u64)?.text("\r\n")?;
+                    }
+                    Ok(())
+                })?;
+                if n == 0 {
+                    return Ok(0);
+                }
+                let mut w = Writer::new(out.get_mut(n..).ok_or(Full)?);
+                w.push(b"\r\n")?;
+                Ok(n + 2)
+            }
+        }
+    }
+
+    /// What ends the stream: the last chunk, or nothing (close instead).
+    pub fn end(self) -> &'static [u8] {
+        match self {
+            Stream::Chunked => LAST_CHUNK,
+            Stream::UntilClose => b"",
+        }
+    }
+}
+
+/// One chunk holding `data` (nothing for empty data).
+pub fn chunk(out: &mut [u8], data: &[u8]) -> Result<usize, Full> {
+    Stream::Chunked.piece(out, |w| w.push(data).map(|_| ()))
+}
+
+/// A piece of an HTTP/1.0 stream: the data as is.
+pub fn raw_chunk(out: &mut [u8], data: &[u8]) -> Result<usize, Full> {
+    Stream::UntilClose.piece(out, |w| w.push(data).map(|_| ()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(b: &[u8]) -> &str {
+        core::str::from_utf8(b).unwrap()
+    }
+
+    #[test]
+    fn a_json_reply_has_type_length_and_a_newline() {
+        let mut out = [0u8; 512];
+        let h = Head { status: Status::Ok, version: Version::Http11, keep_alive: true };
+        let n = json(&mut out, h, |j| {
+            j.begin_object()?;
+            j.key(b"name")?;
+            j.str(b"web")?;
+            j.key(b"pid")?;
+            j.u64(812)?;
+            j.end_object()
+        })
+        .unwrap();
+        assert_eq!(
+            s(&out[..n]),
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 25\r\n\r\n{\"name\":\"web\",\"pid\":812}\n"
+        );
+    }
+
+    #[test]
+    fn keep_alive_and_close_headers() {
+        let mut out = [0u8; 256];
+        let n = empty(
+            &mut out,
+            Head { status: Status::Accepted, version: Version::Http10, keep_alive: true },
+        )
+        .unwrap();
+        assert_eq!(
+            s(&out[..n]),
+            "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n"
+        );
+        let n = empty(&mut out, Head::closing(Status::Ok)).unwrap();
+        assert_eq!(
+            s(&out[..n]),
+            "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        let n = empty(
+            &mut out,
+            Head { status: Status::Created, version: Version::Http11, keep_alive: true },
+        )
+        .unwrap();
+        assert_eq!(s(&out[..n]), "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+    }
+
+    #[test]
+    fn errors_close_and_carry_reason_and_allow() {
+        let mut out = [0u8; 512];
+        let n = error(&mut out, &Error::method_not_allowed("GET, PUT, DELETE")).unwrap();
+        assert_eq!(
+            s(&out[..n]),
+            "HTTP/1.1 405 Method Not Allowed\r\nContent-Type: application/json\r\nContent-Length: 31\r\n\
+             Allow: GET, PUT, DELETE\r\nConnection: close\r\n\r\n{\"error\":\"method not allowed\"}\n"
+        );
+        let n = error(&mut out, &Error::with(Status::BadRequest, "missing field", "exec")).unwrap();
+        assert!(
+            s(&out[..n]).ends_with("\r\n\r\n{\"error\":\"missing field: exec\"}\n"),
+            "{}",
+            s(&out[..n])
+        );
+        assert!(s(&out[..n]).starts_with("HTTP/1.1 400 Bad Request\r\n"));
+        let n = error(&mut out, &Error::new(Status::NotImplemented, "fd type not implemented"))
+            .unwrap();
+        assert!(s(&out[..n]).starts_with("HTTP/1.1 501 Not Implemented\r\n"));
+    }
+
+    #[test]
+    fn metrics_are_prometheus_text() {
+        let mut out = [0u8; 512];
+        let h = Head { status: Status::Ok, version: Version::Http11, keep_alive: true };
+        let n = metrics(&mut out, h, |w| {
+            w.text("nitro_reaps_total ")?.u64(7)?.text("\n")?;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(
+            s(&out[..n]),
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: 20\r\n\r\nnitro_reaps_total 7\n"
+        );
+    }
+
+    #[test]
+    fn a_body_that_does_not_fit_is_an_error_not_a_cut() {
+        let h = Head::closing(Status::Ok);
+        let mut small = [0u8; HEAD_ROOM + 8];
+        assert_eq!(json(&mut small, h, |j| j.str(b"0123456789")), Err(Full));
+        assert_eq!(json(&mut small, h, |j| j.str(b"01234")).map(|_| ()), Ok(()));
+        let mut tiny = [0u8; 10];
+        assert_eq!(empty(&mut tiny, h), Err(Full));
+        assert_eq!(error(&mut tiny, &Error::bad("x")), Err(Full));
+        // an unfinished JSON value is never sent
+        let mut out = [0u8; 512];
+        assert_eq!(json(&mut out, h, |j| j.begin_array()), Err(Full));
+    }
+
+    #[test]
+    fn chunked_stream() {
+        let mut out = [0u8; 512];
+        let h = Head { status: Status::Ok, version: Version::Http11, keep_alive: true };
+        let (n, st) = stream_head(&mut out, h, CONTENT_NDJSON).unwrap();
+        assert_eq!(st, Stream::Chunked);
+        assert_eq!(
+            s(&out[..n]),
+            "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n"
+        );
+        let line = [b'x'; 300];
+        let n = chunk(&mut out, &line).unwrap();
+        assert_eq!(&out[..5], b"12c\r\n");
+        assert_eq!(&out[5..305], &line[..]);
+        assert_eq!(&out[305..n], b"\r\n");
+        assert_eq!(chunk(&mut out, b""), Ok(0));
+        let n = st.piece(&mut out, |w| w.text("{}\n").map(|_| ())).unwrap();
+        assert_eq!(s(&out[..n]), "3\r\n{}\n\r\n");
+        assert_eq!(st.end(), b"0\r\n\r\n");
+        assert_eq!(chunk(&mut out[..12], b"abc"), Err(Full));
+        assert_eq!(chunk(&mut out[..CHUNK_ROOM + 2], b"abc"), Err(Full));
+        assert_eq!(chunk(&mut out[..CHUNK_ROOM + 3], b"abc"), Ok(8));
+    }
+
+    #[test]
+    fn http_1_0_streams_end_with_the_connection() {
+        let mut out = [0u8; 256];
+        let h = Head { status: Status::Ok, version: Version::Http10, keep_alive: true };
+        let (n, st) = stream_head(&mut out, h, CONTENT_NDJSON).unwrap();
+        assert_eq!(st, Stream::UntilClose);
+        assert_eq!(
+            s(&out[..n]),
+            "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nConnection: close\r\n\r\n"
+        );
+        assert_eq!(raw_chunk(&mut out, b"{}\n"), Ok(3));
+        assert_eq!(st.end(), b"");
+    }
+
+    #[test]
+    fn numbers() {
+        let mut b = [0u8; 64];
+        let mut w = Writer::new(&mut b);
+        w.u64(0)
+            .unwrap()
+            .text(" ")
+            .unwrap()
+            .i64(i64::MIN)
+            .unwrap()
+            .text(" ")
+            .unwrap()
+            .hex(0)
+            .unwrap();
+        w.text(" ").unwrap().hex(u64::MAX).unwrap();
+        assert_eq!(s(w.bytes()), "0 -9223372036854775808 0 ffffffffffffffff");
+    }
+}
