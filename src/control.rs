@@ -130,14 +130,18 @@ fn status_of(t: &Table, s: Slot, now: u64) -> Status {
 /// Find a service for UP/RESTART (creating instances and services that
 /// appeared since the last scan) or for DOWN (creating only while a SYS
 /// script runs, so that SYS/setup can keep services down).
-fn lookup(sup: &mut Supervisor, name: &[u8], create: bool) -> Option<Slot> {
+pub fn lookup(sup: &mut Supervisor, name: &[u8], create: bool) -> Option<Slot> {
     if let Some(s) = sup.t.find(name) {
         return Some(s);
     }
     if !create || !name::valid(name) || !sup.up() {
         return None;
     }
-    scan::add_service(sup, name).ok()
+    let s = scan::add_service(sup, name).ok()?;
+    // The request decides about this service; its new loggers start now.
+    sup.t.get_mut(s).fresh = false;
+    scan::start_fresh(sup, Supervisor::now());
+    Some(s)
 }
 
 fn command(sup: &mut Supervisor, cmd: Command, from: Option<&SocketAddrUnix>) {

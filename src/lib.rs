@@ -17,7 +17,14 @@
 pub mod argv;
 pub mod config;
 pub mod control;
+#[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "http")]
+pub mod httpd;
+#[cfg(feature = "http")]
+pub mod jobs;
+#[cfg(feature = "http")]
+pub mod metrics;
 pub mod name;
 pub mod notify;
 pub mod out;

@@ -24,7 +24,7 @@ use rustix::net::{AddressFamily, SendFlags, SocketAddrUnix, SocketFlags, SocketT
 const PENDING_MAX: usize = 64;
 /// Subscribers that can be behind at the same time, and how far.
 pub const BACKLOG_SUBSCRIBERS: usize = 16;
-pub const BACKLOG_LEN: usize = 256;
+pub const BACKLOG_LEN: usize = 1024;
 const FILE_MAX: usize = 128;
 
 pub struct Pending {
@@ -169,6 +169,8 @@ pub fn flush(sup: &mut Supervisor) {
     if sup.notes.is_empty() {
         return;
     }
+    #[cfg(feature = "http")]
+    crate::httpd::broadcast(sup.http, &sup.notes.items);
     let (Some(dirfd), Some(ctl)) = (&sup.notify_fd, &sup.ctl) else {
         sup.notes.items.clear();
         return;
@@ -243,13 +245,22 @@ mod tests {
 
     #[test]
     fn a_full_backlog_drops_the_oldest_and_counts() {
-        let mut b = Box::new(Backlog::new());
-        let n = Name::new(b"x").unwrap();
-        for s in 0..(BACKLOG_LEN + 3) {
-            b.push(0, n, (s % 9 + 1) as u8);
-        }
-        assert_eq!(b.lost[0], 3);
-        assert_eq!(b.queues[0].len(), BACKLOG_LEN);
-        assert_eq!(b.queues[0].front().map(|e| e.1), Some((3 % 9 + 1) as u8));
+        // The backlog is large (it lives in .bss in the binary): build it
+        // on a thread with room for it.
+        std::thread::Builder::new()
+            .stack_size(64 << 20)
+            .spawn(|| {
+                let mut b = Box::new(Backlog::new());
+                let n = Name::new(b"x").unwrap();
+                for s in 0..(BACKLOG_LEN + 3) {
+                    b.push(0, n, (s % 9 + 1) as u8);
+                }
+                assert_eq!(b.lost[0], 3);
+                assert_eq!(b.queues[0].len(), BACKLOG_LEN);
+                assert_eq!(b.queues[0].front().map(|e| e.1), Some((3 % 9 + 1) as u8));
+            })
+            .unwrap()
+            .join()
+            .unwrap();
     }
 }

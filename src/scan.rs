@@ -63,6 +63,8 @@ fn add(sup: &mut Supervisor, name: &[u8], depth: u32) -> Result<Slot, AddError> 
             return Err(AddError::TableFull);
         }
     };
+    // Started by the next start_fresh unless it has a `down` file.
+    sup.t.get_mut(s).fresh = !exists(&[name::script_dir(name), b"/down"]);
     refresh_log(sup, s, depth);
     Ok(s)
 }
@@ -143,45 +145,14 @@ pub fn rescan(sup: &mut Supervisor) {
     for s in 0..sup.t.end() {
         sup.t.get_mut(s).seen = false;
     }
-    let dir = match rustix::fs::openat(CWD, c".", rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC, rustix::fs::Mode::empty()) {
-        Ok(d) => d,
-        Err(e) => {
-            sup.say_errno(&[b"can't read service directory"], e);
-            for s in 0..sup.t.end() {
-                sup.t.get_mut(s).seen = true;
-            }
-            return;
+    // First what stays, then what goes, then what is new: a full table
+    // frees the slots of vanished services before new ones need them.
+    if !read_dir(sup, Pass::Keep) {
+        for s in 0..sup.t.end() {
+            sup.t.get_mut(s).seen = true;
         }
-    };
-    let mut buf = [MaybeUninit::<u8>::uninit(); 1024];
-    let mut entries = rustix::fs::RawDir::new(&dir, &mut buf);
-    while let Some(Ok(ent)) = entries.next() {
-        let fname = ent.file_name();
-        let n = fname.to_bytes();
-        if n.first() == Some(&b'.') || !is_dir(fname) {
-            continue;
-        }
-        if n.ends_with(b"@") {
-            // Running instances of a template stay.
-            for s in 0..sup.t.end() {
-                let sv = sup.t.get_mut(s);
-                if sv.used() && sv.name.as_bytes().starts_with(n) && sv.m.state != State::Down {
-                    sv.seen = true;
-                }
-            }
-            continue;
-        }
-        if !name::valid(n) {
-            continue;
-        }
-        let existed = sup.t.find(n).is_some();
-        if let Ok(s) = add_service(sup, n) {
-            let sv = sup.t.get_mut(s);
-            sv.seen = true;
-            sv.fresh = !existed && !exists(&[n, b"/down"]);
-        }
+        return;
     }
-    drop(dir);
     // Loggers of what stays, stay.
     for s in 0..sup.t.end() {
         let sv = sup.t.get(s);
@@ -199,11 +170,79 @@ pub fn rescan(sup: &mut Supervisor) {
             zap(sup, s);
         }
     }
-    // Start what is new: loggers first, so that no early line is lost.
-    for pass in [true, false] {
+    read_dir(sup, Pass::Add);
+    start_fresh(sup, now);
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    /// Mark existing services (and live template instances) as seen.
+    Keep,
+    /// Add the services that are not in the table yet.
+    Add,
+}
+
+fn read_dir(sup: &mut Supervisor, pass: Pass) -> bool {
+    let dir = match rustix::fs::openat(CWD, c".", rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC, rustix::fs::Mode::empty()) {
+        Ok(d) => d,
+        Err(e) => {
+            sup.say_errno(&[b"can't read service directory"], e);
+            return false;
+        }
+    };
+    let mut buf = [MaybeUninit::<u8>::uninit(); 1024];
+    let mut entries = rustix::fs::RawDir::new(&dir, &mut buf);
+    while let Some(Ok(ent)) = entries.next() {
+        let fname = ent.file_name();
+        let n = fname.to_bytes();
+        if n.first() == Some(&b'.') || !is_dir(fname) {
+            continue;
+        }
+        if n.ends_with(b"@") {
+            if pass == Pass::Keep {
+                // Running instances of a template stay.
+                for s in 0..sup.t.end() {
+                    let sv = sup.t.get_mut(s);
+                    if sv.used() && sv.name.as_bytes().starts_with(n) && sv.m.state != State::Down {
+                        sv.seen = true;
+                    }
+                }
+            }
+            continue;
+        }
+        if !name::valid(n) {
+            continue;
+        }
+        match (pass, sup.t.find(n)) {
+            (Pass::Keep, Some(s)) => {
+                sup.t.get_mut(s).seen = true;
+                refresh_log(sup, s, 0);
+            }
+            (Pass::Add, None) => {
+                if let Ok(s) = add_service(sup, n) {
+                    sup.t.get_mut(s).seen = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    true
+}
+
+/// Start the services created since the last call (by a scan, or as the
+/// logger of a service created on request), loggers first so that no early
+/// line is lost.
+pub fn start_fresh(sup: &mut Supervisor, now: u64) {
+    // LOG first (the other loggers write into it), then loggers, then the rest.
+    let rank = |sv: &crate::table::Service| match (sv.name.as_bytes() == b"LOG", sv.is_logger()) {
+        (true, _) => 0,
+        (false, true) => 1,
+        (false, false) => 2,
+    };
+    for pass in 0..3 {
         for s in 0..sup.t.end() {
             let sv = sup.t.get_mut(s);
-            if sv.used() && sv.fresh && sv.is_logger() == pass {
+            if sv.used() && sv.fresh && rank(sv) == pass {
                 sv.fresh = false;
                 sup.drive(s, Event::WantUp, now);
             }

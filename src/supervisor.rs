@@ -78,6 +78,10 @@ pub struct Supervisor {
     pub list_buf: &'static mut [u8; LIST_REPLY_MAX],
     pub backlog: &'static mut crate::notify::Backlog,
     poll: &'static mut PollSet,
+    #[cfg(feature = "http")]
+    pub http: &'static mut crate::httpd::Http,
+    #[cfg(feature = "http")]
+    pub jobs: &'static mut crate::jobs::Jobs,
 }
 
 /// The supervisor's large state, all zero-initialised: it lives in a static
@@ -89,6 +93,10 @@ pub struct Storage {
     pub poll: PollSet,
     pub notes: crate::notify::Pending,
     pub env_buf: [*const u8; ENV_MAX + 2],
+    #[cfg(feature = "http")]
+    pub http: crate::httpd::Http,
+    #[cfg(feature = "http")]
+    pub jobs: crate::jobs::Jobs,
 }
 
 /// The descriptors of one poll(2) call and who each belongs to.
@@ -98,6 +106,9 @@ pub struct PollSet {
     len: usize,
 }
 
+#[cfg(feature = "http")]
+const POLL_MAX: usize = MAX_SERVICES + crate::notify::BACKLOG_SUBSCRIBERS + crate::httpd::CONN_MAX + 3;
+#[cfg(not(feature = "http"))]
 const POLL_MAX: usize = MAX_SERVICES + crate::notify::BACKLOG_SUBSCRIBERS + 2;
 
 #[derive(Clone, Copy)]
@@ -106,6 +117,10 @@ enum Src {
     Control,
     Ready(Slot),
     Subscriber(usize),
+    #[cfg(feature = "http")]
+    HttpListen,
+    #[cfg(feature = "http")]
+    Http(usize),
 }
 
 impl PollSet {
@@ -141,6 +156,10 @@ impl Storage {
             poll: PollSet::new(),
             notes: crate::notify::Pending::new(),
             env_buf: [core::ptr::null(); ENV_MAX + 2],
+            #[cfg(feature = "http")]
+            http: crate::httpd::Http::new(),
+            #[cfg(feature = "http")]
+            jobs: crate::jobs::Jobs::new(),
         }
     }
 }
@@ -149,8 +168,15 @@ const DEFAULT_PATH: &CStr = c"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr
 
 impl Supervisor {
     pub fn new(storage: &'static mut Storage) -> Supervisor {
+        #[cfg(feature = "http")]
+        let Storage { table, list_buf, backlog, poll, notes, env_buf, http, jobs } = storage;
+        #[cfg(not(feature = "http"))]
         let Storage { table, list_buf, backlog, poll, notes, env_buf } = storage;
         Supervisor {
+            #[cfg(feature = "http")]
+            http,
+            #[cfg(feature = "http")]
+            jobs,
             t: table,
             backlog,
             poll,
@@ -270,6 +296,8 @@ impl Supervisor {
             Err(e) => self.fatal(b"global log pipe", Some(e)),
         }
         crate::control::open(self, &args);
+        #[cfg(feature = "http")]
+        crate::httpd::open(self, &args);
     }
 
     fn setup_env(&mut self, args: &Args) {
@@ -382,6 +410,21 @@ impl Supervisor {
                 earliest(self.t.get(s).m.deadline);
             }
         }
+        #[cfg(feature = "http")]
+        for c in 0..crate::httpd::CONN_MAX {
+            let d = self.http.conns[c].deadline;
+            if d.is_some_and(|d| d <= now) {
+                crate::httpd::timeout(self, c);
+            }
+            earliest(self.http.conns[c].deadline);
+        }
+        #[cfg(feature = "http")]
+        for j in 0..crate::jobs::JOBS_MAX {
+            if self.jobs.slots[j].deadline.is_some_and(|d| d <= now) {
+                self.job_timeout(j);
+            }
+            earliest(self.jobs.slots[j].deadline);
+        }
         if let Some(task) = self.sys {
             if task.deadline.is_some_and(|d| d <= now) {
                 let _ = sys::kill(task.pid, k::SIGKILL);
@@ -418,6 +461,10 @@ impl Supervisor {
         for (i, fd) in self.backlog.waiting() {
             p.add(fd, sys::POLLOUT, Src::Subscriber(i));
         }
+        #[cfg(feature = "http")]
+        for (c, fd, ev) in self.http.poll_set() {
+            p.add(fd, ev, c.map_or(Src::HttpListen, Src::Http));
+        }
         match sys::poll(&mut p.fds[..p.len], timeout_ms) {
             Ok(_) | Err(Errno::INTR) => {}
             Err(e) => {
@@ -436,6 +483,17 @@ impl Supervisor {
                 Src::Control => crate::control::handle(self),
                 Src::Ready(s) => self.read_ready(s, hup),
                 Src::Subscriber(i) => self.backlog.drain(i),
+                #[cfg(feature = "http")]
+                Src::HttpListen => crate::httpd::accept(self, Self::now()),
+                #[cfg(feature = "http")]
+                Src::Http(c) => {
+                    if ev & sys::POLLOUT != 0 {
+                        crate::httpd::writable(self, c);
+                    }
+                    if ev & (sys::POLLIN | sys::POLLHUP | sys::POLLERR) != 0 {
+                        crate::httpd::readable(self, c, Self::now());
+                    }
+                }
             }
         }
     }
@@ -518,6 +576,11 @@ impl Supervisor {
                 return;
             }
         }
+        #[cfg(feature = "http")]
+        if let Some(j) = (0..crate::jobs::JOBS_MAX).find(|&j| self.jobs.slots[j].pid == pid && self.jobs.slots[j].phase == crate::jobs::Phase::Running) {
+            self.job_exited(j, status, now);
+            return;
+        }
         let found = self.t.slots().find(|&s| {
             let sv = self.t.get(s);
             sv.pid == pid || sv.setup_pid == pid || sv.finish_pid == pid
@@ -545,6 +608,8 @@ impl Supervisor {
     /// machine waits for the outside world again.
     pub fn drive(&mut self, s: Slot, ev: Event, now: u64) {
         let mut ev = ev;
+        let entry = self.t.get(s).m.state;
+        let mut passed_rest = false;
         loop {
             if !self.t.get(s).used() {
                 return;
@@ -553,11 +618,9 @@ impl Supervisor {
             let before = self.t.get(s).m.state;
             let action = self.t.get_mut(s).m.step(ev, now, up);
             let after = self.t.get(s).m.state;
-            if before != after {
-                self.notify(s);
-                if after == State::Down || after == State::Fatal {
-                    self.cleanup(s);
-                }
+            if before != after && (after == State::Down || after == State::Fatal) {
+                self.cleanup(s);
+                passed_rest = true;
             }
             let next = match action {
                 Action::None => None,
@@ -582,6 +645,11 @@ impl Supervisor {
                 Some(e) => ev = e,
                 None => break,
             }
+        }
+        // One notification per event: the state it led to (as nitro, which
+        // reports where a step ends, not the states it passed through).
+        if self.t.get(s).used() && (self.t.get(s).m.state != entry || passed_rest) {
+            self.notify(s);
         }
         let sv = self.t.get(s);
         if sv.used() && sv.m.state == State::Down && !sv.seen && !sv.has_process() {
@@ -926,7 +994,7 @@ impl Supervisor {
                             sv.is_logger() == loggers && (!sv.m.state.is_stopped() || sv.has_process())
                         })
                     };
-                    if busy(self, false) {
+                    if busy(self, false) || self.jobs_running() {
                         return;
                     }
                     if busy(self, true) {
@@ -945,8 +1013,26 @@ impl Supervisor {
         }
     }
 
+    #[cfg(feature = "http")]
+    fn jobs_running(&self) -> bool {
+        self.jobs.running().next().is_some()
+    }
+
+    #[cfg(not(feature = "http"))]
+    fn jobs_running(&self) -> bool {
+        false
+    }
+
     fn stop_all(&mut self, loggers: bool) {
         let now = Self::now();
+        #[cfg(feature = "http")]
+        if !loggers {
+            for j in 0..crate::jobs::JOBS_MAX {
+                if self.jobs.slots[j].phase == crate::jobs::Phase::Running {
+                    self.job_stop(j, false, now);
+                }
+            }
+        }
         for s in 0..self.t.end() {
             if self.t.get(s).used() && self.t.get(s).is_logger() == loggers {
                 self.drive(s, Event::WantDown, now);
@@ -1004,6 +1090,8 @@ impl Supervisor {
     fn finish(&mut self) -> ! {
         self.say(&[b"all services stopped"]);
         crate::control::close(self);
+        #[cfg(feature = "http")]
+        crate::httpd::close(self);
         let argv = [c"SYS/reincarnate".as_ptr() as *const u8, core::ptr::null()];
         let e = sys::execve(c"SYS/reincarnate", &argv, self.envp);
         if e != Errno::NOENT {

@@ -1,0 +1,440 @@
+//! Jobs: named lists of tasks run one after another, never restarted. A
+//! job lives in a fixed table beside the services (a name is either a
+//! service or a job) and its tasks start through the one spawn path, with
+//! exactly the argv, environment (plus TASK_EXIT), working directory,
+//! descriptors and credentials the job asked for.
+
+use crate::argv::CStrs;
+use crate::config::TIMEOUT_SHUTDOWN;
+use crate::http::job::{Fd, Job, JobState, Mode, TASKS_MAX, TaskRef};
+use crate::name::Name;
+use crate::out::Out;
+use crate::path::Path;
+use crate::spawn::{self, Spawn, Stdio};
+use crate::supervisor::Supervisor;
+use crate::sys;
+use linux_raw_sys::general as k;
+use rustix::fd::{AsRawFd, OwnedFd};
+use rustix::fs::{CWD, Mode as FileMode, OFlags};
+use rustix::io::Errno;
+
+/// Jobs the table holds (running or finished).
+pub const JOBS_MAX: usize = 16;
+/// Longest TASK_EXIT text ("255", "SIGKILL", "SIG64").
+const EXIT_MAX: usize = 10;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Free,
+    Running,
+    Done,
+    Stopped,
+}
+
+pub struct Slot {
+    pub name: Name,
+    pub phase: Phase,
+    pub job: Job,
+    /// The task running now (or the last one).
+    pub task: usize,
+    pub pid: i32,
+    exits: [[u8; EXIT_MAX]; TASKS_MAX],
+    exit_lens: [u8; TASKS_MAX],
+    pub nexits: usize,
+    /// SIGKILL after this, once asked to stop.
+    pub deadline: Option<u64>,
+    pub stopping: bool,
+    /// Remove the job once its task is gone (DELETE).
+    pub remove: bool,
+}
+
+impl Slot {
+    const EMPTY: Slot = Slot {
+        name: Name::EMPTY,
+        phase: Phase::Free,
+        job: Job::new(),
+        task: 0,
+        pid: 0,
+        exits: [[0; EXIT_MAX]; TASKS_MAX],
+        exit_lens: [0; TASKS_MAX],
+        nexits: 0,
+        deadline: None,
+        stopping: false,
+        remove: false,
+    };
+
+    pub fn state(&self) -> JobState {
+        match self.phase {
+            Phase::Running | Phase::Free => JobState::Running,
+            Phase::Done => JobState::Done,
+            Phase::Stopped => JobState::Stopped,
+        }
+    }
+
+    pub fn exits(&self) -> impl Iterator<Item = &[u8]> {
+        (0..self.nexits).map(|i| &self.exits[i][..self.exit_lens[i] as usize])
+    }
+
+    fn last_exit(&self) -> Option<&[u8]> {
+        self.nexits.checked_sub(1).map(|i| &self.exits[i][..self.exit_lens[i] as usize])
+    }
+
+    fn record_exit(&mut self, text: &[u8]) {
+        if self.nexits < TASKS_MAX {
+            let n = text.len().min(EXIT_MAX);
+            self.exits[self.nexits][..n].copy_from_slice(&text[..n]);
+            self.exit_lens[self.nexits] = n as u8;
+            self.nexits += 1;
+        }
+    }
+}
+
+pub struct Jobs {
+    pub slots: [Slot; JOBS_MAX],
+    /// A request's job is parsed here first, so that a bad body never
+    /// damages a finished job of the same name.
+    pub scratch: Job,
+}
+
+impl Default for Jobs {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Jobs {
+    pub const fn new() -> Jobs {
+        Jobs { slots: [const { Slot::EMPTY }; JOBS_MAX], scratch: Job::new() }
+    }
+
+    pub fn find(&self, name: &[u8]) -> Option<usize> {
+        self.slots.iter().position(|j| j.phase != Phase::Free && j.name.as_bytes() == name)
+    }
+
+    pub fn running(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..JOBS_MAX).filter(|&i| self.slots[i].phase == Phase::Running)
+    }
+}
+
+/// How a task ended, as TASK_EXIT says it: the exit number, or the name of
+/// the signal that killed it.
+pub fn exit_text(status: i32, o: &mut Out<16>) {
+    o.clear();
+    let sig = status & 0x7f;
+    if sig == 0 {
+        o.u(((status >> 8) & 0xff) as u64);
+        return;
+    }
+    let name: &[u8] = match sig as u32 {
+        k::SIGHUP => b"SIGHUP",
+        k::SIGINT => b"SIGINT",
+        k::SIGQUIT => b"SIGQUIT",
+        k::SIGILL => b"SIGILL",
+        k::SIGTRAP => b"SIGTRAP",
+        k::SIGABRT => b"SIGABRT",
+        k::SIGBUS => b"SIGBUS",
+        k::SIGFPE => b"SIGFPE",
+        k::SIGKILL => b"SIGKILL",
+        k::SIGUSR1 => b"SIGUSR1",
+        k::SIGSEGV => b"SIGSEGV",
+        k::SIGUSR2 => b"SIGUSR2",
+        k::SIGPIPE => b"SIGPIPE",
+        k::SIGALRM => b"SIGALRM",
+        k::SIGTERM => b"SIGTERM",
+        k::SIGSTKFLT => b"SIGSTKFLT",
+        k::SIGCHLD => b"SIGCHLD",
+        k::SIGCONT => b"SIGCONT",
+        k::SIGSTOP => b"SIGSTOP",
+        k::SIGTSTP => b"SIGTSTP",
+        k::SIGTTIN => b"SIGTTIN",
+        k::SIGTTOU => b"SIGTTOU",
+        k::SIGURG => b"SIGURG",
+        k::SIGXCPU => b"SIGXCPU",
+        k::SIGXFSZ => b"SIGXFSZ",
+        k::SIGVTALRM => b"SIGVTALRM",
+        k::SIGPROF => b"SIGPROF",
+        k::SIGWINCH => b"SIGWINCH",
+        k::SIGIO => b"SIGIO",
+        k::SIGPWR => b"SIGPWR",
+        k::SIGSYS => b"SIGSYS",
+        _ => b"",
+    };
+    if name.is_empty() {
+        o.s(b"SIG").u(sig as u64);
+    } else {
+        o.s(name);
+    }
+}
+
+/// The descriptors of one task, opened in the supervisor before the fork.
+struct Opened {
+    fds: [Option<OwnedFd>; crate::http::job::FDS_MAX],
+}
+
+fn open_fd(task: &TaskRef, fd: &Fd) -> Result<OwnedFd, Errno> {
+    let cloexec = OFlags::CLOEXEC;
+    match *fd {
+        Fd::Null => rustix::fs::open(c"/dev/null", OFlags::RDWR | cloexec, FileMode::empty()),
+        Fd::File { path, mode } => {
+            let flags = match mode {
+                Mode::Read => OFlags::RDONLY,
+                Mode::Write => OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC,
+                Mode::ReadWrite => OFlags::RDWR | OFlags::CREATE,
+                Mode::Append => OFlags::WRONLY | OFlags::CREATE | OFlags::APPEND,
+            };
+            rustix::fs::open(task.path(path), flags | cloexec, FileMode::from_raw_mode(0o644))
+        }
+        Fd::Pipe { path } => {
+            let p = task.path(path);
+            match rustix::fs::mknodat(CWD, p, rustix::fs::FileType::Fifo, FileMode::from_raw_mode(0o600), 0) {
+                Ok(()) | Err(Errno::EXIST) => {}
+                Err(e) => return Err(e),
+            }
+            // Read-write: opening a FIFO so never waits for a peer.
+            rustix::fs::open(p, OFlags::RDWR | cloexec, FileMode::empty())
+        }
+        Fd::UnixSocket { path } => {
+            let p = task.path(path);
+            let s = rustix::net::socket_with(rustix::net::AddressFamily::UNIX, rustix::net::SocketType::STREAM, rustix::net::SocketFlags::CLOEXEC, None)?;
+            let addr = rustix::net::SocketAddrUnix::new(p)?;
+            // A socket file left by an earlier run is replaced.
+            if rustix::fs::statat(CWD, p, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
+                .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Socket)
+            {
+                let _ = rustix::fs::unlinkat(CWD, p, rustix::fs::AtFlags::empty());
+            }
+            rustix::net::bind(&s, &addr)?;
+            rustix::net::listen(&s, 128)?;
+            Ok(s)
+        }
+        Fd::NetworkSocket { bind, port } => {
+            let addr = core::net::SocketAddr::new(bind, port);
+            let family = if addr.is_ipv4() { rustix::net::AddressFamily::INET } else { rustix::net::AddressFamily::INET6 };
+            let s = rustix::net::socket_with(family, rustix::net::SocketType::STREAM, rustix::net::SocketFlags::CLOEXEC, None)?;
+            rustix::net::sockopt::set_socket_reuseaddr(&s, true)?;
+            rustix::net::bind(&s, &addr)?;
+            rustix::net::listen(&s, 128)?;
+            Ok(s)
+        }
+    }
+}
+
+/// The program of a task: `exec` itself when it holds a `/`, else the first
+/// executable `dir/exec` along the task's own PATH.
+fn resolve(task: &TaskRef) -> Result<Path, Errno> {
+    let exec = task.exec().to_bytes();
+    if exec.contains(&b'/') {
+        return Path::from(&[exec]).map_err(|_| Errno::NAMETOOLONG);
+    }
+    let path = task.env(b"PATH").unwrap_or(b"");
+    for dir in path.split(|&b| b == b':') {
+        let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
+        let Ok(p) = Path::from(&[dir, b"/", exec]) else { continue };
+        if rustix::fs::accessat(CWD, p.as_cstr(), rustix::fs::Access::EXEC_OK, rustix::fs::AtFlags::empty()).is_ok() {
+            return Ok(p);
+        }
+    }
+    Err(Errno::NOENT)
+}
+
+impl Supervisor {
+    /// Start task `jobs[j].task`; on failure record it as ended (127 when
+    /// the program was not found, 126 otherwise) and go on.
+    pub fn job_start_task(&mut self, j: usize, now: u64) {
+        loop {
+            let slot = &self.jobs.slots[j];
+            let Some(task) = slot.job.task(slot.task) else {
+                self.jobs.slots[j].phase = Phase::Done;
+                return;
+            };
+            match self.job_spawn(j, &task) {
+                Ok(pid) => {
+                    self.jobs.slots[j].pid = pid;
+                    return;
+                }
+                Err(e) => {
+                    let name = self.jobs.slots[j].name;
+                    let mut o = Out::<16>::new();
+                    o.u(self.jobs.slots[j].task as u64);
+                    self.say_errno(&[b"job ", name.as_bytes(), b": task ", o.bytes(), b" failed to start"], e);
+                    let slot = &mut self.jobs.slots[j];
+                    slot.record_exit(if e == Errno::NOENT { b"127" } else { b"126" });
+                    slot.task += 1;
+                    if slot.task >= slot.job.len() || slot.stopping {
+                        slot.phase = if slot.stopping { Phase::Stopped } else { Phase::Done };
+                        return;
+                    }
+                }
+            }
+            let _ = now;
+        }
+    }
+
+    fn job_spawn(&self, j: usize, task: &TaskRef) -> Result<i32, Errno> {
+        let slot = &self.jobs.slots[j];
+        let program = resolve(task)?;
+        // argv: exec, then args.
+        let mut argv_ptrs = [core::ptr::null(); 2 + crate::http::job::ARGS_MAX];
+        let mut n = 0;
+        for a in task.argv() {
+            if n + 1 >= argv_ptrs.len() {
+                return Err(Errno::TOOBIG);
+            }
+            argv_ptrs[n] = a.as_ptr() as *const u8;
+            n += 1;
+        }
+        // envp: exactly envs, plus TASK_EXIT after the first task.
+        let mut task_exit = CStrs::<32, 2>::new();
+        let mut envp = [core::ptr::null(); 2 + crate::http::job::ENVS_MAX];
+        let mut m = 0;
+        for e in task.envs() {
+            if e.to_bytes().starts_with(b"TASK_EXIT=") {
+                continue;
+            }
+            envp[m] = e.as_ptr() as *const u8;
+            m += 1;
+        }
+        if let Some(last) = slot.last_exit() {
+            task_exit.push(&[b"TASK_EXIT=", last]).map_err(|_| Errno::TOOBIG)?;
+            envp[m] = task_exit.get(0).as_ptr() as *const u8;
+            m += 1;
+        }
+        let _ = m;
+        // Descriptors: fd[i] becomes i; 0 defaults to /dev/null, 1 and 2
+        // to the default log.
+        let mut opened = Opened { fds: [const { None }; crate::http::job::FDS_MAX] };
+        let mut moves = [(0, 0); crate::http::job::FDS_MAX];
+        for (i, fd) in task.fds().iter().enumerate() {
+            let o = open_fd(task, fd)?;
+            moves[i] = (o.as_raw_fd(), i as i32);
+            opened.fds[i] = Some(o);
+        }
+        let given = task.fds().len();
+        let log = if self.log_running() { Some(self.global_log[1]) } else { None };
+        let stdio = Stdio {
+            stdin: if given > 0 { None } else { Some(self.null_fd) },
+            stdout: if given > 1 { None } else { log },
+            stderr: if given > 2 { None } else { log },
+        };
+        let spec = Spawn {
+            dir: task.cwd(),
+            path: program.as_cstr(),
+            argv: &argv_ptrs[..=n],
+            envp: envp.as_ptr(),
+            stdio,
+            fds: &moves[..given],
+            gid: task.group(),
+            uid: task.user(),
+            setsid: true,
+            ctty: false,
+        };
+        let r = spawn::spawn(&spec).map_err(|e| match e {
+            spawn::SpawnError::Resources(e) | spawn::SpawnError::Exec(e) => e,
+        });
+        drop(opened);
+        r
+    }
+
+    /// A job's task ended with wait status `status`.
+    pub fn job_exited(&mut self, j: usize, status: i32, now: u64) {
+        let mut o = Out::<16>::new();
+        exit_text(status, &mut o);
+        let slot = &mut self.jobs.slots[j];
+        slot.pid = 0;
+        slot.deadline = None;
+        slot.record_exit(o.bytes());
+        if slot.stopping {
+            slot.phase = Phase::Stopped;
+            if slot.remove {
+                slot.phase = Phase::Free;
+            }
+            return;
+        }
+        slot.task += 1;
+        if slot.task >= slot.job.len() {
+            slot.phase = Phase::Done;
+            return;
+        }
+        self.job_start_task(j, now);
+    }
+
+    /// Stop a job: SIGTERM to its task, SIGKILL 7 s later; no later task
+    /// starts. Returns whether it is already down.
+    pub fn job_stop(&mut self, j: usize, remove: bool, now: u64) -> bool {
+        let slot = &mut self.jobs.slots[j];
+        slot.remove |= remove;
+        if slot.phase != Phase::Running || slot.pid == 0 {
+            if slot.phase == Phase::Running {
+                slot.phase = Phase::Stopped;
+            }
+            if slot.remove {
+                slot.phase = Phase::Free;
+            }
+            return true;
+        }
+        if !slot.stopping {
+            slot.stopping = true;
+            slot.deadline = Some(now + TIMEOUT_SHUTDOWN);
+            let _ = sys::kill(slot.pid, k::SIGTERM);
+            let _ = sys::kill(slot.pid, k::SIGCONT);
+        }
+        false
+    }
+
+    pub fn job_timeout(&mut self, j: usize) {
+        let slot = &mut self.jobs.slots[j];
+        slot.deadline = None;
+        if slot.pid > 0 {
+            let _ = sys::kill(slot.pid, k::SIGKILL);
+        }
+    }
+
+    /// Start job `name` from the parsed scratch job. Err: 409 reasons.
+    pub fn job_put(&mut self, name: Name, now: u64) -> Result<(usize, bool), &'static str> {
+        if self.t.find(name.as_bytes()).is_some() {
+            return Err("name taken by a service");
+        }
+        let (j, replaced) = match self.jobs.find(name.as_bytes()) {
+            Some(j) if self.jobs.slots[j].phase == Phase::Running => return Err("job still running"),
+            Some(j) => (j, true),
+            None => match self.jobs.slots.iter().position(|s| s.phase == Phase::Free) {
+                Some(j) => (j, false),
+                None => return Err(""),
+            },
+        };
+        let Jobs { slots, scratch } = &mut *self.jobs;
+        let slot = &mut slots[j];
+        slot.job.clone_from(scratch);
+        slot.name = name;
+        slot.phase = Phase::Running;
+        slot.task = 0;
+        slot.pid = 0;
+        slot.nexits = 0;
+        slot.deadline = None;
+        slot.stopping = false;
+        slot.remove = false;
+        self.job_start_task(j, now);
+        Ok((j, replaced))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(status: i32) -> Vec<u8> {
+        let mut o = Out::<16>::new();
+        exit_text(status, &mut o);
+        o.bytes().to_vec()
+    }
+
+    #[test]
+    fn task_exit_is_the_number_or_the_signal_name() {
+        assert_eq!(text(0), b"0");
+        assert_eq!(text(3 << 8), b"3");
+        assert_eq!(text(255 << 8), b"255");
+        assert_eq!(text(9), b"SIGKILL");
+        assert_eq!(text(15 | 0x80), b"SIGTERM");
+        assert_eq!(text(40), b"SIG40");
+    }
+}

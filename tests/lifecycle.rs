@@ -1,0 +1,419 @@
+//! The supervisor's own life: SYS/setup, SYS/finish, shutdown by signal and
+//! by nitroctl, reboot (re-exec), orphans, the socket file.
+
+mod common;
+use common::*;
+use nitro::state::State;
+use std::time::Instant;
+
+#[test]
+fn sys_setup_runs_before_any_service_and_nitroctl_works_inside_it() {
+    let mut h = Harness::new();
+    h.precreate_notify();
+    let sub = h.subscribe();
+    h.script(
+        "SYS/setup",
+        "\"$NITROCTL\" list > $T/list-in-setup\n\
+         \"$NITROCTL\" up first; echo \"up=$?\" >> $T/trace\n\
+         \"$NITROCTL\" down kept-down; echo \"down=$?\" >> $T/trace\n\
+         while [ ! -e $T/first-ran ]; do sleep 0.02; done\n\
+         sleep 0.3\necho setup-done >> $T/trace",
+    );
+    h.service("first", ": > $T/first-ran\nexec sleep 1000");
+    h.file("first/down", "");
+    h.service("a", "echo a-run >> $T/trace\nexec sleep 1000");
+    h.service("kept-down", "echo kept-down-run >> $T/trace\nexec sleep 1000");
+    h.start();
+    h.wait_state("a", State::Starting, 10 * SEC);
+    let trace = h.wait_lines("trace", 4, 5 * SEC);
+    assert_eq!(trace, ["up=0", "down=0", "setup-done", "a-run"]);
+    // Services were not even in the table while SYS/setup ran.
+    assert_eq!(h.read("list-in-setup"), "");
+    assert!(matches!(h.state("first"), Some(State::Starting | State::Up)));
+    // A service taken down by SYS/setup stays down after the scan.
+    assert_eq!(h.state("kept-down"), Some(State::Down));
+    // SYS shows in the notifications as SETUP, then DOWN.
+    sub.wait_for(State::Down, "SYS", 5 * SEC);
+    assert_eq!(sub.states_of("SYS"), ["SETUP", "DOWN"]);
+    let sys_down = sub.wait_for(State::Down, "SYS", SEC);
+    // A service without a setup script is reported STARTING straight away
+    // (as nitro does: a step reports the state it ends in).
+    let a_start = sub.wait_for(State::Starting, "a", SEC);
+    assert!(a_start >= sys_down);
+    // SYS is not a service.
+    assert!(h.list().iter().all(|l| l.name != "SYS"));
+}
+
+#[test]
+fn sys_finish_runs_first_at_shutdown_with_0_0_shutdown() {
+    let mut h = Harness::new();
+    h.sleeper("a");
+    h.script("SYS/finish", "echo \"$*\" > $T/finish-args\n\"$NITROCTL\" list > $T/list-in-finish");
+    h.start();
+    h.wait_state("a", State::Starting, 5 * SEC);
+    let st = h.shutdown(20 * SEC);
+    assert_eq!(st.code(), Some(0));
+    assert_eq!(h.read("finish-args").trim(), "0 0 shutdown");
+    let l = h.read_lines("list-in-finish");
+    assert_eq!(l.len(), 1, "{l:?}");
+    let l = parse_list_line(&l[0]);
+    assert!(l.state == "STARTING" || l.state == "UP", "services still up while SYS/finish runs: {l:?}");
+}
+
+#[test]
+fn sigterm_stops_all_services_removes_the_socket_and_exits_0() {
+    let mut h = Harness::new();
+    h.service("a", "trap 'echo a >> $T/stopped; exit 0' TERM\nwhile :; do sleep 0.02; done");
+    h.service("b", "trap 'echo b >> $T/stopped; exit 0' TERM\nwhile :; do sleep 0.02; done");
+    h.script("c/setup", "true");
+    h.script("c/finish", "echo c >> $T/stopped");
+    h.start();
+    h.wait_state("a", State::Starting, 5 * SEC);
+    h.wait_state("b", State::Starting, 5 * SEC);
+    h.wait_state("c", State::Oneshot, 5 * SEC);
+    std::thread::sleep(secs(0.2));
+    let t0 = Instant::now();
+    let st = h.shutdown(20 * SEC);
+    assert_eq!(st.code(), Some(0), "stderr:\n{}", h.stderr());
+    assert!(t0.elapsed() < secs(5.0), "shutdown took {:?}", t0.elapsed());
+    let mut s = h.read_lines("stopped");
+    s.sort();
+    assert_eq!(s, ["a", "b", "c"]);
+    assert!(!h.sock.exists(), "socket file left behind");
+    assert!(h.tagged_pids().is_empty(), "processes left: {:?}", h.tagged_pids());
+}
+
+#[test]
+fn nitroctl_shutdown_stops_everything_and_nitro_exits_0() {
+    let mut h = Harness::new();
+    h.sleeper("a");
+    h.sleeper("b");
+    h.start();
+    let pa = wait_for(5 * SEC, "a", || h.pid_of("a"));
+    let pb = wait_for(5 * SEC, "b", || h.pid_of("b"));
+    let o = h.ctl(&["Shutdown"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    let st = h.wait_exit(20 * SEC);
+    assert_eq!(st.code(), Some(0));
+    assert!(!alive(pa) && !alive(pb));
+    assert!(!h.sock.exists());
+    // nitroctl against a stopped nitro: send failed (4).
+    let o = h.ctl(&["list"]);
+    assert_eq!(o.code, 4, "{o:?}");
+}
+
+#[test]
+fn nitro_stops_services_in_setup_and_finish_at_shutdown() {
+    let mut h = Harness::new();
+    h.script("a/setup", "echo $$ > $T/setup.pid\nexec sleep 1000");
+    h.service("a", "exec sleep 1000");
+    h.service("b", "exit 1");
+    h.script("b/finish", "echo $$ > $T/finish.pid\nexec sleep 1000");
+    h.start();
+    let sp = h.wait_pid_file("setup.pid", 5 * SEC);
+    let fp = h.wait_pid_file("finish.pid", 5 * SEC);
+    let t0 = Instant::now();
+    let st = h.shutdown(20 * SEC);
+    assert_eq!(st.code(), Some(0));
+    assert!(!alive(sp) && !alive(fp));
+    // finish is given its 7 s, not more.
+    assert!(t0.elapsed() < secs(10.0), "{:?}", t0.elapsed());
+}
+
+#[test]
+fn sys_setup_still_running_is_stopped_at_shutdown() {
+    let mut h = Harness::new();
+    h.script("SYS/setup", "echo $$ > $T/setup.pid\nexec sleep 1000");
+    h.sleeper("a");
+    h.start();
+    let sp = h.wait_pid_file("setup.pid", 5 * SEC);
+    assert_eq!(h.state("a"), None, "services wait for SYS/setup");
+    let st = h.shutdown(20 * SEC);
+    assert_eq!(st.code(), Some(0));
+    assert!(!alive(sp), "SYS/setup outlived nitro");
+    assert!(h.tagged_pids().is_empty(), "{:?}", h.tagged_pids());
+}
+
+#[test]
+fn orphans_of_services_are_reaped_and_killed_at_shutdown() {
+    let mut h = Harness::new();
+    // Double fork: the inner sleep is re-parented to nitro (subreaper).
+    h.service("a", "sh -c 'sleep 1000 & echo $! > $T/orphan.pid'\nexec sleep 1000");
+    h.start();
+    let orphan = h.wait_pid_file("orphan.pid", 5 * SEC);
+    wait_until(5 * SEC, "orphan re-parented to nitro", || ppid(orphan) == Some(h.nitro_pid()));
+    let info = h.ctl_ok(&["info"]);
+    assert!(info.contains("total_reaps"), "{info}");
+    let st = h.shutdown(20 * SEC);
+    assert_eq!(st.code(), Some(0));
+    assert!(!alive(orphan), "orphan survived nitro");
+    assert!(h.tagged_pids().is_empty(), "processes left: {:?}", h.tagged_pids());
+}
+
+#[test]
+fn orphan_ignoring_sigterm_is_killed_at_shutdown() {
+    let mut h = Harness::new();
+    h.service("a", "sh -c 'trap \"\" TERM; exec sleep 1000' &\necho $! > $T/orphan.pid\nexit 0");
+    h.file("a/down", "");
+    h.start();
+    h.ctl_ok(&["up", "a"]);
+    let orphan = h.wait_pid_file("orphan.pid", 5 * SEC);
+    h.ctl_ok(&["down", "a"]);
+    wait_until(5 * SEC, "orphan re-parented to nitro", || ppid(orphan) == Some(h.nitro_pid()));
+    let t0 = Instant::now();
+    let st = h.shutdown(25 * SEC);
+    assert_eq!(st.code(), Some(0));
+    assert!(t0.elapsed() >= secs(6.0), "SIGKILL only after the SIGTERM grace: {:?}", t0.elapsed());
+    assert!(!alive(orphan));
+}
+
+#[test]
+fn reaped_orphans_are_counted_in_total_reaps() {
+    let mut h = Harness::new();
+    h.service("a", "sh -c 'sleep 0.1 & echo $! > $T/orphan.pid'\nexec sleep 1000");
+    h.start();
+    let orphan = h.wait_pid_file("orphan.pid", 5 * SEC);
+    wait_until(5 * SEC, "orphan exited and reaped", || !std::path::Path::new(&format!("/proc/{orphan}")).exists());
+    let info = h.ctl_ok(&["info"]);
+    let get = |k: &str| -> u64 {
+        info.lines().find_map(|l| l.strip_prefix(k).and_then(|v| v.strip_prefix(' ')).map(|v| v.parse().unwrap())).unwrap()
+    };
+    assert!(get("total_reaps") > get("total_sv_reaps"), "{info}");
+}
+
+#[test]
+fn nitroctl_reboot_re_execs_nitro_and_boots_again() {
+    let mut h = Harness::new();
+    h.service("a", "echo $$ >> $T/a.pids\nexec sleep 1000");
+    h.script("SYS/finish", "echo \"$*\" >> $T/finish-args");
+    h.start();
+    let nitro = h.nitro_pid();
+    let p1 = wait_for(5 * SEC, "a running", || h.pid_of("a"));
+    let o = h.ctl(&["Reboot"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    wait_until(15 * SEC, "a restarted with a new pid", || h.pid_of("a").is_some_and(|p| p != p1 as i32));
+    assert!(!alive(p1));
+    assert_eq!(h.try_exit(), None, "nitro must not exit on Reboot");
+    let info = h.ctl_ok(&["info"]);
+    assert!(info.starts_with(&format!("nitro_pid {nitro}\n")), "{info}");
+    assert_eq!(h.read("finish-args").trim(), "0 0 reboot");
+    assert_eq!(h.stderr().lines().filter(|l| *l == "- nitro: booting").count(), 2, "{}", h.stderr());
+    assert_eq!(h.read_lines("a.pids").len(), 2);
+}
+
+#[test]
+fn a_second_nitro_on_the_same_socket_refuses_to_start() {
+    let mut h = Harness::new();
+    h.sleeper("a");
+    h.start();
+    let out = std::process::Command::new(nitro_bin())
+        .arg(&h.svdir)
+        .env("NITRO_SOCK", &h.sock)
+        .env("NITRO_TEST_TAG", &h.tag)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(111), "{out:?}");
+    // The first one is unharmed.
+    assert!(h.sock.exists());
+    h.wait_state("a", State::Starting, 5 * SEC);
+}
+
+#[test]
+fn a_stale_socket_file_is_replaced() {
+    let mut h = Harness::new();
+    h.sleeper("a");
+    std::fs::create_dir_all(h.sock.parent().unwrap()).unwrap();
+    drop(std::os::unix::net::UnixDatagram::bind(&h.sock).unwrap());
+    assert!(h.sock.exists());
+    h.start();
+    h.wait_state("a", State::Starting, 5 * SEC);
+}
+
+#[test]
+fn socket_directory_and_notify_directory_are_created_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut h = Harness::new();
+    h.start();
+    let dir = h.sock.parent().unwrap();
+    assert_eq!(std::fs::metadata(dir).unwrap().permissions().mode() & 0o777, 0o700);
+    assert_eq!(std::fs::metadata(dir.join("notify")).unwrap().permissions().mode() & 0o777, 0o700);
+    // Created under umask 077: no access for group or others.
+    assert_eq!(std::fs::metadata(&h.sock).unwrap().permissions().mode() & 0o077, 0);
+}
+
+#[test]
+fn services_do_not_inherit_descriptors_of_nitros_parent() {
+    let mut h = Harness::new();
+    // nitro inherits fds 7 and 8 without close-on-exec.
+    h.wrapper = Some("exec 7</dev/null 8>>$T/leak".into());
+    h.sleeper("a");
+    h.start();
+    let pid = wait_for(5 * SEC, "a", || h.pid_of("a"));
+    wait_until(5 * SEC, "sleep exec'd", || {
+        std::fs::read_to_string(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.starts_with("sleep"))
+    });
+    let mut fds: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    fds.sort();
+    assert_eq!(fds, ["0", "1", "2"], "descriptors in run");
+}
+
+#[test]
+fn sigint_shuts_down_an_unprivileged_nitro() {
+    let mut h = Harness::new();
+    h.sleeper("a");
+    h.script("SYS/finish", "echo \"$*\" > $T/finish-args");
+    h.start();
+    let pa = wait_for(5 * SEC, "a", || h.pid_of("a"));
+    h.signal_nitro(Signal::INT);
+    let st = h.wait_exit(20 * SEC);
+    assert_eq!(st.code(), Some(0));
+    assert_eq!(h.read("finish-args").trim(), "0 0 shutdown");
+    assert!(!alive(pa));
+}
+
+#[test]
+fn nothing_starts_once_shutdown_has_begun() {
+    let mut h = Harness::new();
+    h.sleeper("a");
+    h.service("x", ": > $T/x-ran\nexec sleep 1000");
+    h.file("x/down", "");
+    h.script("SYS/finish", "\"$NITROCTL\" up x; \"$NITROCTL\" restart a; sleep 0.5");
+    h.start();
+    wait_for(5 * SEC, "a", || h.pid_of("a"));
+    let st = h.shutdown(20 * SEC);
+    assert_eq!(st.code(), Some(0));
+    assert!(!h.path("x-ran").exists(), "x was started during shutdown");
+}
+
+#[test]
+fn services_start_with_default_signal_dispositions_and_an_empty_mask() {
+    let mut h = Harness::new();
+    // nitro inherits ignored HUP, INT and USR1.
+    h.wrapper = Some("trap '' HUP INT USR1".into());
+    h.sleeper("a");
+    h.start();
+    let pid = wait_for(5 * SEC, "a", || h.pid_of("a"));
+    wait_until(5 * SEC, "sleep exec'd", || {
+        std::fs::read_to_string(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.starts_with("sleep"))
+    });
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |k: &str| status.lines().find_map(|l| l.strip_prefix(k)).unwrap().trim().to_string();
+    assert_eq!(field("SigBlk:"), "0000000000000000", "blocked signals in run");
+    assert_eq!(field("SigIgn:"), "0000000000000000", "ignored signals in run");
+    // And nitro itself reacts to SIGHUP (rescan).
+    h.sleeper("b");
+    h.signal_nitro(Signal::HUP);
+    h.wait_state("b", State::Starting, 5 * SEC);
+}
+
+#[test]
+fn services_started_after_a_reboot_have_an_empty_signal_mask() {
+    let mut h = Harness::new();
+    h.sleeper("a");
+    h.start();
+    let p1 = wait_for(5 * SEC, "a", || h.pid_of("a"));
+    h.ctl_ok(&["Reboot"]);
+    let p2 = wait_for(15 * SEC, "a after reboot", || h.pid_of("a").filter(|&p| p != p1));
+    wait_until(5 * SEC, "sleep exec'd", || {
+        std::fs::read_to_string(format!("/proc/{p2}/cmdline")).is_ok_and(|c| c.starts_with("sleep"))
+    });
+    let status = std::fs::read_to_string(format!("/proc/{p2}/status")).unwrap();
+    let blk = status.lines().find_map(|l| l.strip_prefix("SigBlk:")).unwrap().trim().to_string();
+    assert_eq!(blk, "0000000000000000");
+    // SIGTERM still shuts the re-executed nitro down.
+    let st = h.shutdown(20 * SEC);
+    assert_eq!(st.code(), Some(0));
+}
+
+#[test]
+fn multi_call_names_init_halt_poweroff_reboot() {
+    let mut h = Harness::new();
+    h.start();
+    let bin = h.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for n in ["init", "halt", "poweroff", "reboot"] {
+        std::os::unix::fs::symlink(nitroctl_bin(), bin.join(n)).unwrap();
+    }
+    let sock = h.sock.clone();
+    let run = |name: &str, args: &[&str]| -> Out {
+        let o = std::process::Command::new(bin.join(name))
+            .args(args)
+            .env("NITRO_SOCK", &sock)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        Out {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into(),
+            stderr: String::from_utf8_lossy(&o.stderr).into(),
+        }
+    };
+    // init q: rescan.
+    h.sleeper("a");
+    assert_eq!(run("init", &["q"]).code, 0);
+    let p1 = wait_for(5 * SEC, "a started by init q", || h.pid_of("a"));
+    // Usage errors.
+    assert_eq!(run("init", &[]).code, 2);
+    assert_eq!(run("init", &["7"]).code, 2);
+    // halt -w does nothing.
+    assert_eq!(run("halt", &["-w"]).code, 0);
+    assert!(h.try_exit().is_none());
+    // init 6 and reboot: re-exec.
+    assert_eq!(run("init", &["6"]).code, 0);
+    let p2 = wait_for(15 * SEC, "a restarted by init 6", || h.pid_of("a").filter(|&p| p != p1));
+    assert!(h.try_exit().is_none(), "init 6 must reboot, not shut down");
+    wait_until(5 * SEC, "socket back", || h.sock.exists());
+    assert_eq!(run("reboot", &[]).code, 0);
+    wait_for(15 * SEC, "a restarted by reboot", || h.pid_of("a").filter(|&p| p != p2));
+    assert!(h.try_exit().is_none());
+    wait_until(5 * SEC, "socket back", || h.sock.exists());
+    // poweroff: shutdown.
+    assert_eq!(run("poweroff", &[]).code, 0);
+    assert_eq!(h.wait_exit(20 * SEC).code(), Some(0));
+}
+
+#[test]
+fn init_0_and_halt_shut_down() {
+    for name in ["init", "halt"] {
+        let mut h = Harness::new();
+        h.start();
+        let bin = h.path("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        std::os::unix::fs::symlink(nitroctl_bin(), bin.join(name)).unwrap();
+        let args: &[&str] = if name == "init" { &["0"] } else { &[] };
+        let st = std::process::Command::new(bin.join(name)).args(args).env("NITRO_SOCK", &h.sock).status().unwrap();
+        assert_eq!(st.code(), Some(0));
+        assert_eq!(h.wait_exit(20 * SEC).code(), Some(0), "{name}");
+    }
+}
+
+#[test]
+fn a_log_link_cycle_does_not_hang_nitro() {
+    let mut h = Harness::new();
+    h.service("a", "exec cat");
+    h.symlink("a/log", "../b");
+    h.service("b", "exec cat");
+    h.symlink("b/log", "../a");
+    h.start();
+    h.ctl_ok(&["up", "a", "b"]);
+    assert_eq!(h.list().len(), 2);
+    let st = h.shutdown(20 * SEC);
+    assert_eq!(st.code(), Some(0));
+}
+
+#[test]
+fn shutdown_does_not_wait_for_crash_looping_services() {
+    let mut h = Harness::new();
+    h.service("loop", "exit 1");
+    h.sleeper("a");
+    h.start();
+    h.wait_state("loop", State::Delay, 5 * SEC);
+    let t0 = Instant::now();
+    let st = h.shutdown(20 * SEC);
+    assert_eq!(st.code(), Some(0));
+    assert!(t0.elapsed() < secs(3.0), "{:?}", t0.elapsed());
+}

@@ -1,0 +1,237 @@
+//! Log pipes: `log` links, template loggers, LOG and LOG@, and that no line
+//! is lost when either side of a pipe restarts.
+
+mod common;
+use common::*;
+use nitro::state::State;
+
+/// A logger that appends its stdin, line by line, to `$T/<file>`, and stops
+/// cleanly on SIGTERM without dropping a line it has read.
+fn logger_script(file: &str) -> String {
+    format!(
+        "trap 'stop=1' TERM\necho $$ >> $T/{file}.pids\n\
+         while [ -z \"$stop\" ] && IFS= read -r l; do echo \"$l\" >> $T/{file}; done"
+    )
+}
+
+/// A producer printing numbered lines; the numbering continues across
+/// restarts (a restart may repeat the last number, never skip one).
+const PRODUCER: &str = "i=$(cat $T/n 2>/dev/null || echo 0)\n\
+    while :; do i=$((i+1)); echo $i; echo $i > $T/n; sleep 0.005; done";
+
+fn numbers(lines: &[String]) -> Vec<u64> {
+    lines.iter().map(|l| l.parse().unwrap_or_else(|_| panic!("not a number: {l:?}"))).collect()
+}
+
+/// No number skipped, no going back (a repeat of the last one is allowed).
+fn assert_contiguous(v: &[u64]) {
+    assert_eq!(v.first(), Some(&1), "starts at 1");
+    for w in v.windows(2) {
+        assert!(w[1] == w[0] + 1 || w[1] == w[0], "gap or reordering: {} then {} in {:?}", w[0], w[1], v);
+    }
+}
+
+#[test]
+fn log_link_connects_producer_stdout_to_logger_stdin() {
+    let mut h = Harness::new();
+    h.service("prod", PRODUCER);
+    h.symlink("prod/log", "../logger");
+    h.service("logger", &logger_script("log"));
+    h.start();
+    // (Started explicitly: see loggers_created_through_log_links_are_started_at_boot.)
+    h.ctl_ok(&["up", "logger"]);
+    let l = h.wait_lines("log", 30, 10 * SEC);
+    assert_contiguous(&numbers(&l));
+    let names: Vec<String> = h.list().into_iter().map(|l| l.name).collect();
+    assert_eq!(names, ["logger", "prod"]);
+}
+
+#[test]
+fn log_lines_survive_restarts_of_the_producer_and_of_the_logger() {
+    let mut h = Harness::new();
+    h.service("prod", PRODUCER);
+    h.symlink("prod/log", "../logger");
+    h.service("logger", &logger_script("log"));
+    h.start();
+    h.ctl_ok(&["up", "logger"]);
+    h.wait_lines("log", 50, 10 * SEC);
+    let p1 = h.pid_of("prod").unwrap();
+    let o = h.ctl(&["restart", "prod"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    assert_ne!(h.pid_of("prod"), Some(p1), "producer restarted");
+    let n = h.read_lines("log").len();
+    h.wait_lines("log", n + 50, 10 * SEC);
+    let l1 = h.pid_of("logger").unwrap();
+    let o = h.ctl(&["restart", "logger"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    assert_ne!(h.pid_of("logger"), Some(l1), "logger restarted");
+    // The producer kept writing while the logger was away.
+    let n = h.read_lines("log").len();
+    h.wait_lines("log", n + 50, 10 * SEC);
+    // Stop the producer first, then let the logger drain the pipe.
+    assert_eq!(h.ctl(&["stop", "prod"]).code, 0);
+    let last: u64 = h.read("n").trim().parse().unwrap();
+    wait_until(10 * SEC, "logger drained the pipe", || {
+        numbers(&h.read_lines("log")).last() == Some(&last)
+    });
+    let v = numbers(&h.read_lines("log"));
+    assert_contiguous(&v);
+    assert!(v.len() as u64 >= last, "{} lines for {} numbers", v.len(), last);
+    assert_eq!(h.read_lines("log.pids").len(), 2, "logger ran twice");
+}
+
+#[test]
+fn log_link_to_a_template_instantiates_it_with_the_producer_name() {
+    let mut h = Harness::new();
+    h.service("prod", "while :; do echo hello; sleep 0.05; done");
+    h.symlink("prod/log", "../mylog@");
+    h.script("mylog@/run", "echo \"$*\" > $T/arg\nexec cat >> $T/log");
+    h.start();
+    wait_until(5 * SEC, "mylog@prod created", || h.state("mylog@prod").is_some());
+    h.ctl_ok(&["up", "mylog@prod"]);
+    h.wait_lines("log", 2, 10 * SEC);
+    assert_eq!(h.read("arg").trim(), "prod");
+    let names: Vec<String> = h.list().into_iter().map(|l| l.name).collect();
+    assert_eq!(names, ["mylog@prod", "prod"]);
+    assert!(h.read_lines("log").iter().all(|l| l == "hello"));
+}
+
+#[test]
+fn log_link_of_an_instance_instantiates_the_logger_with_the_parameter() {
+    let mut h = Harness::new();
+    h.script("getty@/run", "while :; do echo \"line $1\"; sleep 0.05; done");
+    h.symlink("getty@/log", "../mylog@");
+    h.script("mylog@/run", "exec cat >> $T/log-$1");
+    h.symlink("getty@tty1", "getty@");
+    h.start();
+    wait_until(5 * SEC, "mylog@tty1 created", || h.state("mylog@tty1").is_some());
+    h.ctl_ok(&["up", "mylog@tty1"]);
+    h.wait_lines("log-tty1", 2, 10 * SEC);
+    assert_eq!(h.read_lines("log-tty1")[0], "line tty1");
+    assert!(h.state("mylog@tty1").is_some());
+}
+
+#[test]
+fn services_without_log_link_write_to_log() {
+    let mut h = Harness::new();
+    h.script("LOG/run", "exec cat >> $T/LOG");
+    h.script("a/setup", "echo from-setup-a");
+    h.service("a", "while :; do echo hello-a; sleep 0.05; done");
+    h.service("b", "while :; do echo hello-b; sleep 0.05; done");
+    h.symlink("b/log", "../blog");
+    h.script("blog/run", "exec cat >> $T/blog");
+    h.start();
+    h.ctl_ok(&["up", "blog"]);
+    wait_until(10 * SEC, "a's output in LOG", || h.read_lines("LOG").iter().any(|l| l == "hello-a"));
+    h.wait_lines("blog", 2, 10 * SEC);
+    let log = h.read_lines("LOG");
+    assert!(!log.iter().any(|l| l == "hello-b"), "b has its own logger: {log:?}");
+    assert!(h.read_lines("blog").iter().all(|l| l == "hello-b"));
+    // setup's stdout is the service's log too (LOG runs before a starts).
+    assert!(log.iter().any(|l| l == "from-setup-a"), "{log:?}\nnitro stdout: {}", h.stdout());
+}
+
+#[test]
+fn without_log_service_output_goes_to_nitro_stdout() {
+    let mut h = Harness::new();
+    h.service("a", "echo to-nitro-stdout\nexec sleep 1000");
+    h.start();
+    wait_until(5 * SEC, "line on nitro's stdout", || h.stdout().contains("to-nitro-stdout"));
+}
+
+#[test]
+fn log_at_template_gives_every_service_its_own_logger_which_logs_to_log() {
+    let mut h = Harness::new();
+    h.script("LOG/run", "exec cat >> $T/LOG");
+    h.script("LOG@/run", "while IFS= read -r l; do echo \"$1: $l\"; done");
+    h.service("a", "while :; do echo hello; sleep 0.05; done");
+    h.service("b", "while :; do echo hi; sleep 0.05; done");
+    h.start();
+    wait_until(5 * SEC, "LOG@ instances created", || h.state("LOG@a").is_some() && h.state("LOG@b").is_some());
+    h.ctl_ok(&["up", "LOG@a", "LOG@b"]);
+    wait_until(10 * SEC, "both prefixed in LOG", || {
+        let l = h.read_lines("LOG");
+        l.iter().any(|l| l == "a: hello") && l.iter().any(|l| l == "b: hi")
+    });
+    let names: Vec<String> = h.list().into_iter().map(|l| l.name).collect();
+    assert_eq!(names, ["LOG", "LOG@a", "LOG@b", "a", "b"]);
+    // LOG itself has no LOG@LOG, LOG@a no LOG@LOG@a.
+    assert!(h.state("LOG@LOG").is_none());
+}
+
+#[test]
+fn loggers_are_stopped_after_their_producers_at_shutdown() {
+    let mut h = Harness::new();
+    h.service("prod", PRODUCER);
+    h.symlink("prod/log", "../logger");
+    h.service("logger", &logger_script("log"));
+    h.script("LOG/run", &logger_script("LOG"));
+    h.service("other", "exec sleep 1000");
+    h.start();
+    h.ctl_ok(&["up", "logger"]);
+    let sub = h.subscribe();
+    h.wait_lines("log", 20, 10 * SEC);
+    let st = h.shutdown(20 * SEC);
+    assert!(st.success(), "nitro exit status {st:?}");
+    let ev = sub.events();
+    let down = |n: &str| ev.iter().position(|e| e.name == n && e.state == State::Down as u8);
+    let stopping = |n: &str| ev.iter().position(|e| e.name == n && e.state == State::Shutdown as u8);
+    let (dp, dot) = (down("prod").expect("DOWN prod"), down("other").expect("DOWN other"));
+    for lg in ["logger", "LOG"] {
+        let s = stopping(lg).unwrap_or_else(|| panic!("SHUTDOWN {lg}: {:?}", sub.lines()));
+        assert!(s > dp && s > dot, "{lg} stopped before its producers: {:?}", sub.lines());
+    }
+    // Everything the producer wrote reached the file.
+    let last: u64 = h.read("n").trim().parse().unwrap();
+    let v = numbers(&h.read_lines("log"));
+    assert_contiguous(&v);
+    assert_eq!(v.last(), Some(&last), "lines lost at shutdown");
+}
+
+#[test]
+fn loggers_created_through_log_links_are_started_at_boot() {
+    let mut h = Harness::new();
+    // Several pairs: whatever the directory order, some producer is read
+    // before its logger.
+    for i in 0..6 {
+        h.service(&format!("p{i}"), "while :; do echo x; sleep 0.1; done");
+        h.symlink(&format!("p{i}/log"), &format!("../l{i}"));
+        h.service(&format!("l{i}"), "exec cat > /dev/null");
+    }
+    h.service("q", "while :; do echo x; sleep 0.1; done");
+    h.symlink("q/log", "../tlog@");
+    h.script("tlog@/run", "exec cat > /dev/null");
+    h.script("LOG@/run", "exec cat > /dev/null");
+    h.service("r", "while :; do echo x; sleep 0.1; done");
+    h.start();
+    let mut names: Vec<String> = (0..6).map(|i| format!("l{i}")).collect();
+    names.push("tlog@q".into());
+    names.push("LOG@r".into());
+    for n in &names {
+        let st = h.wait_states(n, &[State::Down, State::Starting, State::Up], 5 * SEC);
+        if st == State::Down {
+            assert!(
+                !never_within(secs(1.0), || h.state(n) != Some(State::Down)),
+                "logger {n} never started; list:\n{}",
+                h.ctl(&["list"]).stdout
+            );
+        }
+    }
+}
+
+#[test]
+fn default_log_lines_survive_a_restart_of_log() {
+    let mut h = Harness::new();
+    h.script("LOG/run", &logger_script("log"));
+    h.service("prod", PRODUCER);
+    h.start();
+    h.wait_lines("log", 30, 10 * SEC);
+    let o = h.ctl(&["restart", "LOG"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    let n = h.read_lines("log").len();
+    h.wait_lines("log", n + 30, 10 * SEC);
+    assert_eq!(h.ctl(&["stop", "prod"]).code, 0);
+    let last: u64 = h.read("n").trim().parse().unwrap();
+    wait_until(10 * SEC, "LOG drained the pipe", || numbers(&h.read_lines("log")).last() == Some(&last));
+    assert_contiguous(&numbers(&h.read_lines("log")));
+}
