@@ -38,6 +38,7 @@ pub fn open(sup: &mut Supervisor, args: &Args) {
         Ok(a) => a,
         Err(e) => sup.fatal(b"control socket path", Some(e)),
     };
+    // Created under umask 0177: the socket is mode 0600.
     // Is someone there? A stream connect to a datagram socket says
     // EPROTOTYPE (another supervisor), ECONNREFUSED a stale file.
     if let Ok(check) = rustix::net::socket_with(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC, None) {
@@ -54,7 +55,7 @@ pub fn open(sup: &mut Supervisor, args: &Args) {
         Ok(s) => s,
         Err(e) => sup.fatal(b"control socket", Some(e)),
     };
-    let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+    let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o177));
     let r = rustix::net::bind(&sock, &addr);
     rustix::process::umask(old);
     if let Err(e) = r {

@@ -117,7 +117,7 @@ pub fn open(sup: &mut Supervisor, args: &Args) {
         Ok(s) => s,
         Err(e) => return sup.say_errno(&[b"HTTP socket"], e),
     };
-    let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+    let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o177));
     let r = rustix::net::bind(&sock, &addr).and_then(|()| rustix::net::listen(&sock, CONN_MAX as i32));
     rustix::process::umask(old);
     if let Err(e) = r {
