@@ -15,6 +15,7 @@
 #![deny(unsafe_code)]
 
 pub mod argv;
+pub mod buf;
 pub mod config;
 pub mod control;
 #[cfg(feature = "http")]

@@ -55,7 +55,7 @@ pub fn own_console() {
         core::mem::forget(fd);
     }
     let _ = rustix::process::setsid();
-    let _ = rustix::process::ioctl_tiocsctty(sys::fd(0));
+    let _ = sys::set_controlling_tty(0, true);
 }
 
 /// Send `sig` (and SIGCONT) to every direct child: as a subreaper these are

@@ -99,45 +99,46 @@ pub fn as_u32(payload: &[u8]) -> Option<u32> {
     Some(u32::from_le_bytes(b))
 }
 
-/// The buffer is too small for what was to be written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Full;
+pub use crate::buf::Full;
 
-/// Writes packets into a caller-provided buffer.
+/// Writes packets into a caller-provided buffer (on the project's one byte
+/// writer).
 pub struct Writer<'a> {
-    buf: &'a mut [u8],
-    len: usize,
+    b: crate::buf::Writer<'a>,
 }
 
 impl<'a> Writer<'a> {
     pub fn new(buf: &'a mut [u8]) -> Self {
-        Writer { buf, len: 0 }
+        Writer { b: crate::buf::Writer::new(buf) }
     }
 
     pub fn len(&self) -> usize {
-        self.len
+        self.b.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.b.is_empty()
     }
 
     pub fn bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
+        self.b.bytes()
     }
 
+    /// The packet header, then the payload parts; nothing when it does not
+    /// all fit.
     fn head(&mut self, len: u16, tag: u8, payload: &[&[u8]]) -> Result<(), Full> {
-        let total: usize = 3 + payload.iter().map(|p| p.len()).sum::<usize>();
-        let out = self.buf.get_mut(self.len..self.len + total).ok_or(Full)?;
-        out[..2].copy_from_slice(&len.to_le_bytes());
-        out[2] = tag;
-        let mut at = 3;
-        for p in payload {
-            out[at..at + p.len()].copy_from_slice(p);
-            at += p.len();
+        let mark = self.b.len();
+        let r = (|| {
+            self.b.push(&len.to_le_bytes())?.push(&[tag])?;
+            for p in payload {
+                self.b.push(p)?;
+            }
+            Ok(())
+        })();
+        if r.is_err() {
+            self.b.truncate(mark);
         }
-        self.len += total;
-        Ok(())
+        r
     }
 
     /// A data packet whose payload is the concatenation of `parts`.
@@ -258,7 +259,7 @@ impl Status {
 /// A LIST entry: `SERVICE{ NAME(name NUL) STATE PID WSTATUS UPTIME }`.
 /// nitro counts a NUL after the name; we do the same, byte for byte.
 pub fn encode_list_entry(w: &mut Writer, name: &[u8], st: &Status) -> Result<(), Full> {
-    let mark = w.len;
+    let mark = w.len();
     let r = (|| {
         w.open(tag::SERVICE)?;
         w.packet_parts(tag::NAME, &[name, &[0]])?;
@@ -266,7 +267,7 @@ pub fn encode_list_entry(w: &mut Writer, name: &[u8], st: &Status) -> Result<(),
         w.close(tag::SERVICE)
     })();
     if r.is_err() {
-        w.len = mark;
+        w.b.truncate(mark);
     }
     r
 }

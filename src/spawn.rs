@@ -128,7 +128,7 @@ fn child(s: &Spawn) -> Errno {
         }
     }
     if s.ctty {
-        let _ = rustix::process::ioctl_tiocsctty(sys::fd(0));
+        let _ = sys::set_controlling_tty(0, true);
     }
     if s.gid.is_some() || s.uid.is_some() {
         if let Err(e) = sys::setgroups(&[]) {

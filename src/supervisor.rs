@@ -929,6 +929,10 @@ impl Supervisor {
         self.notify_name(b"SYS", State::Down as u8);
         match kind {
             SysKind::Setup => {
+                if self.pid1 {
+                    // SYS/setup had the console as its controlling tty.
+                    crate::pid1::own_console();
+                }
                 let mut o = Out::<96>::new();
                 o.s(b"- nitro: SYS/setup finished with status ").i(status as i64).s(b"\n");
                 o.flush(sys::fd(2));

@@ -140,8 +140,7 @@ pub enum Version {
 
 /// Where a write into a caller-provided buffer ran out of room (or, for the
 /// JSON writer, out of nesting depth). What was written is not to be sent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Full;
+pub use crate::buf::Full;
 
 /// Signal names the endpoint accepts, with their numbers on this
 /// architecture (they differ on mips, sparc, alpha, so they come from the

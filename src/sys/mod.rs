@@ -317,3 +317,14 @@ pub fn monotonic_ms() -> u64 {
     (ts[0] as u64).wrapping_mul(1000).wrapping_add(ts[1] as u64 / 1_000_000)
 }
 
+
+/// Make the terminal on `fd` our controlling terminal (TIOCSCTTY), taking
+/// it from another session when `steal` (needs CAP_SYS_ADMIN): SYS/setup
+/// takes the console from pid 1, and pid 1 takes it back at shutdown.
+pub fn set_controlling_tty(fd: RawFd, steal: bool) -> Result<(), Errno> {
+    // Safety: TIOCSCTTY takes an integer argument and touches no memory.
+    let r = unsafe {
+        arch::syscall6(k::__NR_ioctl as usize, [fd as usize, linux_raw_sys::ioctl::TIOCSCTTY as usize, steal as usize, 0, 0, 0])
+    };
+    check(r).map(drop)
+}
