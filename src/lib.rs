@@ -24,6 +24,7 @@ pub mod http;
 pub mod httpd;
 #[cfg(feature = "http")]
 pub mod jobs;
+pub mod lifecycle;
 #[cfg(feature = "http")]
 pub mod metrics;
 pub mod name;

@@ -239,6 +239,7 @@ impl<T> Singleton<T> {
     }
 
     /// The one mutable reference; `None` on every later call.
+    #[allow(clippy::mut_from_ref)] // the flag makes this the only reference
     pub fn take(&'static self) -> Option<&'static mut T> {
         if self.taken.swap(true, Ordering::AcqRel) {
             return None;
