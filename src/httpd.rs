@@ -70,6 +70,9 @@ impl Conn {
 
 pub struct Http {
     pub listen: i32,
+    /// Out of descriptors: the listener is not polled until then, or the
+    /// loop would spin on a connection it cannot accept.
+    pub paused_until: Option<u64>,
     pub path: Path,
     pub conns: [Conn; CONN_MAX],
 }
@@ -82,12 +85,12 @@ impl Default for Http {
 
 impl Http {
     pub const fn new() -> Http {
-        Http { listen: NO_FD, path: Path::new(), conns: [const { Conn::EMPTY }; CONN_MAX] }
+        Http { listen: NO_FD, paused_until: None, path: Path::new(), conns: [const { Conn::EMPTY }; CONN_MAX] }
     }
 
     /// Descriptors to poll: (index or None for the listener, fd, events).
     pub fn poll_set(&self) -> impl Iterator<Item = (Option<usize>, i32, i16)> + '_ {
-        let listen = (self.listen != NO_FD).then_some((None, self.listen, sys::POLLIN));
+        let listen = (self.listen != NO_FD && self.paused_until.is_none()).then_some((None, self.listen, sys::POLLIN));
         listen.into_iter().chain(self.conns.iter().enumerate().filter(|(_, c)| c.fd != NO_FD).map(|(i, c)| {
             let ev = if c.pending() { sys::POLLOUT } else if c.close_after { 0 } else { sys::POLLIN };
             (Some(i), c.fd, ev)
@@ -171,6 +174,10 @@ pub fn accept(sup: &mut Supervisor, now: u64) {
     for _ in 0..CONN_MAX {
         let fd = match rustix::net::accept_with(sys::fd(sup.http.listen), SocketFlags::CLOEXEC | SocketFlags::NONBLOCK) {
             Ok(fd) => fd,
+            Err(Errno::MFILE | Errno::NFILE | Errno::NOBUFS | Errno::NOMEM) => {
+                sup.http.paused_until = Some(now + 1000);
+                return;
+            }
             Err(_) => return,
         };
         // Only root and our own user get in (the socket's mode says the

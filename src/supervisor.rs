@@ -411,6 +411,12 @@ impl Supervisor {
             }
         }
         #[cfg(feature = "http")]
+        if self.http.paused_until.is_some_and(|d| d <= now) {
+            self.http.paused_until = None;
+        }
+        #[cfg(feature = "http")]
+        earliest(self.http.paused_until);
+        #[cfg(feature = "http")]
         for c in 0..crate::httpd::CONN_MAX {
             let d = self.http.conns[c].deadline;
             if d.is_some_and(|d| d <= now) {
