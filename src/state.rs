@@ -121,11 +121,14 @@ pub struct Machine {
     pub since: u64,
     /// Raw wait status of the last run process; -1 when exec failed.
     pub wstatus: i32,
+    /// The run process ended on its own (not asked to): a restart after a
+    /// fast crash waits; a requested restart does not.
+    pub crashed: bool,
 }
 
 impl Machine {
     pub const fn new(state: State, now: u64) -> Machine {
-        Machine { state, deadline: None, since: now, wstatus: 0 }
+        Machine { state, deadline: None, since: now, wstatus: 0, crashed: false }
     }
 
     fn set(&mut self, state: State, deadline: Option<u64>) {
@@ -134,6 +137,7 @@ impl Machine {
     }
 
     fn begin_setup(&mut self, now: u64) -> Action {
+        self.crashed = false;
         self.set(State::Setup, None);
         self.since = now;
         Action::StartSetup
@@ -179,10 +183,12 @@ impl Machine {
 
             (E::WantRestart, _) if !up => Action::None,
             (E::WantRestart, S::Setup | S::Starting | S::Up) => {
+                self.crashed = false;
                 self.set(S::Restart, Some(now + TIMEOUT_SHUTDOWN));
                 Action::Stop
             }
             (E::WantRestart, S::Shutdown | S::Restart) => {
+                self.crashed = false;
                 self.state = S::Restart;
                 Action::Stop
             }
@@ -231,6 +237,7 @@ impl Machine {
 
             (E::Exited(ws), S::Starting | S::Up) => {
                 self.wstatus = ws;
+                self.crashed = true;
                 self.set(S::Restart, Some(now + TIMEOUT_FINISH));
                 Action::StartFinish
             }
@@ -245,7 +252,7 @@ impl Machine {
             }
 
             (E::FinishDone, S::Restart) if !up => self.settle(S::Down, now),
-            (E::FinishDone, S::Restart) if now.saturating_sub(self.since) < FAST_CRASH => {
+            (E::FinishDone, S::Restart) if self.crashed && now.saturating_sub(self.since) < FAST_CRASH => {
                 self.set(S::Delay, Some(now + DELAY_RESPAWN));
                 Action::None
             }
@@ -325,6 +332,16 @@ mod tests {
         assert_eq!((s.state, s.deadline), (S::Delay, Some(2250)));
         assert_eq!(s.step(E::Timeout, 2250, true), A::StartSetup);
         assert_eq!(s.wstatus, 256);
+    }
+
+    #[test]
+    fn a_requested_restart_never_waits() {
+        let mut s = m(S::Setup);
+        s.step(E::Launched { timed: true }, 1000, true);
+        assert_eq!(s.step(E::WantRestart, 1100, true), A::Stop);
+        assert_eq!(s.step(E::Exited(15), 1150, true), A::StartFinish);
+        assert_eq!(s.step(E::FinishDone, 1160, true), A::StartSetup);
+        assert_eq!(s.state, S::Setup);
     }
 
     #[test]
