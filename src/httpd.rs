@@ -20,8 +20,14 @@ use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
 
 /// Connection slots; one more connection is answered 503 and closed.
 pub const CONN_MAX: usize = 16;
-/// A reply is built whole before it is sent: room for every service.
-pub const OUT_MAX: usize = 96 * 1024;
+/// A reply is built whole before it is sent: room for every service in
+/// /metrics with the longest names (about 440 bytes each). Pages of it that
+/// a connection never fills are never touched.
+pub const OUT_MAX: usize = 256 * 1024;
+/// Refused connections (403, 503) linger this long, or until the client
+/// closes, so that it reads the answer instead of a reset.
+pub const LINGER_MS: u64 = 1000;
+pub const LINGER_MAX: usize = 16;
 /// A connection idle this long (mid-request: 408) is closed.
 pub const IDLE_MS: u64 = 10_000;
 
@@ -69,6 +75,9 @@ impl Conn {
 }
 
 pub struct Http {
+    /// Refused connections, answered and shut for writing, whose request is
+    /// read and dropped until the client closes or the deadline passes.
+    pub linger: [(i32, u64); LINGER_MAX],
     pub listen: i32,
     /// Out of descriptors: the listener is not polled until then, or the
     /// loop would spin on a connection it cannot accept.
@@ -85,7 +94,12 @@ impl Default for Http {
 
 impl Http {
     pub const fn new() -> Http {
-        Http { listen: NO_FD, paused_until: None, path: Path::new(), conns: [const { Conn::EMPTY }; CONN_MAX] }
+        Http { linger: [(NO_FD, 0); LINGER_MAX], listen: NO_FD, paused_until: None, path: Path::new(), conns: [const { Conn::EMPTY }; CONN_MAX] }
+    }
+
+    /// Lingering refused connections to poll: (index, fd).
+    pub fn lingering(&self) -> impl Iterator<Item = (usize, i32)> + '_ {
+        self.linger.iter().enumerate().filter(|(_, (fd, _))| *fd != NO_FD).map(|(i, &(fd, _))| (i, fd))
     }
 
     /// Descriptors to poll: (index or None for the listener, fd, events).
@@ -139,6 +153,9 @@ pub fn close(sup: &mut Supervisor) {
     for c in 0..CONN_MAX {
         drop_conn(sup, c);
     }
+    for i in 0..LINGER_MAX {
+        linger(sup.http, i, true);
+    }
 }
 
 fn drop_conn(sup: &mut Supervisor, c: usize) {
@@ -161,12 +178,42 @@ fn drop_conn_in(http: &mut Http, c: usize) {
     conn.missed = 0;
 }
 
-/// Best-effort answer on a connection we will not keep (no slot, foreign
-/// user): one non-blocking write, then close.
-fn refuse(fd: &rustix::fd::OwnedFd, e: &Error) {
+/// Answer a connection we will not keep (no slot, foreign user): one
+/// non-blocking write and a shutdown for writing, then let it linger until
+/// the client has sent its request and closed (closing at once, with the
+/// request unread, would reset the connection before the answer is read).
+fn refuse(http: &mut Http, fd: rustix::fd::OwnedFd, e: &Error, now: u64) {
     let mut buf = [0u8; 512];
     if let Ok(n) = response::error(&mut buf, e) {
-        let _ = rustix::net::send(fd, &buf[..n], rustix::net::SendFlags::DONTWAIT | rustix::net::SendFlags::NOSIGNAL);
+        let _ = rustix::net::send(&fd, &buf[..n], rustix::net::SendFlags::DONTWAIT | rustix::net::SendFlags::NOSIGNAL);
+    }
+    let _ = rustix::net::shutdown(&fd, rustix::net::Shutdown::Write);
+    if let Some(slot) = http.linger.iter_mut().find(|(f, _)| *f == NO_FD) {
+        *slot = (into_raw(fd), now + LINGER_MS);
+    }
+}
+
+/// A lingering connection is readable: drop what it sent; close it at
+/// end-of-file, on error, or when `expired`.
+pub fn linger(http: &mut Http, i: usize, expired: bool) {
+    let Some(&(fd, _)) = http.linger.get(i) else { return };
+    if fd == NO_FD {
+        return;
+    }
+    let mut buf = [0u8; 512];
+    let done = expired
+        || loop {
+            match rustix::io::read(sys::fd(fd), &mut buf) {
+                Ok(0) => break true,
+                Ok(_) => continue,
+                Err(Errno::AGAIN) => break false,
+                Err(Errno::INTR) => continue,
+                Err(_) => break true,
+            }
+        };
+    if done {
+        drop(sys::own(fd));
+        http.linger[i] = (NO_FD, 0);
     }
 }
 
@@ -186,12 +233,12 @@ pub fn accept(sup: &mut Supervisor, now: u64) {
         match rustix::net::sockopt::socket_peercred(&fd) {
             Ok(cred) if cred.uid.is_root() || cred.uid == me => {}
             _ => {
-                refuse(&fd, &Error::new(Status::Forbidden, "forbidden"));
+                refuse(&mut sup.http, fd, &Error::new(Status::Forbidden, "forbidden"), now);
                 continue;
             }
         }
         let Some(c) = sup.http.conns.iter().position(|c| c.fd == NO_FD) else {
-            refuse(&fd, &Error::new(Status::ServiceUnavailable, "too many connections"));
+            refuse(&mut sup.http, fd, &Error::new(Status::ServiceUnavailable, "too many connections"), now);
             continue;
         };
         let conn = &mut sup.http.conns[c];

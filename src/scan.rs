@@ -53,6 +53,12 @@ fn add(sup: &mut Supervisor, name: &[u8], depth: u32) -> Result<Slot, AddError> 
         sup.say(&[b"no such service: ", name]);
         return Err(AddError::NoSuchService);
     }
+    // A name is a service or a job, never both.
+    #[cfg(feature = "http")]
+    if sup.jobs.find(name).is_some() {
+        sup.say(&[b"name taken by a job: ", name]);
+        return Err(AddError::NoSuchService);
+    }
     let n = Name::new(name).ok_or(AddError::NoSuchService)?;
     let s = match sup.t.insert(n, Supervisor::now()) {
         Ok(s) => s,

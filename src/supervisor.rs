@@ -107,7 +107,7 @@ pub struct PollSet {
 }
 
 #[cfg(feature = "http")]
-const POLL_MAX: usize = MAX_SERVICES + crate::notify::BACKLOG_SUBSCRIBERS + crate::httpd::CONN_MAX + 3;
+const POLL_MAX: usize = MAX_SERVICES + crate::notify::BACKLOG_SUBSCRIBERS + crate::httpd::CONN_MAX + crate::httpd::LINGER_MAX + 3;
 #[cfg(not(feature = "http"))]
 const POLL_MAX: usize = MAX_SERVICES + crate::notify::BACKLOG_SUBSCRIBERS + 2;
 
@@ -121,6 +121,8 @@ enum Src {
     HttpListen,
     #[cfg(feature = "http")]
     Http(usize),
+    #[cfg(feature = "http")]
+    Linger(usize),
 }
 
 impl PollSet {
@@ -417,6 +419,17 @@ impl Supervisor {
         #[cfg(feature = "http")]
         earliest(self.http.paused_until);
         #[cfg(feature = "http")]
+        for i in 0..crate::httpd::LINGER_MAX {
+            let (fd, deadline) = self.http.linger[i];
+            if fd != NO_FD {
+                if deadline <= now {
+                    crate::httpd::linger(self.http, i, true);
+                } else {
+                    earliest(Some(deadline));
+                }
+            }
+        }
+        #[cfg(feature = "http")]
         for c in 0..crate::httpd::CONN_MAX {
             let d = self.http.conns[c].deadline;
             if d.is_some_and(|d| d <= now) {
@@ -471,6 +484,10 @@ impl Supervisor {
         for (c, fd, ev) in self.http.poll_set() {
             p.add(fd, ev, c.map_or(Src::HttpListen, Src::Http));
         }
+        #[cfg(feature = "http")]
+        for (i, fd) in self.http.lingering() {
+            p.add(fd, sys::POLLIN, Src::Linger(i));
+        }
         match sys::poll(&mut p.fds[..p.len], timeout_ms) {
             Ok(_) | Err(Errno::INTR) => {}
             Err(e) => {
@@ -491,6 +508,8 @@ impl Supervisor {
                 Src::Subscriber(i) => self.backlog.drain(i),
                 #[cfg(feature = "http")]
                 Src::HttpListen => crate::httpd::accept(self, Self::now()),
+                #[cfg(feature = "http")]
+                Src::Linger(i) => crate::httpd::linger(self.http, i, false),
                 #[cfg(feature = "http")]
                 Src::Http(c) => {
                     if ev & sys::POLLOUT != 0 {

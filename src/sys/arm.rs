@@ -40,7 +40,12 @@ macro_rules! __entry_asm {
     };
 }
 
-// The ARM EHABI personality routine is referenced by core even with
-// panic=abort; nothing ever unwinds, so it is never called.
+// The ARM EHABI personality routines are referenced by the .ARM.exidx
+// entries of core and of our own functions even with panic=abort; nothing
+// ever unwinds, so they are never called.
 #[unsafe(no_mangle)]
 pub extern "C" fn __aeabi_unwind_cpp_pr0() {}
+#[unsafe(no_mangle)]
+pub extern "C" fn __aeabi_unwind_cpp_pr1() {}
+#[unsafe(no_mangle)]
+pub extern "C" fn __aeabi_unwind_cpp_pr2() {}

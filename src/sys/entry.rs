@@ -123,6 +123,7 @@ pub fn on_panic() -> ! {
 macro_rules! entry {
     ($main:path) => {
         $crate::__entry_asm!();
+        $crate::__export_mem!();
 
         #[allow(unsafe_code)]
         #[unsafe(no_mangle)]

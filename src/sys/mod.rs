@@ -17,7 +17,8 @@ mod arch;
 mod arch;
 
 mod entry;
-mod mem;
+#[doc(hidden)]
+pub mod mem;
 
 pub use entry::{on_panic, Args, FATAL_HANDOVER};
 
