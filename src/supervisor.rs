@@ -569,11 +569,15 @@ impl Supervisor {
     }
 
     pub(crate) fn reap(&mut self) {
+        // One clock read for a batch of exits (orphans can come by the
+        // thousand).
+        let mut now: Option<u64> = None;
         loop {
             match rustix::process::wait(rustix::process::WaitOptions::NOHANG) {
                 Ok(Some((pid, status))) => {
                     self.total_reaps = self.total_reaps.wrapping_add(1);
-                    self.died(pid.as_raw_nonzero().get(), status.as_raw() as i32);
+                    let now = *now.get_or_insert_with(Self::now);
+                    self.died(pid.as_raw_nonzero().get(), status.as_raw() as i32, now);
                 }
                 Ok(None) => return,
                 Err(Errno::INTR) => {}
@@ -591,8 +595,7 @@ impl Supervisor {
         }
     }
 
-    fn died(&mut self, pid: i32, status: i32) {
-        let now = Self::now();
+    fn died(&mut self, pid: i32, status: i32, now: u64) {
         if let Some(task) = self.sys {
             if task.pid == pid {
                 self.total_sv_reaps = self.total_sv_reaps.wrapping_add(1);

@@ -126,6 +126,61 @@ impl<'a> Iterator for Entries<'a> {
 /// Print every LIST entry, sorted by name (bytes), without any storage: each
 /// round picks the smallest (name, ordinal) above the one printed last.
 pub fn print_list(d: &[u8], sink: &mut impl Sink) {
+    // Index the entries once and sort them (byte order of names, then
+    // arrival): linear in the reply, n log n in the services.
+    const INDEX_MAX: usize = 1024;
+    let mut index: [(&[u8], usize, Status); INDEX_MAX] = [(&[], 0, Status { state: 0, pid: 0, wstatus: 0, uptime: 0 }); INDEX_MAX];
+    let mut n = 0;
+    for (off, name, st) in entries(d) {
+        if n == INDEX_MAX {
+            return print_list_unindexed(d, sink);
+        }
+        index[n] = (name, off, st);
+        n += 1;
+    }
+    let index = &mut index[..n];
+    heapsort(index);
+    for (name, _, st) in index.iter() {
+        let mut line = Out::<192>::new();
+        list_line(&mut line, name, st);
+        sink.out(line.bytes());
+    }
+}
+
+/// Sort list entries by (name, arrival): a heapsort, a few hundred bytes
+/// of code where core's sort costs kilobytes.
+fn heapsort(v: &mut [(&[u8], usize, Status)]) {
+    fn less(a: &(&[u8], usize, Status), b: &(&[u8], usize, Status)) -> bool {
+        (a.0, a.1) < (b.0, b.1)
+    }
+    fn sift(v: &mut [(&[u8], usize, Status)], mut root: usize, end: usize) {
+        loop {
+            let mut child = 2 * root + 1;
+            if child >= end {
+                return;
+            }
+            if child + 1 < end && less(&v[child], &v[child + 1]) {
+                child += 1;
+            }
+            if !less(&v[root], &v[child]) {
+                return;
+            }
+            v.swap(root, child);
+            root = child;
+        }
+    }
+    let n = v.len();
+    for i in (0..n / 2).rev() {
+        sift(v, i, n);
+    }
+    for end in (1..n).rev() {
+        v.swap(0, end);
+        sift(v, 0, end);
+    }
+}
+
+/// The same for a reply too long to index: one pass per line.
+fn print_list_unindexed(d: &[u8], sink: &mut impl Sink) {
     let mut last: Option<(&[u8], usize)> = None;
     loop {
         let mut best: Option<(&[u8], usize, Status)> = None;
