@@ -2,6 +2,7 @@
 // linker so, for the binaries only (build scripts and tests keep std).
 fn main() {
     let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    let arch = std::env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
     if os == "linux" {
         println!("cargo:rustc-link-arg-bins=-nostartfiles");
         println!("cargo:rustc-link-arg-bins=-nostdlib");
@@ -11,8 +12,21 @@ fn main() {
         println!("cargo:rustc-link-arg-bins=-Wl,--build-id=none");
         // One read-only+executable segment and no RELRO padding: a static
         // binary without dynamic relocations gains nothing from either.
-        println!("cargo:rustc-link-arg-bins=-Wl,--no-rosegment");
+        // rustup's x86_64 rustc links with its bundled lld; the ARM builds
+        // (ci/cross) link with Debian's cross gcc, i.e. GNU ld, which spells
+        // the first flag differently. NITRO_LINKER=gnu|lld overrides.
+        let gnu = match std::env::var("NITRO_LINKER").as_deref() {
+            Ok("gnu") => true,
+            Ok("lld") => false,
+            _ => arch != "x86_64",
+        };
+        if gnu {
+            println!("cargo:rustc-link-arg-bins=-Wl,-z,noseparate-code");
+        } else {
+            println!("cargo:rustc-link-arg-bins=-Wl,--no-rosegment");
+        }
         println!("cargo:rustc-link-arg-bins=-Wl,-z,norelro");
     }
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-env-changed=NITRO_LINKER");
 }

@@ -8,40 +8,121 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${NITRO_QEMU_CACHE:-$ROOT/.cache/qemu}
 QDIR=$ROOT/qemu
-RELEASE=$ROOT/target/release
-
-# Kernel modules a virtio disk with ext4 needs (all modules in Debian's
-# kernel), in load order: dependencies first.
-ROOTFS_MODULES=(
-    drivers/virtio/virtio_ring.ko
-    drivers/virtio/virtio.ko
-    drivers/virtio/virtio_pci_legacy_dev.ko
-    drivers/virtio/virtio_pci_modern_dev.ko
-    drivers/virtio/virtio_pci.ko
-    drivers/block/virtio_blk.ko
-    lib/crc16.ko
-    fs/mbcache.ko
-    crypto/crc32c_generic.ko
-    fs/jbd2/jbd2.ko
-    fs/ext4/ext4.ko
-)
+# The host's build (mkinitramfs runs here); the guest's binaries are in
+# $RELEASE, which set_arch points at the cross build for ARM.
+HOST_RELEASE=$ROOT/target/release
+RELEASE=$HOST_RELEASE
 
 say() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 die() { say "$*"; exit 1; }
 
-# set_arch ARCH: the QEMU binary, Debian architecture and console of ARCH.
+# set_arch ARCH: the QEMU binary and machine, Debian architecture, kernel,
+# console, results port and modules of ARCH.
+#
+# ROOTFS_MODULES: the kernel modules a virtio disk with ext4 needs (all
+# modules in Debian's kernels), in load order: dependencies first.
+# EARLY_MODULES: modules the guest loads before its first report (ARM: the
+# virtio-mmio transport and virtio-console for the results port, the
+# virtio keyboard for Ctrl-Alt-Del); /lib/modules/early in the images.
+# RESULTS_DEV: the guest's device for the results; results_args FILE: the
+# QEMU arguments that put it into FILE. disk_args IMG: a virtio disk.
 set_arch() {
+    EARLY_MODULES=() QEMU_USER=
     case $1 in
         x86_64)
             DEB_ARCH=amd64
-            QEMU=qemu-system-x86_64
+            QEMU=qemu-system-x86_64 QEMU_PKG=qemu-system-x86
+            MACHINE_ARGS=()
             KERNEL_META=linux-image-amd64
             CONSOLE=ttyS0
+            RESULTS_DEV=/dev/ttyS1
+            ROOTFS_MODULES=(
+                drivers/virtio/virtio_ring.ko
+                drivers/virtio/virtio.ko
+                drivers/virtio/virtio_pci_legacy_dev.ko
+                drivers/virtio/virtio_pci_modern_dev.ko
+                drivers/virtio/virtio_pci.ko
+                drivers/block/virtio_blk.ko
+                lib/crc16.ko
+                fs/mbcache.ko
+                crypto/crc32c_generic.ko
+                fs/jbd2/jbd2.ko
+                fs/ext4/ext4.ko
+            )
             ;;
-        *) die "architecture '$1' is not supported yet (supported: x86_64)" ;;
+        aarch64 | armv7)
+            # virt has one PL011 (ttyAMA0) for the normal world, no PS/2:
+            # the results go to a virtconsole (hvc0) and Ctrl-Alt-Del comes
+            # from a virtio keyboard, all on virtio-mmio. Debian builds
+            # virtio itself in, the transport and the drivers as modules.
+            # virtio-mmio devices are legacy (v1) by default, and the guest's
+            # virtio-input refuses legacy devices: make them all modern.
+            if [ "$1" = aarch64 ]; then
+                DEB_ARCH=arm64 QEMU=qemu-system-aarch64 KERNEL_META=linux-image-arm64
+                MACHINE_ARGS=(-M virt -cpu cortex-a57 -global virtio-mmio.force-legacy=false)
+                TRIPLE=aarch64-unknown-linux-gnu
+            else
+                DEB_ARCH=armhf QEMU=qemu-system-arm KERNEL_META=linux-image-armmp-lpae
+                MACHINE_ARGS=(-M virt,highmem=off -cpu cortex-a15 -global virtio-mmio.force-legacy=false)
+                TRIPLE=armv7-unknown-linux-gnueabihf
+            fi
+            QEMU_PKG=qemu-system-arm
+            # qemu-user runs the guest's busybox on the host for its applet list
+            [ "$1" = aarch64 ] && QEMU_USER=qemu-aarch64-static || QEMU_USER=qemu-arm-static
+            CONSOLE=ttyAMA0
+            RESULTS_DEV=/dev/hvc0
+            RELEASE=$ROOT/target/$TRIPLE/release
+            EARLY_MODULES=(
+                drivers/virtio/virtio_mmio.ko
+                drivers/char/virtio_console.ko
+                drivers/virtio/virtio_input.ko
+            )
+            ROOTFS_MODULES=(
+                drivers/block/virtio_blk.ko
+                lib/crc16.ko
+                fs/mbcache.ko
+                crypto/crc32c_generic.ko
+                fs/jbd2/jbd2.ko
+                fs/ext4/ext4.ko
+            )
+            ;;
+        *) die "architecture '$1' is not supported (x86_64, aarch64, armv7)" ;;
     esac
     ARCH=$1
+    # Images and boot logs per architecture (the downloads are shared).
+    WORK=$CACHE
+    [ "$ARCH" = x86_64 ] || WORK=$CACHE/$ARCH
+    mkdir -p "$WORK"
     ensure_tools
+}
+
+# results_args FILE: sets ARGS to the QEMU arguments of the results port,
+# written to FILE.
+results_args() {
+    case $ARCH in
+        x86_64) ARGS=(-serial "file:$1") ;;
+        *) ARGS=(-device virtio-serial-device -chardev "file,id=results,path=$1"
+            -device virtconsole,chardev=results) ;;
+    esac
+}
+
+# disk_args IMG: sets ARGS to the QEMU arguments of a raw virtio disk
+# (/dev/vda).
+disk_args() {
+    case $ARCH in
+        x86_64) ARGS=(-drive "file=$1,format=raw,if=virtio") ;;
+        *) ARGS=(-drive "file=$1,format=raw,if=none,id=disk" -device virtio-blk-device,drive=disk) ;;
+    esac
+}
+
+# cad_args: sets ARGS to the QEMU arguments of a keyboard that `sendkey
+# ctrl-alt-delete` reaches and whose keys the guest's VT keyboard handler
+# turns into SIGINT for pid 1 (x86: the built-in i8042, nothing to add).
+cad_args() {
+    case $ARCH in
+        x86_64) ARGS=() ;;
+        *) ARGS=(-device virtio-keyboard-device) ;;
+    esac
 }
 
 # ensure_tools: install with apt-get whatever host tool is missing (QEMU,
@@ -53,19 +134,51 @@ set_arch() {
 ensure_tools() {
     local need=() sudo=
     [ "$(id -u)" = 0 ] || sudo=sudo
-    command -v "$QEMU" >/dev/null || need+=(qemu-system-x86)
+    command -v "$QEMU" >/dev/null || need+=("$QEMU_PKG")
+    [ -z "$QEMU_USER" ] || command -v "$QEMU_USER" >/dev/null || need+=(qemu-user-static)
     command -v mke2fs >/dev/null || need+=(e2fsprogs)
     command -v xz >/dev/null || need+=(xz-utils)
     command -v cpio >/dev/null || need+=(cpio)
-    if [ ${#need[@]} -gt 0 ] || ! apt-cache show "$KERNEL_META" >/dev/null 2>&1; then
+    if [ ${#need[@]} -gt 0 ] || { [ "$DEB_ARCH" = "$(dpkg --print-architecture)" ] &&
+        ! apt-cache show "$KERNEL_META" >/dev/null 2>&1; }; then
         say "installing ${need[*]:-nothing} (and refreshing the package lists)"
-        $sudo apt-get update -q >&2 || die "apt-get update failed"
+        $sudo apt-get -o DPkg::Lock::Timeout=300 update -q >&2 || die "apt-get update failed"
     fi
     if [ ${#need[@]} -gt 0 ]; then
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${need[@]}" >&2 ||
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${need[@]}" >&2 ||
             die "apt-get install ${need[*]} failed"
     fi
     command -v "$QEMU" >/dev/null || die "$QEMU not found"
+}
+
+# apt_arch apt-get|apt-cache ARGS...: apt for $DEB_ARCH. For the host's
+# architecture the system's apt; for another one a private apt state in
+# $CACHE/apt/$DEB_ARCH (package lists of the system's sources for that
+# architecture only, no installed packages): nothing on the host changes,
+# no `dpkg --add-architecture`. Index files that fail to download (seen:
+# bookworm-security armhf, "File has unexpected size") are ignored by apt;
+# main is enough for the kernel and busybox.
+apt_arch() {
+    local tool=$1
+    shift
+    if [ "$DEB_ARCH" = "$(dpkg --print-architecture)" ]; then
+        "$tool" "$@"
+        return
+    fi
+    local d=$CACHE/apt/$DEB_ARCH
+    mkdir -p "$d/lists/partial" "$d/archives/partial"
+    "$tool" -o APT::Architecture="$DEB_ARCH" -o APT::Architectures::="$DEB_ARCH" \
+        -o Dir::State::Lists="$d/lists" -o Dir::Cache="$d" -o Dir::Cache::archives="$d/archives" \
+        -o Dir::Cache::pkgcache="$d/pkgcache.bin" -o Dir::Cache::srcpkgcache="$d/srcpkgcache.bin" \
+        -o Dir::State::status=/dev/null "$@"
+}
+
+# apt_lists: make sure the (private) lists of $DEB_ARCH know the kernel.
+apt_lists() {
+    [ "$DEB_ARCH" != "$(dpkg --print-architecture)" ] || return 0
+    apt_arch apt-cache show "$KERNEL_META" >/dev/null 2>&1 && return 0
+    say "fetching the $DEB_ARCH package lists (private, in $CACHE/apt)"
+    apt_arch apt-get -q update >&2 || true
 }
 
 # deb_download PACKAGE: the path of PACKAGE's .deb in the cache, downloading
@@ -76,7 +189,7 @@ deb_download() {
     f=$(ls "$dir/${pkg}_"*"_$DEB_ARCH.deb" 2>/dev/null | sort | tail -n1)
     if [ -z "$f" ]; then
         say "downloading $pkg"
-        (cd "$dir" && apt-get download -q -o APT::Sandbox::User="$(id -un)" "$pkg:$DEB_ARCH" >&2) || die "apt-get download $pkg failed"
+        (cd "$dir" && apt_arch apt-get download -q -o APT::Sandbox::User="$(id -un)" "$pkg:$DEB_ARCH" >&2) || die "apt-get download $pkg failed"
         f=$(ls "$dir/${pkg}_"*"_$DEB_ARCH.deb" | sort | tail -n1)
     fi
     printf '%s\n' "$f"
@@ -87,10 +200,12 @@ deb_download() {
 # ./boot and the few modules in ROOTFS_MODULES are unpacked.
 fetch_kernel() {
     local pkg deb kdir
-    pkg=$(apt-cache depends "$KERNEL_META" 2>/dev/null | awk '/Depends: linux-image-/ { print $2; exit }')
+    apt_lists
+    pkg=$(apt_arch apt-cache depends "$KERNEL_META" 2>/dev/null | awk '/Depends: linux-image-/ { print $2; exit }')
     if [ -z "$pkg" ]; then
         # Offline: whatever was fetched last.
-        pkg=$(ls "$CACHE/kernel" 2>/dev/null | sort | tail -n1)
+        pkg=$(ls -d "$CACHE/kernel/"*"-${KERNEL_META#linux-image-}" 2>/dev/null | sort | tail -n1)
+        pkg=${pkg##*/}
         [ -n "$pkg" ] || die "cannot resolve $KERNEL_META (apt-get update?)"
     fi
     KVER=${pkg#linux-image-}
@@ -99,9 +214,10 @@ fetch_kernel() {
         deb=$(deb_download "$pkg")
         rm -rf "$kdir" && mkdir -p "$kdir"
         local mods=() m
-        for m in "${ROOTFS_MODULES[@]}"; do mods+=("./lib/modules/$KVER/kernel/$m"); done
+        for m in "${ROOTFS_MODULES[@]}" "${EARLY_MODULES[@]}"; do mods+=("./lib/modules/$KVER/kernel/$m"); done
         dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$kdir" ./boot "${mods[@]}" || die "unpacking $deb failed"
-        extract_vmlinux "$kdir/boot/vmlinuz-$KVER" "$kdir/vmlinux"
+        # (ARM: QEMU boots Debian's arm64 Image.gz and armhf zImage as they are)
+        [ "$ARCH" != x86_64 ] || extract_vmlinux "$kdir/boot/vmlinuz-$KVER" "$kdir/vmlinux"
         touch "$kdir/.done"
     fi
     MODDIR=$kdir/lib/modules/$KVER/kernel
@@ -136,7 +252,7 @@ extract_vmlinux() {
 # fetch_busybox: sets BUSYBOX (a static busybox for the guests' shell and
 # test scripts: guest content, not part of nitro).
 fetch_busybox() {
-    local deb dir=$CACHE/busybox
+    local deb dir=$CACHE/busybox-$DEB_ARCH
     if [ ! -x "$dir/bin/busybox" ]; then
         deb=$(deb_download busybox-static)
         rm -rf "$dir" && mkdir -p "$dir"
@@ -145,19 +261,30 @@ fetch_busybox() {
     BUSYBOX=$dir/bin/busybox
 }
 
-# build: the release binaries of the workspace, and nothing else
-# (NITRO_QEMU_NOBUILD=1 boots the binaries already in target/release).
+# busybox_applets: the applet names of $BUSYBOX, sorted.
+busybox_applets() {
+    if [ -n "$QEMU_USER" ]; then "$QEMU_USER" "$BUSYBOX" --list; else "$BUSYBOX" --list; fi | LC_ALL=C sort
+}
+
+# build: the release binaries of the workspace, and nothing else; for ARM
+# the guest's binaries come from ci/cross (without its qemu-user smoke test:
+# the boots test more) and mkinitramfs from the host build.
+# NITRO_QEMU_NOBUILD=1 boots the binaries already built.
 build() {
     if [ "${NITRO_QEMU_NOBUILD:-}" != 1 ]; then
         (cd "$ROOT" && cargo build --release --workspace --quiet) || die "cargo build failed"
+        if [ "$ARCH" != x86_64 ]; then
+            NITRO_CROSS_SMOKE=no "$ROOT/ci/cross" "$ARCH" --quiet || die "ci/cross $ARCH failed"
+        fi
     fi
-    for b in nitro nitroctl mkinitramfs switch-root; do
+    [ -x "$HOST_RELEASE/mkinitramfs" ] || die "$HOST_RELEASE/mkinitramfs missing after the build"
+    for b in nitro nitroctl switch-root; do
         [ -x "$RELEASE/$b" ] || die "$RELEASE/$b missing after the build"
     done
 }
 
-# spec_base: the spec lines every image shares: the skeleton, nitro as
-# /init, nitroctl with its halt/poweroff/reboot names, switch-root, and
+# spec_base: the spec lines every image shares: the skeleton (with /lib),
+# the early modules, nitro as /init, nitroctl with its halt/poweroff/reboot names, switch-root, and
 # busybox with a link per applet (except the names nitroctl answers to).
 spec_base() {
     cat <<EOF
@@ -177,9 +304,11 @@ symlink /bin/poweroff nitroctl
 symlink /bin/reboot nitroctl
 file /bin/switch-root 0755 $RELEASE/switch-root
 file /bin/busybox 0755 $BUSYBOX
+dir /lib 0755
 EOF
+    spec_early_modules
     local a
-    for a in $("$BUSYBOX" --list | LC_ALL=C sort); do
+    for a in $(busybox_applets); do
         case $a in
             busybox | halt | poweroff | reboot | init | linuxrc | switch_root) ;;
             *) echo "symlink /bin/$a busybox" ;;
@@ -191,7 +320,7 @@ EOF
 # /lib/modules in load order (SYS/setup insmods them from there); the spec
 # must have declared /lib.
 spec_modules() {
-    echo "dir /lib/modules 0755"
+    [ ${#EARLY_MODULES[@]} -gt 0 ] || echo "dir /lib/modules 0755"
     local m n=0
     for m in "${ROOTFS_MODULES[@]}"; do
         n=$((n + 1))
@@ -199,18 +328,32 @@ spec_modules() {
     done
 }
 
-# make_image NAME: read a spec on stdin, write $CACHE/NAME.cpio.gz.
+# spec_early_modules: the modules the guest needs before anything else
+# (ARM: the results port and the keyboard), in /lib/modules/early; the
+# guest's lib/test.sh loads them (and so does the demo's typed command).
+spec_early_modules() {
+    [ ${#EARLY_MODULES[@]} -gt 0 ] || return 0
+    echo "dir /lib/modules 0755"
+    echo "dir /lib/modules/early 0755"
+    local m n=0
+    for m in "${EARLY_MODULES[@]}"; do
+        n=$((n + 1))
+        printf 'file /lib/modules/early/%02d-%s 0644 %s\n' "$n" "${m##*/}" "$MODDIR/$m"
+    done
+}
+
+# make_image NAME: read a spec on stdin, write $WORK/NAME.cpio.gz.
 make_image() {
-    local spec=$CACHE/$1.spec out=$CACHE/$1.cpio.gz
+    local spec=$WORK/$1.spec out=$WORK/$1.cpio.gz
     cat >"$spec"
-    "$RELEASE/mkinitramfs" "$spec" -o "$out" || die "mkinitramfs $spec failed"
+    "$HOST_RELEASE/mkinitramfs" "$spec" -o "$out" || die "mkinitramfs $spec failed"
     printf '%s\n' "$out"
 }
 
 # kvm_usable: /dev/kvm can be opened (the guest may still fail to come up
 # on it: callers fall back to TCG when it does not).
 kvm_usable() {
-    [ -r /dev/kvm ] && [ -w /dev/kvm ] && [ "${NITRO_QEMU_KVM:-auto}" != no ]
+    [ "$ARCH" = x86_64 ] && [ "$(uname -m)" = x86_64 ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] && [ "${NITRO_QEMU_KVM:-auto}" != no ]
 }
 
 # accel_args: sets ACCEL (kvm or tcg) and ACCEL_ARGS. KVM is used only when
@@ -219,7 +362,7 @@ kvm_usable() {
 # NITRO_QEMU_KVM=no forces TCG, =yes skips the probe.
 accel_args() {
     ACCEL=tcg
-    ACCEL_ARGS=(-accel tcg)
+    ACCEL_ARGS=("${MACHINE_ARGS[@]}" -accel tcg)
     kvm_usable || return 0
     local key
     key="$KVER-$("$QEMU" --version | head -n1 | tr -c 'a-zA-Z0-9.\n' _)"

@@ -1,9 +1,19 @@
-# Sourced by the test services: report results on the second serial port
-# (ttyS1), one line each, which the host side parses:
+# Sourced by the test services: report results on the results port (the
+# second serial port ttyS1 on x86_64, the virtconsole hvc0 on ARM: the host
+# passes NITRO_RESULTS on the kernel command line), one line each, which the
+# host side parses:
 #   ok NAME [DETAIL]   fail NAME DETAIL   note TEXT   event NAME [DETAIL]
 # An echo of a short line is one write(2): lines from concurrent services
 # never interleave.
-RESULTS=/dev/ttyS1
+RESULTS=${NITRO_RESULTS:-/dev/ttyS1}
+# The port's driver may be a module (ARM: virtio-mmio and virtio-console,
+# in /lib/modules/early with the virtio keyboard): the first script to get
+# here (SYS/setup, alone) loads them and waits for the device.
+if [ ! -c "$RESULTS" ] && [ -d /lib/modules/early ]; then
+    for _m in /lib/modules/early/*.ko; do insmod "$_m"; done
+    _i=0
+    while [ ! -c "$RESULTS" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+fi
 report() { echo "$*" >"$RESULTS"; }
 ok() { report "ok $*"; }
 fail() { report "fail $*"; }
