@@ -624,9 +624,12 @@ pub fn broadcast(http: &mut Http, changes: &[(Name, u8)]) {
         if conn.fd == NO_FD {
             continue;
         }
-        if conn.out_sent == conn.out_len {
+        // Move what is still unsent to the front: the room left is then
+        // what the client really has not read yet.
+        if conn.out_sent > 0 {
+            conn.out.copy_within(conn.out_sent..conn.out_len, 0);
+            conn.out_len -= conn.out_sent;
             conn.out_sent = 0;
-            conn.out_len = 0;
         }
         for &(name, state) in changes {
             let missed = conn.missed;
