@@ -139,6 +139,9 @@ ensure_tools() {
     command -v mke2fs >/dev/null || need+=(e2fsprogs)
     command -v xz >/dev/null || need+=(xz-utils)
     command -v cpio >/dev/null || need+=(cpio)
+    # curl: copied from the host into the guest for the in-guest HTTP checks
+    # (same architecture only, see spec_curl)
+    [ "$ARCH" != "$(uname -m)" ] || command -v curl >/dev/null || need+=(curl)
     if [ ${#need[@]} -gt 0 ] || { [ "$DEB_ARCH" = "$(dpkg --print-architecture)" ] &&
         ! apt-cache show "$KERNEL_META" >/dev/null 2>&1; }; then
         say "installing ${need[*]:-nothing} (and refreshing the package lists)"
@@ -313,6 +316,32 @@ EOF
             busybox | halt | poweroff | reboot | init | linuxrc | switch_root) ;;
             *) echo "symlink /bin/$a busybox" ;;
         esac
+    done
+}
+
+# guest_curl: whether the guest can run the host's curl (the same
+# architecture): then spec_curl puts it into an image.
+guest_curl() {
+    [ "$ARCH" = "$(uname -m)" ] && [ -x /usr/bin/curl ]
+}
+
+# spec_curl: the host's /usr/bin/curl with every shared library `ldd` names
+# and the dynamic loader, at their absolute paths (the loader finds the
+# libraries in its default directories; no ld.so.cache needed), for the
+# guest's HTTP checks against nitro's unix socket (no TLS, no DNS: no
+# /etc/ssl, no nsswitch). The spec must have declared /lib.
+spec_curl() {
+    local libs dirs=" /lib " f d p part
+    libs=$(ldd /usr/bin/curl | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }') ||
+        die "ldd /usr/bin/curl failed"
+    for f in /usr/bin/curl $libs; do
+        # the parents, outermost first, each once
+        d=${f%/*} p=
+        for part in ${d//\// }; do
+            p=$p/$part
+            case $dirs in *" $p "*) ;; *) dirs="$dirs$p " && echo "dir $p 0755" ;; esac
+        done
+        echo "file $f 0755 $f"
     done
 }
 

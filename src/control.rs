@@ -13,7 +13,8 @@ use crate::sys::{self, Args};
 use crate::table::{Slot, Table};
 use rustix::fd::OwnedFd;
 use rustix::io::Errno;
-use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketAddrUnix, SocketFlags, SocketType};
+use rustix::io::IoSliceMut;
+use rustix::net::{AddressFamily, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, SendFlags, SocketAddrUnix, SocketFlags, SocketType};
 
 /// Create the socket directory, `notify/`, check for another instance and
 /// bind the socket (mode 0600).
@@ -61,6 +62,9 @@ pub fn open(sup: &mut Supervisor, args: &Args) {
     if let Err(e) = r {
         sup.fatal(b"could not bind control socket", Some(e));
     }
+    if let Err(e) = rustix::net::sockopt::set_socket_passcred(&sock, true) {
+        sup.fatal(b"SO_PASSCRED on the control socket", Some(e));
+    }
     sup.ctl = Some(sock);
 }
 
@@ -72,15 +76,31 @@ pub fn close(sup: &mut Supervisor) {
 
 /// Serve every datagram waiting on the socket.
 pub fn handle(sup: &mut Supervisor) {
+    let me = rustix::process::geteuid();
     for _ in 0..64 {
         let mut buf = [0u8; REQUEST_MAX];
+        let mut space = [core::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmCredentials(1))];
+        let mut cmsg = RecvAncillaryBuffer::new(&mut space);
         let Some(ctl) = &sup.ctl else { return };
-        let (n, from) = match rustix::net::recvfrom(ctl, &mut buf[..], RecvFlags::DONTWAIT | RecvFlags::TRUNC) {
-            Ok((_, full, from)) => (full, from),
+        let msg = match rustix::net::recvmsg(ctl, &mut [IoSliceMut::new(&mut buf)], &mut cmsg, RecvFlags::DONTWAIT | RecvFlags::TRUNC) {
+            Ok(m) => m,
             Err(Errno::INTR) => continue,
             Err(_) => return,
         };
-        let from: Option<SocketAddrUnix> = from.and_then(|a| a.try_into().ok());
+        // The socket's mode keeps others out; the sender's credentials
+        // (SO_PASSCRED) keep them out even if someone loosens it.
+        let allowed = cmsg.drain().any(|m| match m {
+            RecvAncillaryMessage::ScmCredentials(c) => c.uid.is_root() || c.uid == me,
+            _ => false,
+        });
+        let n = msg.bytes;
+        let from: Option<SocketAddrUnix> = msg.address.and_then(|a| a.try_into().ok());
+        if !allowed {
+            // Not for this user: nothing it asks is available (the answer
+            // lets its client end instead of waiting).
+            reply_status(sup, from.as_ref(), tag::ENOSYS);
+            continue;
+        }
         if n > REQUEST_MAX {
             // Longer than any request can be: refuse, do not guess.
             reply_status(sup, from.as_ref(), tag::ENOSYS);

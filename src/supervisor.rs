@@ -375,6 +375,12 @@ impl Supervisor {
             }
             self.wait(timeout);
             self.reap();
+            if !self.pid1 && matches!(self.phase, Phase::KillTerm | Phase::KillKill) {
+                // Orphans reparented to us since the last sweep (children of
+                // orphans that just died) get the same signal.
+                let sig = if self.phase == Phase::KillTerm { k::SIGTERM } else { k::SIGKILL };
+                crate::pid1::signal_children(self.pid, sig);
+            }
             if self.want_rescan {
                 self.want_rescan = false;
                 if self.up() {
