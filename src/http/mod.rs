@@ -176,6 +176,33 @@ pub fn parse_signal(s: &[u8]) -> Option<u8> {
     SIGNALS.iter().find(|(name, _)| name.eq_ignore_ascii_case(bare)).map(|&(_, n)| n as u8)
 }
 
+/// Test inputs: `count` copies of `base`, each with one to four random
+/// edits (a byte replaced, inserted or removed; new bytes from `alphabet`),
+/// from a fixed seed so every run sees the same inputs.
+#[cfg(test)]
+pub(crate) fn mangled(base: &[u8], alphabet: &[u8], seed: u64, count: usize, mut f: impl FnMut(&[u8], u64)) {
+    let mut seed = seed;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..count {
+        let mut b = base.to_vec();
+        for _ in 0..1 + next() % 4 {
+            let at = next() as usize % b.len().max(1);
+            match next() % 3 {
+                0 if !b.is_empty() => b[at] = alphabet[next() as usize % alphabet.len()],
+                1 => b.insert(at.min(b.len()), alphabet[next() as usize % alphabet.len()]),
+                _ if !b.is_empty() => drop(b.remove(at)),
+                _ => {}
+            }
+        }
+        f(&b, next());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

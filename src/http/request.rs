@@ -666,28 +666,12 @@ mod tests {
 
     #[test]
     fn mangled_requests_never_panic_and_never_read_past_the_end() {
-        let mut seed = 0x9e3779b97f4a7c15u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
         const BYTES: &[u8] = b" /:\r\n%?0aZ\x00\xff-,;=";
-        for _ in 0..20_000 {
-            let mut b = PUT.to_vec();
-            for _ in 0..1 + next() % 4 {
-                let at = next() as usize % b.len();
-                match next() % 3 {
-                    0 => b[at] = BYTES[next() as usize % BYTES.len()],
-                    1 => b.insert(at, BYTES[next() as usize % BYTES.len()]),
-                    _ => drop(b.remove(at)),
-                }
+        crate::http::mangled(PUT, BYTES, 0x9e3779b97f4a7c15, 20_000, |b, r| {
+            let cut = r as usize % (b.len() + 1);
+            if let Ok(Parsed::Complete(req)) = parse(&b[..cut]) {
+                assert!(req.len <= cut);
             }
-            let cut = next() as usize % (b.len() + 1);
-            if let Ok(Parsed::Complete(r)) = parse(&b[..cut]) {
-                assert!(r.len <= cut);
-            }
-        }
+        });
     }
 }
