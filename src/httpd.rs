@@ -543,7 +543,7 @@ fn serve(sup: &mut Supervisor, c: usize, want: Want, head: Head, now: u64) {
             if let Err(e) = parsed {
                 return reply_error(sup, c, e);
             }
-            match sup.job_put(n, now) {
+            match sup.job_put(n) {
                 Ok((i, replaced)) => {
                     let status = if replaced { Status::Ok } else { Status::Created };
                     write_job(sup, c, i, Head { status, ..head });

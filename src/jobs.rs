@@ -240,7 +240,7 @@ fn resolve(task: &TaskRef) -> Result<Path, Errno> {
 impl Supervisor {
     /// Start task `jobs[j].task`; on failure record it as ended (127 when
     /// the program was not found, 126 otherwise) and go on.
-    pub fn job_start_task(&mut self, j: usize, now: u64) {
+    pub fn job_start_task(&mut self, j: usize) {
         loop {
             let slot = &self.jobs.slots[j];
             let Some(task) = slot.job.task(slot.task) else {
@@ -266,7 +266,6 @@ impl Supervisor {
                     }
                 }
             }
-            let _ = now;
         }
     }
 
@@ -294,12 +293,11 @@ impl Supervisor {
             envp[m] = e.as_ptr() as *const u8;
             m += 1;
         }
+        // (envp is null-filled: whatever follows the last entry ends it.)
         if let Some(last) = slot.last_exit() {
             task_exit.push(&[b"TASK_EXIT=", last]).map_err(|_| Errno::TOOBIG)?;
             envp[m] = task_exit.get(0).as_ptr() as *const u8;
-            m += 1;
         }
-        let _ = m;
         // Descriptors: fd[i] becomes i; 0 defaults to /dev/null, 1 and 2
         // to the default log.
         let mut opened = Opened { fds: [const { None }; crate::http::job::FDS_MAX] };
@@ -336,7 +334,7 @@ impl Supervisor {
     }
 
     /// A job's task ended with wait status `status`.
-    pub fn job_exited(&mut self, j: usize, status: i32, now: u64) {
+    pub fn job_exited(&mut self, j: usize, status: i32) {
         let mut o = Out::<16>::new();
         exit_text(status, &mut o);
         let slot = &mut self.jobs.slots[j];
@@ -355,7 +353,7 @@ impl Supervisor {
             slot.phase = Phase::Done;
             return;
         }
-        self.job_start_task(j, now);
+        self.job_start_task(j);
     }
 
     /// Stop a job: SIGTERM to its task, SIGKILL 7 s later; no later task
@@ -390,7 +388,7 @@ impl Supervisor {
     }
 
     /// Start job `name` from the parsed scratch job. Err: 409 reasons.
-    pub fn job_put(&mut self, name: Name, now: u64) -> Result<(usize, bool), &'static str> {
+    pub fn job_put(&mut self, name: Name) -> Result<(usize, bool), &'static str> {
         if self.t.find(name.as_bytes()).is_some() {
             return Err("name taken by a service");
         }
@@ -413,7 +411,7 @@ impl Supervisor {
         slot.deadline = None;
         slot.stopping = false;
         slot.remove = false;
-        self.job_start_task(j, now);
+        self.job_start_task(j);
         Ok((j, replaced))
     }
 }

@@ -56,7 +56,7 @@ impl Supervisor {
         }
     }
 
-    pub(crate) fn sys_ended(&mut self, kind: SysKind, status: i32, _now: u64) {
+    pub(crate) fn sys_ended(&mut self, kind: SysKind, status: i32) {
         self.notify_name(b"SYS", State::Down as u8);
         match kind {
             SysKind::Setup => {

@@ -309,7 +309,6 @@ impl Supervisor {
         }
         self.env_buf[0] = DEFAULT_PATH.as_ptr() as *const u8;
         let mut n = 1;
-        let mut p = args.envp();
         // Copy the pointers of our environment after PATH, up to capacity.
         for kv in args.env() {
             if n > ENV_MAX {
@@ -317,9 +316,7 @@ impl Supervisor {
             }
             self.env_buf[n] = kv.as_ptr();
             n += 1;
-            p = p.wrapping_add(1);
         }
-        let _ = p;
         self.env_buf[n] = core::ptr::null();
         self.envp = self.env_buf.as_ptr();
     }
@@ -606,13 +603,13 @@ impl Supervisor {
             if task.pid == pid {
                 self.total_sv_reaps = self.total_sv_reaps.wrapping_add(1);
                 self.sys = None;
-                self.sys_ended(task.kind, status, now);
+                self.sys_ended(task.kind, status);
                 return;
             }
         }
         #[cfg(feature = "http")]
         if let Some(j) = (0..crate::jobs::JOBS_MAX).find(|&j| self.jobs.slots[j].pid == pid && self.jobs.slots[j].phase == crate::jobs::Phase::Running) {
-            self.job_exited(j, status, now);
+            self.job_exited(j, status);
             return;
         }
         let found = self.t.slots().find(|&s| {
@@ -659,7 +656,7 @@ impl Supervisor {
             let next = match action {
                 Action::None => None,
                 Action::StartSetup => self.start_setup(s),
-                Action::StartRun => Some(self.start_run(s, now)),
+                Action::StartRun => Some(self.start_run(s)),
                 Action::StartFinish => self.start_finish(s),
                 Action::Stop => {
                     self.stop(s);
@@ -823,7 +820,7 @@ impl Supervisor {
         }
     }
 
-    fn start_run(&mut self, s: Slot, _now: u64) -> Event {
+    fn start_run(&mut self, s: Slot) -> Event {
         if !self.script_exists(s, b"run") {
             return Event::NoRun;
         }
