@@ -950,13 +950,6 @@ const LOGGER: &str = "trap 'stop=1' TERM\necho $$ >> $T/log.pids\necho >&3\n\
     else printf %s \"$l\" >> $T/log; exit 0; fi\n\
     done";
 
-/// Numbered lines, continuing across restarts; `$T/n` holds the last one.
-const PRODUCER: &str = "i=$(cat $T/n 2>/dev/null || echo 0)\n\
-    while :; do i=$((i+1)); echo $i; echo $i > $T/n; sleep 0.005; done";
-
-fn numbers(lines: &[String]) -> Vec<u64> {
-    lines.iter().map(|l| l.parse().unwrap_or_else(|_| panic!("not a number: {l:?}"))).collect()
-}
 
 fn assert_contiguous(v: &[u64]) {
     assert_eq!(v.first(), Some(&1), "starts at 1");
@@ -1600,10 +1593,10 @@ fn sockets_are_0600_and_refuse_a_foreign_uid() {
     assert_eq!(h.ctl(&["list"]).code, 0);
 }
 
-/// The control socket has no second layer: with its mode loosened (and the
-/// notify directory open), a foreign uid controls the supervisor. The HTTP
-/// socket checks SO_PEERCRED (403); the datagram control socket could check
-/// SCM_CREDENTIALS (SO_PASSCRED) the same way. nitro v0.8 does not either.
+/// The control socket's second layer: with its mode loosened (and the
+/// notify directory open), a foreign uid still controls nothing: the
+/// supervisor reads the sender's credentials (SO_PASSCRED) and answers
+/// ENOSYS, as the HTTP socket answers 403 (nitro v0.8 has no such check).
 #[test]
 fn a_loosened_control_socket_still_refuses_a_foreign_uid() {
     if !is_root() {

@@ -785,3 +785,16 @@ impl Drop for Background {
         }
     }
 }
+
+/// A producer printing numbered lines; the numbering continues across
+/// restarts (`$T/n` holds the last one; a restart may repeat the last
+/// number, never skip one).
+#[allow(dead_code)]
+pub const PRODUCER: &str = "i=$(cat $T/n 2>/dev/null || echo 0)\n\
+    while :; do i=$((i+1)); echo $i; echo $i > $T/n; sleep 0.005; done";
+
+/// The lines of a log as numbers.
+#[allow(dead_code)]
+pub fn numbers(lines: &[String]) -> Vec<u64> {
+    lines.iter().map(|l| l.parse().unwrap_or_else(|_| panic!("not a number: {l:?}"))).collect()
+}
