@@ -8,7 +8,7 @@ use crate::http::json::Json;
 use crate::http::request::{self, Action, Parsed, Route};
 use crate::http::response::{self, Head, Stream};
 use crate::http::{Error, REQUEST_BUF_MAX, Status};
-use crate::jobs::Phase as JobPhase;
+use crate::jobs::{Phase as JobPhase, PutError};
 use crate::name::Name;
 use crate::path::Path;
 use crate::state::{Event, State};
@@ -548,8 +548,8 @@ fn serve(sup: &mut Supervisor, c: usize, want: Want, head: Head, now: u64) {
                     let status = if replaced { Status::Ok } else { Status::Created };
                     write_job(sup, c, i, Head { status, ..head });
                 }
-                Err("") => reply_error(sup, c, Error::new(Status::ServiceUnavailable, "job table full")),
-                Err(why) => reply_error(sup, c, Error::new(Status::Conflict, why)),
+                Err(PutError::Full) => reply_error(sup, c, Error::new(Status::ServiceUnavailable, "job table full")),
+                Err(PutError::Conflict(why)) => reply_error(sup, c, Error::new(Status::Conflict, why)),
             }
         }
         Want::DeleteJob(n) => {

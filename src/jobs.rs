@@ -89,6 +89,14 @@ impl Slot {
     }
 }
 
+/// Why a job cannot start: a conflict (409, with the reason) or no free
+/// slot (503).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PutError {
+    Conflict(&'static str),
+    Full,
+}
+
 pub struct Jobs {
     pub slots: [Slot; JOBS_MAX],
     /// A request's job is parsed here first, so that a bad body never
@@ -387,17 +395,18 @@ impl Supervisor {
         }
     }
 
-    /// Start job `name` from the parsed scratch job. Err: 409 reasons.
-    pub fn job_put(&mut self, name: Name) -> Result<(usize, bool), &'static str> {
+    /// Start job `name` from the parsed scratch job; Ok: its slot and
+    /// whether it replaced a finished job of that name.
+    pub fn job_put(&mut self, name: Name) -> Result<(usize, bool), PutError> {
         if self.t.find(name.as_bytes()).is_some() {
-            return Err("name taken by a service");
+            return Err(PutError::Conflict("name taken by a service"));
         }
         let (j, replaced) = match self.jobs.find(name.as_bytes()) {
-            Some(j) if self.jobs.slots[j].phase == Phase::Running => return Err("job still running"),
+            Some(j) if self.jobs.slots[j].phase == Phase::Running => return Err(PutError::Conflict("job still running")),
             Some(j) => (j, true),
             None => match self.jobs.slots.iter().position(|s| s.phase == Phase::Free) {
                 Some(j) => (j, false),
-                None => return Err(""),
+                None => return Err(PutError::Full),
             },
         };
         let Jobs { slots, scratch } = &mut *self.jobs;
