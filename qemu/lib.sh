@@ -345,16 +345,23 @@ spec_curl() {
     done
 }
 
+# spec_module_files DIR MODULE...: spec lines for the modules under DIR,
+# numbered in load order.
+spec_module_files() {
+    local dir=$1 m n=0
+    shift
+    for m in "$@"; do
+        n=$((n + 1))
+        printf 'file %s/%02d-%s 0644 %s\n' "$dir" "$n" "${m##*/}" "$MODDIR/$m"
+    done
+}
+
 # spec_modules: the kernel modules for a virtio ext4 root, under
 # /lib/modules in load order (SYS/setup insmods them from there); the spec
 # must have declared /lib.
 spec_modules() {
     [ ${#EARLY_MODULES[@]} -gt 0 ] || echo "dir /lib/modules 0755"
-    local m n=0
-    for m in "${ROOTFS_MODULES[@]}"; do
-        n=$((n + 1))
-        printf 'file /lib/modules/%02d-%s 0644 %s\n' "$n" "${m##*/}" "$MODDIR/$m"
-    done
+    spec_module_files /lib/modules "${ROOTFS_MODULES[@]}"
 }
 
 # spec_early_modules: the modules the guest needs before anything else
@@ -364,11 +371,7 @@ spec_early_modules() {
     [ ${#EARLY_MODULES[@]} -gt 0 ] || return 0
     echo "dir /lib/modules 0755"
     echo "dir /lib/modules/early 0755"
-    local m n=0
-    for m in "${EARLY_MODULES[@]}"; do
-        n=$((n + 1))
-        printf 'file /lib/modules/early/%02d-%s 0644 %s\n' "$n" "${m##*/}" "$MODDIR/$m"
-    done
+    spec_module_files /lib/modules/early "${EARLY_MODULES[@]}"
 }
 
 # make_image NAME: read a spec on stdin, write $WORK/NAME.cpio.gz.
