@@ -1611,7 +1611,12 @@ fn a_loosened_control_socket_still_refuses_a_foreign_uid() {
     for p in [h.root.clone(), run.clone(), run.join("notify"), h.sock.clone()] {
         fs::set_permissions(&p, fs::Permissions::from_mode(0o777)).unwrap();
     }
-    let o = std::process::Command::new(nitroctl_bin())
+    // The checkout may sit under a directory uid 65534 cannot enter: give
+    // it its own copy of nitroctl in the (opened) test directory.
+    let ctl = h.root.join("nitroctl-copy");
+    fs::copy(nitroctl_bin(), &ctl).unwrap();
+    fs::set_permissions(&ctl, fs::Permissions::from_mode(0o755)).unwrap();
+    let o = std::process::Command::new(&ctl)
         .args(["-t", "5", "list"])
         .env("NITRO_SOCK", &h.sock)
         .uid(65534)
