@@ -7,8 +7,9 @@ pub const NAME_MAX: usize = 63;
 /// Longest path the supervisor builds (socket paths are further limited by
 /// the 108-byte `sun_path`).
 pub const PATH_MAX: usize = 256;
-/// Environment entries passed on to children when PATH has to be added.
-pub const ENV_MAX: usize = 128;
+/// Environment entries passed on to children when PATH has to be added
+/// (a larger environment is passed on whole, without PATH).
+pub const ENV_MAX: usize = 1024;
 
 /// Milliseconds to wait after a failed fork, pipe or temporary exec error.
 pub const DELAY_SPAWN_ERROR: u64 = 2000;
@@ -20,6 +21,12 @@ pub const FAST_CRASH: u64 = 1000;
 pub const DELAY_RESPAWN: u64 = 1000;
 /// Milliseconds between the down-signal and SIGKILL.
 pub const TIMEOUT_SHUTDOWN: u64 = 7000;
+/// At shutdown a logger whose producers are all gone reads what is left in
+/// its pipe and exits by itself. It is checked every LOG_DRAIN_CHECK ms and
+/// gets its down-signal (SIGKILL TIMEOUT_SHUTDOWN later) once LOG_DRAIN_QUIET
+/// checks in a row saw its pipe no emptier: 7 s without progress.
+pub const LOG_DRAIN_CHECK: u64 = 1000;
+pub const LOG_DRAIN_QUIET: u8 = 7;
 /// Milliseconds a finish script may run before SIGKILL.
 pub const TIMEOUT_FINISH: u64 = 7000;
 /// At the end of a shutdown: milliseconds after SIGTERM to everything, and

@@ -19,7 +19,14 @@ use rustix::net::{AddressFamily, RecvAncillaryBuffer, RecvAncillaryMessage, Recv
 /// Create the socket directory, `notify/`, check for another instance and
 /// bind the socket (mode 0600).
 pub fn open(sup: &mut Supervisor, args: &Args) {
-    sup.sock_path = path::control_socket(args);
+    sup.sock_path = match path::control_socket(args) {
+        Ok(p) => p,
+        Err(bad) => {
+            let mut o = crate::out::Out::<160>::new();
+            bad.describe(&mut o);
+            sup.fatal(o.bytes(), None)
+        }
+    };
     let dir = Path::from(&[sup.sock_path.dirname()]).unwrap_or_default();
     let mode = rustix::fs::Mode::from_raw_mode(0o700);
     let _ = rustix::fs::mkdirat(rustix::fs::CWD, dir.as_cstr(), mode);

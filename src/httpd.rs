@@ -20,10 +20,19 @@ use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
 
 /// Connection slots; one more connection is answered 503 and closed.
 pub const CONN_MAX: usize = 16;
-/// A reply is built whole before it is sent: room for every service in
-/// /metrics with the longest names (about 440 bytes each). Pages of it that
-/// a connection never fills are never touched.
-pub const OUT_MAX: usize = 256 * 1024;
+/// A reply is built whole before it is sent (its Content-Length must be
+/// right, and the table may change before a slow client has read it all):
+/// room for the largest, `/metrics` or `/services` of a full table whose
+/// names all need escaping at their worst. Pages of it that a connection
+/// never fills are never touched.
+pub const OUT_MAX: usize = {
+    let services = crate::config::MAX_SERVICES * SERVICE_JSON_MAX + 2;
+    let body = if crate::metrics::BODY_MAX > services { crate::metrics::BODY_MAX } else { services };
+    body + crate::http::response::HEAD_ROOM
+};
+/// One service in `/services`: the name escaped at its worst (`\u00XX` for
+/// each byte), the longest state name and numbers, and a comma.
+const SERVICE_JSON_MAX: usize = 9 + 6 * crate::config::NAME_MAX + 11 + 8 + 8 + 10 + 11 + 11 + 10 + 20 + 2;
 /// Refused connections (403, 503) linger this long, or until the client
 /// closes, so that it reads the answer instead of a reset.
 pub const LINGER_MS: u64 = 1000;
@@ -115,12 +124,15 @@ impl Http {
 /// Bind the HTTP socket: `$NITRO_HTTP`, else `http.sock` beside the control
 /// socket; mode 0600. Failure is reported, not fatal: supervision goes on.
 pub fn open(sup: &mut Supervisor, args: &Args) {
-    let path = match args.var(b"NITRO_HTTP").filter(|v| !v.is_empty()) {
-        Some(p) => Path::from(&[p]),
-        None => Path::from(&[sup.sock_path.dirname(), b"/http.sock"]),
+    let path = match crate::path::http_socket(args, &sup.sock_path) {
+        Ok(p) => p,
+        Err(bad) => {
+            let mut o = crate::out::Out::<160>::new();
+            bad.describe(&mut o);
+            return sup.say(&[o.bytes(), b": no HTTP endpoint"]);
+        }
     };
-    let Ok(path) = path else { return sup.say(&[b"HTTP socket path too long"]) };
-    let Ok(addr) = SocketAddrUnix::new(path.as_cstr()) else { return sup.say(&[b"HTTP socket path too long"]) };
+    let Ok(addr) = SocketAddrUnix::new(path.as_cstr()) else { return sup.say(&[b"HTTP socket path unusable: ", path.as_bytes()]) };
     if let Ok(check) = rustix::net::socket_with(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC, None) {
         match rustix::net::connect(&check, &addr) {
             Ok(()) => return sup.say(&[b"HTTP socket in use: ", path.as_bytes()]),

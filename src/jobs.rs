@@ -9,13 +9,11 @@ use crate::config::TIMEOUT_SHUTDOWN;
 use crate::http::job::{Fd, Job, JobState, Mode, TASKS_MAX, TaskRef};
 use crate::name::Name;
 use crate::out::Out;
-use crate::path::Path;
-use crate::spawn::{self, Spawn, Stdio};
+use crate::spawn::{self, Open, Spawn, Stdio};
 use crate::supervisor::Supervisor;
 use crate::sys;
 use linux_raw_sys::general as k;
-use rustix::fd::{AsRawFd, OwnedFd};
-use rustix::fs::{CWD, Mode as FileMode, OFlags};
+use rustix::fs::OFlags;
 use rustix::io::Errno;
 
 /// Jobs the table holds (running or finished).
@@ -174,15 +172,11 @@ pub fn exit_text(status: i32, o: &mut Out<16>) {
     }
 }
 
-/// The descriptors of one task, opened in the supervisor before the fork.
-struct Opened {
-    fds: [Option<OwnedFd>; crate::http::job::FDS_MAX],
-}
-
-fn open_fd(task: &TaskRef, fd: &Fd) -> Result<OwnedFd, Errno> {
-    let cloexec = OFlags::CLOEXEC;
+/// What the child opens for descriptor `fd` of a task (after switching to
+/// the task's credentials, relative paths from the task's `cwd`).
+fn open_of<'a>(task: &TaskRef<'a>, fd: &Fd) -> Open<'a> {
     match *fd {
-        Fd::Null => rustix::fs::open(c"/dev/null", OFlags::RDWR | cloexec, FileMode::empty()),
+        Fd::Null => Open::Null,
         Fd::File { path, mode } => {
             let flags = match mode {
                 Mode::Read => OFlags::RDONLY,
@@ -190,59 +184,12 @@ fn open_fd(task: &TaskRef, fd: &Fd) -> Result<OwnedFd, Errno> {
                 Mode::ReadWrite => OFlags::RDWR | OFlags::CREATE,
                 Mode::Append => OFlags::WRONLY | OFlags::CREATE | OFlags::APPEND,
             };
-            rustix::fs::open(task.path(path), flags | cloexec, FileMode::from_raw_mode(0o644))
+            Open::File { path: task.path(path), flags }
         }
-        Fd::Pipe { path } => {
-            let p = task.path(path);
-            match rustix::fs::mknodat(CWD, p, rustix::fs::FileType::Fifo, FileMode::from_raw_mode(0o600), 0) {
-                Ok(()) | Err(Errno::EXIST) => {}
-                Err(e) => return Err(e),
-            }
-            // Read-write: opening a FIFO so never waits for a peer.
-            rustix::fs::open(p, OFlags::RDWR | cloexec, FileMode::empty())
-        }
-        Fd::UnixSocket { path } => {
-            let p = task.path(path);
-            let s = rustix::net::socket_with(rustix::net::AddressFamily::UNIX, rustix::net::SocketType::STREAM, rustix::net::SocketFlags::CLOEXEC, None)?;
-            let addr = rustix::net::SocketAddrUnix::new(p)?;
-            // A socket file left by an earlier run is replaced.
-            if rustix::fs::statat(CWD, p, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
-                .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Socket)
-            {
-                let _ = rustix::fs::unlinkat(CWD, p, rustix::fs::AtFlags::empty());
-            }
-            rustix::net::bind(&s, &addr)?;
-            rustix::net::listen(&s, 128)?;
-            Ok(s)
-        }
-        Fd::NetworkSocket { bind, port } => {
-            let addr = core::net::SocketAddr::new(bind, port);
-            let family = if addr.is_ipv4() { rustix::net::AddressFamily::INET } else { rustix::net::AddressFamily::INET6 };
-            let s = rustix::net::socket_with(family, rustix::net::SocketType::STREAM, rustix::net::SocketFlags::CLOEXEC, None)?;
-            rustix::net::sockopt::set_socket_reuseaddr(&s, true)?;
-            rustix::net::bind(&s, &addr)?;
-            rustix::net::listen(&s, 128)?;
-            Ok(s)
-        }
+        Fd::Pipe { path } => Open::Fifo { path: task.path(path) },
+        Fd::UnixSocket { path } => Open::UnixListener { path: task.path(path) },
+        Fd::NetworkSocket { bind, port } => Open::TcpListener { addr: core::net::SocketAddr::new(bind, port) },
     }
-}
-
-/// The program of a task: `exec` itself when it holds a `/`, else the first
-/// executable `dir/exec` along the task's own PATH.
-fn resolve(task: &TaskRef) -> Result<Path, Errno> {
-    let exec = task.exec().to_bytes();
-    if exec.contains(&b'/') {
-        return Path::from(&[exec]).map_err(|_| Errno::NAMETOOLONG);
-    }
-    let path = task.env(b"PATH").unwrap_or(b"");
-    for dir in path.split(|&b| b == b':') {
-        let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
-        let Ok(p) = Path::from(&[dir, b"/", exec]) else { continue };
-        if rustix::fs::accessat(CWD, p.as_cstr(), rustix::fs::Access::EXEC_OK, rustix::fs::AtFlags::empty()).is_ok() {
-            return Ok(p);
-        }
-    }
-    Err(Errno::NOENT)
 }
 
 impl Supervisor {
@@ -279,7 +226,6 @@ impl Supervisor {
 
     fn job_spawn(&self, j: usize, task: &TaskRef) -> Result<i32, Errno> {
         let slot = &self.jobs.slots[j];
-        let program = resolve(task)?;
         // argv: exec, then args.
         let mut argv_ptrs = [core::ptr::null(); 2 + crate::http::job::ARGS_MAX];
         let mut n = 0;
@@ -306,39 +252,25 @@ impl Supervisor {
             task_exit.push(&[b"TASK_EXIT=", last]).map_err(|_| Errno::TOOBIG)?;
             envp[m] = task_exit.get(0).as_ptr() as *const u8;
         }
-        // Descriptors: fd[i] becomes i; 0 defaults to /dev/null, 1 and 2
-        // to the default log.
-        let mut opened = Opened { fds: [const { None }; crate::http::job::FDS_MAX] };
-        let mut moves = [(0, 0); crate::http::job::FDS_MAX];
+        // Descriptors: fd[i] becomes i, opened by the child; 0 defaults to
+        // /dev/null, 1 and 2 to the default log.
+        let mut opens = [(Open::Null, 0); crate::http::job::FDS_MAX];
         for (i, fd) in task.fds().iter().enumerate() {
-            let o = open_fd(task, fd)?;
-            moves[i] = (o.as_raw_fd(), i as i32);
-            opened.fds[i] = Some(o);
+            opens[i] = (open_of(task, fd), i as i32);
         }
         let given = task.fds().len();
-        let log = if self.log_running() { Some(self.global_log[1]) } else { None };
-        let stdio = Stdio {
+        let log = self.default_log();
+        let mut spec = Spawn::new(task.cwd(), task.exec(), &argv_ptrs[..=n], envp.as_ptr());
+        spec.search = Some(task.env(b"PATH").unwrap_or(b""));
+        spec.stdio = Stdio {
             stdin: if given > 0 { None } else { Some(self.null_fd) },
             stdout: if given > 1 { None } else { log },
             stderr: if given > 2 { None } else { log },
         };
-        let spec = Spawn {
-            dir: task.cwd(),
-            path: program.as_cstr(),
-            argv: &argv_ptrs[..=n],
-            envp: envp.as_ptr(),
-            stdio,
-            fds: &moves[..given],
-            gid: task.group(),
-            uid: task.user(),
-            setsid: true,
-            ctty: false,
-        };
-        let r = spawn::spawn(&spec).map_err(|e| match e {
-            spawn::SpawnError::Resources(e) | spawn::SpawnError::Exec(e) => e,
-        });
-        drop(opened);
-        r
+        spec.opens = &opens[..given];
+        spec.gid = task.group();
+        spec.uid = task.user();
+        spawn::spawn(&spec).map_err(spawn::SpawnError::errno)
     }
 
     /// A job's task ended with wait status `status`.

@@ -18,6 +18,7 @@ pub mod argv;
 pub mod buf;
 pub mod config;
 pub mod control;
+pub mod diag;
 #[cfg(feature = "http")]
 pub mod http;
 #[cfg(feature = "http")]

@@ -9,6 +9,7 @@ use crate::spawn::{self, Spawn, SpawnError, Stdio};
 use crate::state::{Event, State};
 use crate::supervisor::{Phase, SysKind, SysTask, Supervisor};
 use crate::sys;
+use crate::table::{Drain, NO_FD, Slot};
 use core::ffi::CStr;
 use linux_raw_sys::general as k;
 use rustix::io::Errno;
@@ -26,21 +27,13 @@ impl Supervisor {
         let why: &CStr = if self.reboot { c"reboot" } else { c"shutdown" };
         let argv_setup = [arg0.as_ptr() as *const u8, core::ptr::null()];
         let argv_finish = [arg0.as_ptr() as *const u8, c"0".as_ptr() as *const u8, c"0".as_ptr() as *const u8, why.as_ptr() as *const u8, core::ptr::null()];
-        let out = if self.log_running() { Some(self.global_log[1]) } else { None };
-        let spec = Spawn {
-            dir: c"SYS",
-            path: script,
-            argv: if kind == SysKind::Setup { &argv_setup } else { &argv_finish },
-            envp: self.envp,
-            // SYS/setup keeps the console as stdin and takes it as its
-            // controlling terminal; SYS/finish reads /dev/null.
-            stdio: Stdio { stdin: if kind == SysKind::Setup { None } else { Some(self.null_fd) }, stdout: out, stderr: None },
-            fds: &[],
-            gid: None,
-            uid: None,
-            setsid: true,
-            ctty: kind == SysKind::Setup && self.pid1,
-        };
+        let out = self.default_log();
+        let argv: &[*const u8] = if kind == SysKind::Setup { &argv_setup } else { &argv_finish };
+        let mut spec = Spawn::new(c"SYS", script, argv, self.envp);
+        // SYS/setup keeps the console as stdin and takes it as its
+        // controlling terminal; SYS/finish reads /dev/null.
+        spec.stdio = Stdio { stdin: if kind == SysKind::Setup { None } else { Some(self.null_fd) }, stdout: out, stderr: None };
+        spec.ctty = kind == SysKind::Setup && self.pid1;
         match spawn::spawn(&spec) {
             Ok(pid) => {
                 let deadline = match kind {
@@ -64,9 +57,9 @@ impl Supervisor {
                     // SYS/setup had the console as its controlling tty.
                     crate::pid1::own_console();
                 }
-                let mut o = Out::<96>::new();
-                o.s(b"- nitro: SYS/setup finished with status ").i(status as i64).s(b"\n");
-                o.flush(sys::fd(2));
+                let mut o = Out::<16>::new();
+                o.i(status as i64);
+                self.say(&[b"SYS/setup finished with status ", o.bytes()]);
                 if self.phase == Phase::Boot {
                     self.phase = Phase::Up;
                     crate::scan::rescan(self);
@@ -120,7 +113,7 @@ impl Supervisor {
                         }
                     }
                     self.phase = Phase::Stopping;
-                    self.stop_all(false);
+                    self.stop_services();
                 }
                 Phase::Stopping => {
                     let busy = |sup: &Self, loggers: bool| {
@@ -132,11 +125,9 @@ impl Supervisor {
                     if busy(self, false) || self.jobs_running() {
                         return;
                     }
+                    self.drain_loggers(Self::now());
                     if busy(self, true) {
-                        self.stop_all(true);
-                        if busy(self, true) {
-                            return;
-                        }
+                        return;
                     }
                     self.kill_rest(k::SIGTERM);
                 }
@@ -158,21 +149,111 @@ impl Supervisor {
         false
     }
 
-    fn stop_all(&mut self, loggers: bool) {
+    /// Every service but the loggers gets its down-signal; running jobs are
+    /// stopped the same way.
+    fn stop_services(&mut self) {
         let now = Self::now();
         #[cfg(feature = "http")]
-        if !loggers {
-            for j in 0..crate::jobs::JOBS_MAX {
-                if self.jobs.slots[j].phase == crate::jobs::Phase::Running {
-                    self.job_stop(j, false, now);
-                }
+        for j in 0..crate::jobs::JOBS_MAX {
+            if self.jobs.slots[j].phase == crate::jobs::Phase::Running {
+                self.job_stop(j, false, now);
             }
         }
         for s in 0..self.t.end() {
-            if self.t.get(s).used() && self.t.get(s).is_logger() == loggers {
+            if self.t.get(s).used() && !self.t.get(s).is_logger() {
                 self.drive(s, Event::WantDown, now);
             }
         }
+    }
+
+    /// Loggers are not signalled, they are drained: once nothing writes
+    /// into a logger any more (every service whose output goes into it is
+    /// down), the supervisor closes its own write end of the logger's pipe,
+    /// so the logger reads what is left, sees end-of-file and exits by
+    /// itself. Only one that stops making progress gets its down-signal
+    /// (`check_drain`). Chains drain in order: a logger writes into its own
+    /// logger (or LOG), whose input closes only after it is down; LOG's
+    /// input (the default log) closes when every other service is down.
+    fn drain_loggers(&mut self, now: u64) {
+        for l in 0..self.t.end() {
+            let sv = self.t.get(l);
+            if !sv.used() || sv.log_pipe[1] == NO_FD {
+                continue;
+            }
+            let fed = self.t.slots().any(|s| {
+                let p = self.t.get(s);
+                s != l && p.logger == Some(l) && (!p.m.state.is_stopped() || p.has_process())
+            });
+            if !fed {
+                drop(sys::own(self.t.get(l).log_pipe[1]));
+                self.t.get_mut(l).log_pipe[1] = NO_FD;
+                self.let_drain(l, now);
+            }
+        }
+        let log = self.t.find(b"LOG");
+        let fed = self.t.slots().any(|s| {
+            let p = self.t.get(s);
+            Some(s) != log && (!p.m.state.is_stopped() || p.has_process())
+        });
+        if self.global_log[1] != NO_FD && !fed {
+            drop(sys::own(self.global_log[1]));
+            self.global_log[1] = NO_FD;
+            if let Some(l) = log {
+                self.let_drain(l, now);
+            }
+        }
+        // Loggers that log into each other (a cycle) each wait for the
+        // other: when every logger still busy has its input open, none can
+        // ever drain, and they are stopped instead.
+        let open_input = |sup: &Self, s: Slot| {
+            let sv = sup.t.get(s);
+            if sv.name.as_bytes() == b"LOG" { sup.global_log[1] != NO_FD } else { sv.log_pipe[1] != NO_FD }
+        };
+        let busy = |sup: &Self, s: Slot| {
+            let sv = sup.t.get(s);
+            sv.is_logger() && (!sv.m.state.is_stopped() || sv.has_process())
+        };
+        if self.t.slots().any(|s| busy(self, s)) && self.t.slots().all(|s| !busy(self, s) || open_input(self, s)) {
+            for s in 0..self.t.end() {
+                if self.t.get(s).used() && busy(self, s) {
+                    self.drive(s, Event::WantDown, now);
+                }
+            }
+        }
+    }
+
+    /// A logger whose input was just closed: a running one gets time to
+    /// drain; one that is not reading (down, delayed, in setup) is stopped.
+    fn let_drain(&mut self, l: Slot, now: u64) {
+        let sv = self.t.get(l);
+        if sv.pid != 0 && matches!(sv.m.state, State::Starting | State::Up) {
+            let level = self.pipe_level(l);
+            self.t.get_mut(l).drain = Some(Drain { next: now + LOG_DRAIN_CHECK, level, quiet: 0 });
+        } else {
+            self.drive(l, Event::WantDown, now);
+        }
+    }
+
+    /// A draining logger's check: progress (its pipe emptier than at the
+    /// last check) starts the count anew; LOG_DRAIN_QUIET checks without
+    /// progress stop it.
+    pub(crate) fn check_drain(&mut self, l: Slot, now: u64) {
+        let Some(d) = self.t.get(l).drain else { return };
+        let level = self.pipe_level(l);
+        let quiet = if level < d.level { 0 } else { d.quiet + 1 };
+        if quiet >= LOG_DRAIN_QUIET {
+            self.t.get_mut(l).drain = None;
+            self.drive(l, Event::WantDown, now);
+        } else {
+            self.t.get_mut(l).drain = Some(Drain { next: now + LOG_DRAIN_CHECK, level, quiet });
+        }
+    }
+
+    /// Bytes waiting in the pipe a logger reads (0 when unknown).
+    fn pipe_level(&self, l: Slot) -> u32 {
+        let sv = self.t.get(l);
+        let fd = if sv.name.as_bytes() == b"LOG" { self.global_log[0] } else { sv.log_pipe[0] };
+        rustix::io::ioctl_fionread(sys::fd(fd)).map_or(0, |n| n.min(u32::MAX as u64) as u32)
     }
 
     /// After the services: everything else gets SIGTERM (and SIGCONT), then

@@ -5,6 +5,18 @@ use crate::http::response::Writer;
 use crate::state::State;
 use crate::table::Table;
 
+/// The longest `/metrics` body: per service four lines, each with the name
+/// escaped at its worst (every byte doubled), the longest state name and the
+/// longest numbers; then the fixed families.
+pub const BODY_MAX: usize = {
+    let label = 2 * crate::config::NAME_MAX;
+    let state = 29 + label + 9 + 8 + 3 + 1 + 1;
+    let up = 26 + label + 3 + 1 + 1;
+    let restarts = 38 + label + 3 + 10 + 1;
+    let uptime = 38 + label + 3 + 20 + 1;
+    crate::config::MAX_SERVICES * (state + up + restarts + uptime) + 2048
+};
+
 /// A label value with `\`, `"` and newline escaped.
 fn label(w: &mut Writer, v: &[u8]) -> Result<(), Full> {
     for &b in v {

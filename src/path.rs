@@ -89,23 +89,65 @@ pub fn basename(p: &[u8]) -> &[u8] {
     }
 }
 
+/// The longest path a unix socket can be bound at: `sun_path` less its NUL.
+pub const SOCKET_PATH_MAX: usize = 107;
+
+/// A socket path that cannot be used, and where it came from: never
+/// replaced by a default (a test instance's `nitroctl Shutdown` must not
+/// reach the system's supervisor).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Unusable {
+    /// `NITRO_SOCK`, `NITRO_HTTP` or `/etc/nitro.sock`.
+    pub source: &'static str,
+    pub len: usize,
+}
+
+impl Unusable {
+    /// `NITRO_SOCK is 300 bytes long; a socket path can have at most 107`
+    pub fn describe<const N: usize>(&self, o: &mut crate::out::Out<N>) {
+        o.t(self.source).t(" is ").u(self.len as u64).t(" bytes long; a socket path can have at most ").u(SOCKET_PATH_MAX as u64);
+    }
+}
+
+fn socket_path(v: &[u8], source: &'static str) -> Result<Path, Unusable> {
+    let bad = Unusable { source, len: v.len() };
+    if v.len() > SOCKET_PATH_MAX {
+        return Err(bad);
+    }
+    Path::from(&[v]).map_err(|_| bad)
+}
+
 /// The control socket: `$NITRO_SOCK` if set and non-empty, else the target
 /// of the symlink `/etc/nitro.sock`, else `/run/nitro/nitro.sock`.
-pub fn control_socket(args: &Args) -> Path {
+pub fn control_socket(args: &Args) -> Result<Path, Unusable> {
     if let Some(v) = args.var(b"NITRO_SOCK").filter(|v| !v.is_empty()) {
-        if let Ok(p) = Path::from(&[v]) {
-            return p;
-        }
+        return socket_path(v, "NITRO_SOCK");
     }
     let mut buf = [0u8; PATH_MAX];
     if let Ok(n) = rustix::fs::readlinkat_raw(rustix::fs::CWD, c"/etc/nitro.sock", &mut buf[..]) {
         if n > 0 {
-            if let Ok(p) = Path::from(&[&buf[..n]]) {
-                return p;
+            return socket_path(&buf[..n.min(buf.len())], "/etc/nitro.sock");
+        }
+    }
+    socket_path(b"/run/nitro/nitro.sock", "the default socket path")
+}
+
+/// The HTTP socket: `$NITRO_HTTP` if set and non-empty, else `http.sock`
+/// beside the control socket `ctl`.
+pub fn http_socket(args: &Args, ctl: &Path) -> Result<Path, Unusable> {
+    match args.var(b"NITRO_HTTP").filter(|v| !v.is_empty()) {
+        Some(v) => socket_path(v, "NITRO_HTTP"),
+        None => {
+            let dir = ctl.dirname();
+            let mut p = Path::new();
+            let r = p.push(dir).and_then(|p| p.push(b"/http.sock")).map(|_| ());
+            let bad = Unusable { source: "the HTTP socket beside the control socket", len: dir.len() + 10 };
+            match r {
+                Ok(()) if p.len() <= SOCKET_PATH_MAX => Ok(p),
+                _ => Err(bad),
             }
         }
     }
-    Path::from(&[b"/run/nitro/nitro.sock"]).unwrap_or_default()
 }
 
 #[cfg(test)]

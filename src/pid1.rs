@@ -4,7 +4,7 @@
 use crate::config::TIMEOUT_SYS_FINAL;
 use crate::out::{Out, parse_u64};
 use crate::path::Path;
-use crate::spawn::{self, Spawn, Stdio};
+use crate::spawn::{self, Spawn};
 use crate::supervisor::Supervisor;
 use crate::sys;
 use linux_raw_sys::general as k;
@@ -103,18 +103,7 @@ pub fn halt(sup: &mut Supervisor) -> ! {
     if rustix::fs::accessat(CWD, c"SYS/final", rustix::fs::Access::EXISTS, AtFlags::empty()).is_ok() {
         sup.say(&[b"SYS/final starting"]);
         let argv = [c"SYS/final".as_ptr() as *const u8, why.as_ptr() as *const u8, core::ptr::null()];
-        let spec = Spawn {
-            dir: c".",
-            path: c"SYS/final",
-            argv: &argv,
-            envp: sup.envp,
-            stdio: Stdio { stdin: None, stdout: None, stderr: None },
-            fds: &[],
-            gid: None,
-            uid: None,
-            setsid: true,
-            ctty: false,
-        };
+        let spec = Spawn::new(c".", c"SYS/final", &argv, sup.envp);
         match spawn::spawn(&spec) {
             Ok(pid) => wait_for(sup, pid, TIMEOUT_SYS_FINAL),
             Err(_) => sup.say(&[b"SYS/final failed to start"]),

@@ -63,9 +63,9 @@ fn add(sup: &mut Supervisor, name: &[u8], depth: u32) -> Result<Slot, AddError> 
     let s = match sup.t.insert(n, Supervisor::now()) {
         Ok(s) => s,
         Err(_) => {
-            let mut o = crate::out::Out::<128>::new();
-            o.s(b"- nitro: too many services, limit=").u(MAX_SERVICES as u64).s(b", refusing ").s(name).s(b"\n");
-            o.flush(sys::fd(2));
+            let mut o = crate::out::Out::<16>::new();
+            o.u(MAX_SERVICES as u64);
+            sup.say(&[b"too many services, limit=", o.bytes(), b", refusing ", name]);
             return Err(AddError::TableFull);
         }
     };

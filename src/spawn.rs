@@ -1,11 +1,20 @@
 //! The one way a child process is started: setup, run, finish, SYS scripts
-//! and (later) job tasks all come through `spawn`. A close-on-exec pipe
-//! tells the parent why execve failed, so a missing or broken program is
-//! known at once instead of as a mysterious exit status.
+//! and job tasks all come through `spawn`. A close-on-exec pipe tells the
+//! parent why execve failed, so a missing or broken program is known at once
+//! instead of as a mysterious exit status.
+//!
+//! The parent waits for that report (until the child's execve), so the
+//! child must never block before it: it opens the descriptors a job asks
+//! for non-blocking (a FIFO without a peer, a terminal without carrier) and
+//! makes them blocking again afterwards. What can still hold it is the
+//! kernel itself (a service directory on a dead network mount), which would
+//! hold any supervisor that looks at that directory.
 
+use crate::path::Path;
 use crate::sys;
 use core::ffi::CStr;
-use rustix::fd::{AsRawFd, RawFd};
+use rustix::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use rustix::fs::{CWD, Mode, OFlags};
 use rustix::io::Errno;
 
 /// What the child's descriptors 0, 1 and 2 become (`None`: keep ours).
@@ -16,17 +25,38 @@ pub struct Stdio {
     pub stderr: Option<RawFd>,
 }
 
+/// A descriptor the child opens itself, after switching credentials, so
+/// that it gets exactly what the task's user may open.
+#[derive(Clone, Copy)]
+pub enum Open<'a> {
+    Null,
+    /// `open(path, flags)`, created with mode 0644.
+    File { path: &'a CStr, flags: OFlags },
+    /// A named pipe, created (0600) if missing, opened read-write.
+    Fifo { path: &'a CStr },
+    /// A listening unix stream socket; a socket file left there is replaced.
+    UnixListener { path: &'a CStr },
+    /// A listening TCP socket (SO_REUSEADDR).
+    TcpListener { addr: core::net::SocketAddr },
+}
+
 pub struct Spawn<'a> {
     /// Directory to change into first (relative to the service directory).
     pub dir: &'a CStr,
-    /// Program path (relative to `dir` unless absolute).
+    /// Program path (relative to `dir` unless absolute); with `search`, a
+    /// name without `/` is looked up along it instead.
     pub path: &'a CStr,
+    /// A `PATH` value to look a bare `path` up in (jobs; services run their
+    /// scripts by path).
+    pub search: Option<&'a [u8]>,
     /// Null-terminated argument vector.
     pub argv: &'a [*const u8],
     pub envp: *const *const u8,
     pub stdio: Stdio,
     /// More descriptors to hand over: (ours, the number it gets).
     pub fds: &'a [(RawFd, RawFd)],
+    /// Descriptors the child opens for itself: (what, the number it gets).
+    pub opens: &'a [(Open<'a>, RawFd)],
     /// Switch to this group and user (dropping supplementary groups) first.
     pub gid: Option<u32>,
     pub uid: Option<u32>,
@@ -35,11 +65,31 @@ pub struct Spawn<'a> {
     pub ctty: bool,
 }
 
+impl<'a> Spawn<'a> {
+    /// A child in a new session with our descriptors 0-2 and nothing else.
+    pub fn new(dir: &'a CStr, path: &'a CStr, argv: &'a [*const u8], envp: *const *const u8) -> Spawn<'a> {
+        Spawn {
+            dir,
+            path,
+            search: None,
+            argv,
+            envp,
+            stdio: Stdio { stdin: None, stdout: None, stderr: None },
+            fds: &[],
+            opens: &[],
+            gid: None,
+            uid: None,
+            setsid: true,
+            ctty: false,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SpawnError {
     /// fork or pipe failed: temporary, retry later.
     Resources(Errno),
-    /// chdir or execve failed in the child with this error.
+    /// Setting up or execve failed in the child with this error.
     Exec(Errno),
 }
 
@@ -53,29 +103,30 @@ impl SpawnError {
             }
         }
     }
+
+    pub fn errno(self) -> Errno {
+        match self {
+            SpawnError::Resources(e) | SpawnError::Exec(e) => e,
+        }
+    }
 }
 
 /// Fork and exec; returns the child's pid once execve succeeded.
 pub fn spawn(s: &Spawn) -> Result<i32, SpawnError> {
-    let (rd, mut wr) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).map_err(SpawnError::Resources)?;
-    // The report pipe must sit above every number the child's descriptors
-    // are moved to.
-    let top = s.fds.iter().map(|&(_, to)| to).max().unwrap_or(2).max(2);
-    if wr.as_raw_fd() <= top {
-        wr = rustix::io::fcntl_dupfd_cloexec(&wr, top + 1).map_err(SpawnError::Resources)?;
-    }
+    let (rd, wr) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).map_err(SpawnError::Resources)?;
     match sys::fork() {
         Err(e) => Err(SpawnError::Resources(e)),
         Ok(0) => {
-            let e = child(s);
-            let _ = rustix::io::write(&wr, &[e.raw_os_error() as u8]);
+            let mut report = wr.as_raw_fd();
+            let e = child(s, &mut report);
+            let _ = rustix::io::write(sys::fd(report), &[e.raw_os_error() as u8]);
             sys::exit(if e == Errno::NOENT { 127 } else { 126 })
         }
         Ok(pid) => {
             drop(wr);
             let mut b = [0u8; 1];
             // Blocks only until the child's execve (the pipe closes) or
-            // its report of failure.
+            // its report of failure: the child never waits (see the top).
             let n = loop {
                 match rustix::io::read(&rd, &mut b) {
                     Err(Errno::INTR) => continue,
@@ -92,44 +143,18 @@ pub fn spawn(s: &Spawn) -> Result<i32, SpawnError> {
     }
 }
 
-/// In the child: set up and exec. Returns the error that stopped it.
-fn child(s: &Spawn) -> Errno {
+/// Most descriptors a child can be given besides 0, 1 and 2.
+pub const FDS_MAX: usize = 32;
+
+/// In the child: set up and exec. Returns the error that stopped it;
+/// `report` is the number of the report pipe (moved if it was in the way).
+fn child(s: &Spawn, report: &mut RawFd) -> Errno {
     let _ = sys::set_sigmask(sys::SigSet::EMPTY);
-    if let Err(e) = rustix::process::chdir(s.dir) {
-        return e;
-    }
     if s.setsid {
         let _ = rustix::process::setsid();
     }
-    // Every descriptor first moves above all target numbers (close-on-exec
-    // copies), then onto its target: no source can be overwritten by an
-    // earlier move, whatever the numbers.
-    let top = s.fds.iter().map(|&(_, to)| to).max().unwrap_or(2).max(2);
-    let stdio = [(s.stdio.stdin, 0), (s.stdio.stdout, 1), (s.stdio.stderr, 2)];
-    let moves = stdio.iter().filter_map(|&(src, to)| src.map(|fd| (fd, to))).chain(s.fds.iter().copied());
-    let mut staged: [(RawFd, RawFd); 3 + FDS_MAX] = [(0, 0); 3 + FDS_MAX];
-    let mut n = 0;
-    for (from, to) in moves {
-        if n == staged.len() {
-            return Errno::MFILE;
-        }
-        match rustix::io::fcntl_dupfd_cloexec(sys::fd(from), top + 1) {
-            Ok(fd) => {
-                staged[n] = (fd.as_raw_fd(), to);
-                core::mem::forget(fd);
-            }
-            Err(e) => return e,
-        }
-        n += 1;
-    }
-    for &(from, to) in &staged[..n] {
-        if let Err(e) = sys::dup_to(from, to) {
-            return e;
-        }
-    }
-    if s.ctty {
-        let _ = sys::set_controlling_tty(0, true);
-    }
+    // Credentials first: the directory, the files and the program are then
+    // reached with the task's rights, not the supervisor's.
     if s.gid.is_some() || s.uid.is_some() {
         if let Err(e) = sys::setgroups(&[]) {
             return e;
@@ -145,8 +170,129 @@ fn child(s: &Spawn) -> Errno {
             return e;
         }
     }
-    sys::execve(s.path, s.argv, s.envp)
+    if let Err(e) = rustix::process::chdir(s.dir) {
+        return e;
+    }
+    if let Err(e) = place_fds(s, report) {
+        return e;
+    }
+    if s.ctty {
+        let _ = sys::set_controlling_tty(0, true);
+    }
+    exec(s)
 }
 
-/// Most descriptors a child can be given besides 0, 1 and 2.
-pub const FDS_MAX: usize = 32;
+/// Put every descriptor on its number. First every target number that is
+/// free is taken (with a copy of the report pipe), so that nothing opened
+/// or copied from then on can land on one; then the sources are copied
+/// aside and finally onto their targets. No source is overwritten before
+/// it is used, whatever the numbers, and nothing needs a number above the
+/// highest target (a target just under RLIMIT_NOFILE works).
+fn place_fds(s: &Spawn, report: &mut RawFd) -> Result<(), Errno> {
+    let stdio = [(s.stdio.stdin, 0), (s.stdio.stdout, 1), (s.stdio.stderr, 2)];
+    let stdio = stdio.iter().filter_map(|&(src, to)| src.map(|fd| (fd, to)));
+    let targets = || stdio.clone().map(|m| m.1).chain(s.fds.iter().map(|m| m.1)).chain(s.opens.iter().map(|o| o.1));
+    for t in targets() {
+        if t != *report && rustix::io::fcntl_getfd(sys::fd(t)) == Err(Errno::BADF) {
+            sys::dup3_cloexec(*report, t)?;
+        }
+    }
+    if targets().any(|t| t == *report) {
+        *report = keep(rustix::io::fcntl_dupfd_cloexec(sys::fd(*report), 3)?);
+    }
+    let mut staged: [(RawFd, RawFd); 3 + FDS_MAX] = [(0, 0); 3 + FDS_MAX];
+    let mut n = 0;
+    for (from, to) in stdio.chain(s.fds.iter().copied()) {
+        let slot = staged.get_mut(n).ok_or(Errno::MFILE)?;
+        *slot = (keep(rustix::io::fcntl_dupfd_cloexec(sys::fd(from), 3)?), to);
+        n += 1;
+    }
+    for &(what, to) in s.opens {
+        let slot = staged.get_mut(n).ok_or(Errno::MFILE)?;
+        *slot = (keep(open(what)?), to);
+        n += 1;
+    }
+    for &(from, to) in &staged[..n] {
+        sys::dup_to(from, to)?;
+    }
+    Ok(())
+}
+
+/// The number of a descriptor the child keeps until its exec.
+fn keep(fd: OwnedFd) -> RawFd {
+    let raw = fd.as_raw_fd();
+    core::mem::forget(fd);
+    raw
+}
+
+/// Open one of a job's descriptors, without ever waiting: non-blocking,
+/// then blocking again for the task.
+fn open(what: Open) -> Result<OwnedFd, Errno> {
+    use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
+    let nb = OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+    let fd = match what {
+        Open::Null => rustix::fs::open(c"/dev/null", OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())?,
+        Open::File { path, flags } => {
+            let fd = rustix::fs::open(path, flags | nb, Mode::from_raw_mode(0o644))?;
+            blocking(&fd)?;
+            fd
+        }
+        Open::Fifo { path } => {
+            match rustix::fs::mknodat(CWD, path, rustix::fs::FileType::Fifo, Mode::from_raw_mode(0o600), 0) {
+                Ok(()) | Err(Errno::EXIST) => {}
+                Err(e) => return Err(e),
+            }
+            // Read-write: a FIFO opened so has a reader and a writer.
+            let fd = rustix::fs::open(path, OFlags::RDWR | nb, Mode::empty())?;
+            blocking(&fd)?;
+            fd
+        }
+        Open::UnixListener { path } => {
+            let sock = rustix::net::socket_with(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC, None)?;
+            let addr = SocketAddrUnix::new(path)?;
+            let is_socket = rustix::fs::statat(CWD, path, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
+                .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Socket);
+            if is_socket {
+                let _ = rustix::fs::unlinkat(CWD, path, rustix::fs::AtFlags::empty());
+            }
+            rustix::net::bind(&sock, &addr)?;
+            rustix::net::listen(&sock, 128)?;
+            sock
+        }
+        Open::TcpListener { addr } => {
+            let family = if addr.is_ipv4() { AddressFamily::INET } else { AddressFamily::INET6 };
+            let sock = rustix::net::socket_with(family, SocketType::STREAM, SocketFlags::CLOEXEC, None)?;
+            rustix::net::sockopt::set_socket_reuseaddr(&sock, true)?;
+            rustix::net::bind(&sock, &addr)?;
+            rustix::net::listen(&sock, 128)?;
+            sock
+        }
+    };
+    Ok(fd)
+}
+
+fn blocking(fd: &OwnedFd) -> Result<(), Errno> {
+    let flags = rustix::fs::fcntl_getfl(fd.as_fd())?;
+    rustix::fs::fcntl_setfl(fd.as_fd(), flags - OFlags::NONBLOCK)
+}
+
+/// execve `path`, or with `search` the first `dir/path` along it that can
+/// be executed (as execvp: EACCES is remembered, ENOENT and ENOTDIR go on).
+fn exec(s: &Spawn) -> Errno {
+    let name = s.path.to_bytes();
+    let search = match s.search {
+        Some(search) if !name.contains(&b'/') => search,
+        _ => return sys::execve(s.path, s.argv, s.envp),
+    };
+    let mut denied = false;
+    for dir in search.split(|&b| b == b':') {
+        let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
+        let Ok(p) = Path::from(&[dir, b"/", name]) else { continue };
+        match sys::execve(p.as_cstr(), s.argv, s.envp) {
+            Errno::ACCESS => denied = true,
+            Errno::NOENT | Errno::NOTDIR => {}
+            e => return e,
+        }
+    }
+    if denied { Errno::ACCESS } else { Errno::NOENT }
+}

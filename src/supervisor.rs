@@ -63,6 +63,8 @@ pub struct Supervisor {
     pub total_reaps: u32,
     pub total_sv_reaps: u32,
     pub sigfd: Option<OwnedFd>,
+    /// Our own messages, never blocking.
+    pub diag: crate::diag::Diag,
     pub ctl: Option<OwnedFd>,
     pub sock_path: Path,
     pub notify_dir: Path,
@@ -196,6 +198,7 @@ impl Supervisor {
             total_reaps: 0,
             total_sv_reaps: 0,
             sigfd: None,
+            diag: crate::diag::Diag::new(),
             ctl: None,
             sock_path: Path::new(),
             notify_dir: Path::new(),
@@ -221,7 +224,7 @@ impl Supervisor {
             o.s(m);
         }
         o.s(b"\n");
-        o.flush(sys::fd(2));
+        self.diag.write(o.bytes());
     }
 
     pub fn say_errno(&self, what: &[&[u8]], e: Errno) {
@@ -231,7 +234,7 @@ impl Supervisor {
             o.s(w);
         }
         o.s(b": errno=").i(e.raw_os_error() as i64).s(b"\n");
-        o.flush(sys::fd(2));
+        self.diag.write(o.bytes());
     }
 
     /// An unrecoverable error: hand over to SYS/fatal, or exit 111.
@@ -272,6 +275,7 @@ impl Supervisor {
         }
         self.setup_env(&args);
         self.setup_stdio();
+        self.diag.setup(self.pid1);
 
         let dir: &CStr = match args.get(1) {
             Some(d) if args.len() == 2 => d,
@@ -302,22 +306,27 @@ impl Supervisor {
         crate::httpd::open(self, &args);
     }
 
+    /// Children get our environment, plus a default PATH when it has none.
+    /// Adding PATH takes a copy of the pointer array; an environment too
+    /// large for it is passed on whole, without PATH, and said so (never
+    /// cut: the services would lose NITRO_SOCK among others).
     fn setup_env(&mut self, args: &Args) {
+        self.envp = args.envp();
         if args.var(b"PATH").is_some() {
-            self.envp = args.envp();
+            return;
+        }
+        let n = args.env().count();
+        if n > ENV_MAX {
+            let mut o = Out::<16>::new();
+            o.u(n as u64);
+            self.say(&[b"environment of ", o.bytes(), b" entries is too large to add PATH to; passed on without PATH"]);
             return;
         }
         self.env_buf[0] = DEFAULT_PATH.as_ptr() as *const u8;
-        let mut n = 1;
-        // Copy the pointers of our environment after PATH, up to capacity.
-        for kv in args.env() {
-            if n > ENV_MAX {
-                break;
-            }
-            self.env_buf[n] = kv.as_ptr();
-            n += 1;
+        for (i, kv) in args.env().enumerate() {
+            self.env_buf[i + 1] = kv.as_ptr();
         }
-        self.env_buf[n] = core::ptr::null();
+        self.env_buf[n + 1] = core::ptr::null();
         self.envp = self.env_buf.as_ptr();
     }
 
@@ -411,8 +420,12 @@ impl Supervisor {
                     self.drive(s, Event::Timeout, now);
                 }
             }
+            if self.t.get(s).drain.is_some_and(|d| d.next <= now) {
+                self.check_drain(s, now);
+            }
             if self.t.get(s).used() {
                 earliest(self.t.get(s).m.deadline);
+                earliest(self.t.get(s).drain.map(|d| d.next));
             }
         }
         #[cfg(feature = "http")]
@@ -691,6 +704,7 @@ impl Supervisor {
     /// After a service came to rest (DOWN or FATAL).
     fn cleanup(&mut self, s: Slot) {
         self.close_ready(s);
+        self.t.get_mut(s).drain = None;
     }
 
     fn stop(&mut self, s: Slot) {
@@ -717,9 +731,19 @@ impl Supervisor {
     }
 
     /// Read a small file of the service (from the template for instances).
+    /// Only a regular file counts: the open is non-blocking (a FIFO or a
+    /// device there must not stop the supervisor) and anything else is
+    /// named in a message and treated as absent.
     pub fn read_small(&self, s: Slot, file: &[u8], buf: &mut [u8]) -> Option<usize> {
+        use rustix::fs::OFlags;
         let p = self.script_path(s, file)?;
-        let fd = rustix::fs::open(p.as_cstr(), rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC, rustix::fs::Mode::empty()).ok()?;
+        let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+        let fd = rustix::fs::open(p.as_cstr(), flags, rustix::fs::Mode::empty()).ok()?;
+        let regular = rustix::fs::fstat(&fd).is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile);
+        if !regular {
+            self.say(&[p.as_bytes(), b": not a regular file, ignored"]);
+            return None;
+        }
         rustix::io::read(&fd, buf).ok()
     }
 
@@ -747,10 +771,14 @@ impl Supervisor {
                 return Some(l.log_pipe[1]);
             }
         }
-        if self.log_running() {
-            return Some(self.global_log[1]);
-        }
-        None
+        self.default_log()
+    }
+
+    /// Where output without a logger goes: the default log pipe while LOG
+    /// runs and its input is open (at shutdown it is closed for LOG to
+    /// drain); else nowhere new (the caller keeps ours).
+    pub fn default_log(&self) -> Option<i32> {
+        (self.global_log[1] != NO_FD && self.log_running()).then_some(self.global_log[1])
     }
 
     pub fn log_running(&self) -> bool {
@@ -778,23 +806,10 @@ impl Supervisor {
         let stdout = self.log_target(s);
         let envp = self.envp;
         let mut ptrs = [core::ptr::null(); 8];
-        let spec = Spawn {
-            dir: c.get(0),
-            path: c.get(1),
-            argv: c.vector(2, &mut ptrs),
-            envp,
-            stdio: Stdio {
-                stdin,
-                stdout,
-                // LOG's errors go where its output goes.
-                stderr: if is_log { Some(1) } else { None },
-            },
-            fds,
-            gid: None,
-            uid: None,
-            setsid: true,
-            ctty: false,
-        };
+        let mut spec = Spawn::new(c.get(0), c.get(1), c.vector(2, &mut ptrs), envp);
+        // LOG's errors go where its output goes.
+        spec.stdio = Stdio { stdin, stdout, stderr: if is_log { Some(1) } else { None } };
+        spec.fds = fds;
         spawn::spawn(&spec)
     }
 

@@ -34,6 +34,22 @@ pub struct Service {
     pub fresh: bool,
     /// Times the run process was started (for metrics).
     pub starts: u32,
+    /// At shutdown: a logger whose input was closed, left to read what is
+    /// in its pipe and exit by itself.
+    pub drain: Option<Drain>,
+}
+
+/// A logger draining its pipe at shutdown: checked once a second; it gets
+/// its down-signal only after `LOG_DRAIN_QUIET` checks in a row that found
+/// its pipe no emptier than before (it is stuck, or done reading and still
+/// not gone), never while it makes progress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Drain {
+    pub next: u64,
+    /// Bytes in the pipe at the last check.
+    pub level: u32,
+    /// Checks in a row without progress.
+    pub quiet: u8,
 }
 
 impl Service {
@@ -49,6 +65,7 @@ impl Service {
         seen: false,
         fresh: false,
         starts: 0,
+        drain: None,
     };
 
     pub fn used(&self) -> bool {

@@ -876,7 +876,11 @@ fn user_and_group_are_switched_with_no_supplementary_groups() {
     }
     let mut h = Harness::new();
     start(&mut h);
-    let out = h.path("id.out");
+    // The task opens its descriptors as 65534: a directory it may write.
+    let dir = h.path("nobody");
+    fs::create_dir(&dir).unwrap();
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
+    let out = h.path("nobody/id.out");
     let task = format!(
         "{{\"exec\":\"/bin/sh\",\"args\":[\"-c\",\"id -u; id -g; grep Groups /proc/self/status\"],\"envs\":{},\"cwd\":\"/\",\"fd\":[{{\"type\":\"null\"}},{}],\"user\":65534,\"group\":65534}}",
         envs(&h),
@@ -885,12 +889,12 @@ fn user_and_group_are_switched_with_no_supplementary_groups() {
     let r = put_job(&h, "ids", &job(&[task]));
     assert_eq!(r.status, 201, "{r:?}");
     wait_job(&h, "ids", "done", 5 * SEC);
-    let l = h.read_lines("id.out");
+    let l = h.read_lines("nobody/id.out");
     assert_eq!(l.len(), 3, "{l:?}");
     assert_eq!((l[0].as_str(), l[1].as_str()), ("65534", "65534"));
     assert_eq!(l[2].trim_end(), "Groups:", "supplementary groups left: {l:?}");
     // user alone: the uid changes and the supplementary groups still go.
-    let out = h.path("id2.out");
+    let out = h.path("nobody/id2.out");
     let task = format!(
         "{{\"exec\":\"/bin/sh\",\"args\":[\"-c\",\"id -u; grep Groups /proc/self/status\"],\"envs\":{},\"cwd\":\"/\",\"fd\":[{{\"type\":\"null\"}},{}],\"user\":65534}}",
         envs(&h),
@@ -898,7 +902,7 @@ fn user_and_group_are_switched_with_no_supplementary_groups() {
     );
     assert_eq!(put_job(&h, "uid", &job(&[task])).status, 201);
     wait_job(&h, "uid", "done", 5 * SEC);
-    let l = h.read_lines("id2.out");
+    let l = h.read_lines("nobody/id2.out");
     assert_eq!(l.len(), 2, "{l:?}");
     assert_eq!(l[0], "65534");
     assert_eq!(l[1].trim_end(), "Groups:", "supplementary groups left: {l:?}");
@@ -1248,19 +1252,36 @@ fn odd_names_are_escaped_in_json_and_metrics() {
     valid_json(&r.body).unwrap_or_else(|e| panic!("{e}: {:?}", r.body));
 }
 
+/// A full table of 500 services whose names all need escaping at their
+/// worst still fits one reply: every byte of the names doubles in
+/// `/metrics` (`"` and `\\`), and becomes `\\u0001` (six bytes) in
+/// `/services`.
 #[test]
-fn metrics_fit_a_full_table_of_services() {
-    let mut h = Harness::new();
-    for i in 0..250 {
-        let name = format!("{}{i:03}", "m".repeat(60));
-        h.sleeper(&name);
-        h.file(&format!("{name}/down"), "");
-    }
-    start(&mut h);
-    wait_until(10 * SEC, "250 services", || get(&h, "/services").body.matches("\"name\"").count() == 250);
-    let r = get(&h, "/services");
-    assert_eq!(r.status, 200);
+fn metrics_and_services_fit_a_full_table_of_worst_case_names() {
+    let full_table = |pick: &dyn Fn(usize) -> char| {
+        let mut h = Harness::new();
+        for i in 0..500 {
+            let name = format!("{}{i:03}", pick(i).to_string().repeat(60));
+            h.sleeper(&name);
+            h.file(&format!("{name}/down"), "");
+        }
+        start(&mut h);
+        wait_until(20 * SEC, "500 services", || get(&h, "/services").body.matches("\"name\"").count() == 500);
+        h
+    };
+    let h = full_table(&|i| if i % 2 == 0 { '"' } else { '\\' });
     let r = get(&h, "/metrics");
     assert_eq!(r.status, 200, "{:?}", r.body);
-    assert_eq!(r.body.matches("nitro_service_up{").count(), 250);
+    assert_eq!(r.header("Content-Length"), Some(r.body.len().to_string().as_str()));
+    assert!(r.body.len() > 256 * 1024, "{} bytes", r.body.len());
+    for family in ["nitro_service_state{", "nitro_service_up{", "nitro_service_restarts_total{", "nitro_service_uptime_seconds{"] {
+        assert_eq!(r.body.matches(family).count(), 500, "{family}");
+    }
+    assert!(r.body.contains(&format!("nitro_service_up{{service=\"{}000\"}} 0\n", "\\\"".repeat(60))));
+    drop(h);
+    let h = full_table(&|_| '\u{1}');
+    let r = get(&h, "/services");
+    assert_eq!(r.status, 200);
+    valid_json(&r.body).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.body.matches(&"\\u0001".repeat(60)).count(), 500);
 }

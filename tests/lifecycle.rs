@@ -160,6 +160,10 @@ fn orphan_ignoring_sigterm_is_killed_at_shutdown() {
     let orphan = h.wait_pid_file("orphan.pid", 5 * SEC);
     h.ctl_ok(&["down", "a"]);
     wait_until(5 * SEC, "orphan re-parented to nitro", || ppid(orphan) == Some(h.nitro_pid()));
+    // Its trap is set once it has exec'd sleep (SIG_IGN survives exec).
+    wait_until(5 * SEC, "orphan exec'd sleep", || {
+        std::fs::read(format!("/proc/{orphan}/cmdline")).is_ok_and(|c| c.starts_with(b"sleep"))
+    });
     let t0 = Instant::now();
     let st = h.shutdown(25 * SEC);
     assert_eq!(st.code(), Some(0));
@@ -259,6 +263,57 @@ fn services_do_not_inherit_descriptors_of_nitros_parent() {
         .collect();
     fds.sort();
     assert_eq!(fds, ["0", "1", "2"], "descriptors in run");
+}
+
+/// An environment of 200 entries without PATH reaches the services whole,
+/// with a default PATH added (not cut at some capacity).
+#[test]
+fn two_hundred_environment_entries_reach_the_services_with_path_added() {
+    let mut h = Harness::new();
+    let vars: String = (0..200).map(|i| format!("export V{i}=value{i}\n")).collect();
+    h.wrapper = Some(format!("unset PATH\n{vars}"));
+    h.service("a", "env > $T/env\nexec sleep 1000");
+    h.start();
+    let env = h.wait_lines("env", 200, 5 * SEC).join("\n");
+    for i in 0..200 {
+        assert!(env.contains(&format!("V{i}=value{i}")), "V{i} missing");
+    }
+    assert!(env.contains("NITRO_SOCK="), "NITRO_SOCK missing");
+    assert!(env.contains("PATH=/usr/local/sbin:"), "no default PATH: {env}");
+}
+
+/// A NITRO_SOCK too long for a socket path is an error naming the
+/// variable, whatever its length: never a silent fall back to the system's
+/// socket.
+#[test]
+fn a_nitro_sock_too_long_is_an_error_naming_it() {
+    for len in [120, 300] {
+        let mut h = Harness::new();
+        h.sleeper("a");
+        let sock = format!("{}/{}", h.root.display(), "s".repeat(len));
+        h.env("NITRO_SOCK", &sock);
+        h.spawn_nitro(&[h.svdir.to_str().unwrap().to_string()]);
+        let st = h.wait_exit(5 * SEC);
+        assert_eq!(st.code(), Some(111), "len {len}");
+        let err = h.stderr();
+        assert!(err.contains(&format!("NITRO_SOCK is {} bytes long; a socket path can have at most 107", sock.len())), "{err}");
+        let o = std::process::Command::new(nitroctl_bin()).arg("list").env("NITRO_SOCK", &sock).output().unwrap();
+        assert_eq!(o.status.code(), Some(111));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("nitroctl: NITRO_SOCK is") && err.contains("at most 107"), "{err}");
+    }
+}
+
+/// A NITRO_HTTP too long is named; supervision goes on without the endpoint.
+#[test]
+fn a_nitro_http_too_long_is_named_and_supervision_goes_on() {
+    let mut h = Harness::new();
+    h.sleeper("a");
+    h.env("NITRO_HTTP", &format!("{}/{}", h.root.display(), "h".repeat(300)));
+    h.start();
+    h.wait_state("a", State::Starting, 5 * SEC);
+    wait_until(5 * SEC, "the message", || h.stderr().contains("NITRO_HTTP is") && h.stderr().contains("no HTTP endpoint"));
+    assert!(!h.sock.with_file_name("http.sock").exists());
 }
 
 #[test]

@@ -271,6 +271,20 @@ fn notification_fd_3_stays_starting_until_a_newline_is_written() {
     assert!(t0.elapsed() < secs(1.5));
 }
 
+/// The highest descriptor number a limit of 1024 allows works as the
+/// readiness fd: nothing in the spawn path needs a number above it.
+#[test]
+fn notification_fd_1023_works_under_a_limit_of_1024_descriptors() {
+    let mut h = Harness::new();
+    h.wrapper = Some("ulimit -n 1024".into());
+    // (the shell's redirections stop at fd 9: write through /proc)
+    h.service("a", "printf 'ready\\n' > /proc/self/fd/1023\nexec sleep 1000");
+    h.file("a/notification-fd", "1023\n");
+    h.start();
+    h.wait_state("a", State::Up, secs(1.5));
+    assert_eq!(h.query("a").unwrap().wstatus, 0);
+}
+
 #[test]
 fn notification_fd_0_stays_starting_until_nitroctl_ready() {
     let mut h = Harness::new();

@@ -131,7 +131,17 @@ fn start(args: &Args, recv: &'static mut [u8; RECV_MAX], io: &mut Io) -> i32 {
         }
     }
 
-    let sock = path::control_socket(args);
+    let sock = match path::control_socket(args) {
+        Ok(p) => p,
+        Err(bad) => {
+            let mut o = Out::<160>::new();
+            o.t("nitroctl: ");
+            bad.describe(&mut o);
+            o.t("\n");
+            io.err(o.bytes());
+            return 111;
+        }
+    };
     let mut ctx = Ctx {
         addr: SocketAddrUnix::new(sock.as_cstr()),
         notify_dir: Path::from(&[path::dirname(sock.as_bytes()), b"/notify/"]),

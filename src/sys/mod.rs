@@ -163,6 +163,13 @@ pub fn dup_to(old: RawFd, new: RawFd) -> Result<(), Errno> {
     check(r).map(drop)
 }
 
+/// dup3(2) with O_CLOEXEC: a close-on-exec copy of `old` at number `new`.
+pub fn dup3_cloexec(old: RawFd, new: RawFd) -> Result<(), Errno> {
+    // Safety: plain integer arguments; the new descriptor replaces `new`.
+    let r = unsafe { arch::syscall6(k::__NR_dup3 as usize, [old as usize, new as usize, k::O_CLOEXEC as usize, 0, 0, 0]) };
+    check(r).map(drop)
+}
+
 /// close(2) on a raw descriptor number (between fork and exec only).
 pub fn close_raw(fd: RawFd) {
     // Safety: closing an integer descriptor; callers only pass descriptors

@@ -10,6 +10,8 @@
 
 #![allow(dead_code)]
 
+pub mod http;
+
 use nitro::spat::{self, Command, Packet, Status, Writer, tag};
 use nitro::state::State;
 use std::fs;
@@ -253,6 +255,8 @@ pub struct Harness {
     /// Shell commands run (by `sh -c`, which then execs nitro in place)
     /// before nitro starts, e.g. to open descriptors nitro inherits.
     pub wrapper: Option<String>,
+    /// nitro's stderr instead of the file `nitro.err` (e.g. a full pipe).
+    pub stderr_to: Option<std::os::fd::OwnedFd>,
 }
 
 impl Default for Harness {
@@ -279,6 +283,7 @@ impl Harness {
             n: AtomicUsize::new(0),
             extra_env: Vec::new(),
             wrapper: None,
+            stderr_to: None,
         }
     }
 
@@ -389,7 +394,10 @@ impl Harness {
     pub fn spawn_nitro(&mut self, args: &[String]) {
         assert!(self.nitro.is_none(), "nitro already started");
         let out = fs::File::create(self.path("nitro.out")).unwrap();
-        let err = fs::File::create(self.path("nitro.err")).unwrap();
+        let err: Stdio = match self.stderr_to.take() {
+            Some(fd) => fd.into(),
+            None => fs::File::create(self.path("nitro.err")).unwrap().into(),
+        };
         let mut cmd = match &self.wrapper {
             None => std::process::Command::new(nitro_bin()),
             Some(w) => {
@@ -787,11 +795,13 @@ impl Drop for Background {
 }
 
 /// A producer printing numbered lines; the numbering continues across
-/// restarts (`$T/n` holds the last one; a restart may repeat the last
-/// number, never skip one).
+/// restarts. `$T/n` holds the last number printed, replaced atomically
+/// after the line was written (never seen empty or half-written); so it may
+/// be one behind the pipe, never ahead: every number up to `$T/n` was
+/// written, and a restart may repeat the last number, never skip one.
 #[allow(dead_code)]
 pub const PRODUCER: &str = "i=$(cat $T/n 2>/dev/null || echo 0)\n\
-    while :; do i=$((i+1)); echo $i; echo $i > $T/n; sleep 0.005; done";
+    while :; do i=$((i+1)); echo $i; echo $i > $T/n.new; mv -f $T/n.new $T/n; sleep 0.005; done";
 
 /// The lines of a log as numbers.
 #[allow(dead_code)]
