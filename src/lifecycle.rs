@@ -33,7 +33,7 @@ impl Supervisor {
         // SYS/setup keeps the console as stdin and takes it as its
         // controlling terminal; SYS/finish reads /dev/null.
         spec.stdio = Stdio { stdin: if kind == SysKind::Setup { None } else { Some(self.null_fd) }, stdout: out, stderr: None };
-        spec.ctty = kind == SysKind::Setup && self.pid1;
+        spec.ctty = kind == SysKind::Setup && self.real_pid1;
         match spawn::spawn(&spec) {
             Ok(pid) => {
                 let deadline = match kind {
@@ -53,7 +53,7 @@ impl Supervisor {
         self.notify_name(b"SYS", State::Down as u8);
         match kind {
             SysKind::Setup => {
-                if self.pid1 {
+                if self.real_pid1 {
                     // SYS/setup had the console as its controlling tty.
                     crate::pid1::own_console();
                 }
@@ -75,10 +75,8 @@ impl Supervisor {
         }
         self.reboot = self.want_reboot;
         self.say(&[if self.reboot { b"rebooting" } else { b"shutting down" }]);
-        if self.pid1 {
-            crate::pid1::own_console();
-        }
         if self.real_pid1 {
+            crate::pid1::own_console();
             // Ctrl-Alt-Del from now on reboots at once.
             let _ = rustix::system::reboot(rustix::system::RebootCommand::CadOn);
         }

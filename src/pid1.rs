@@ -38,7 +38,12 @@ pub fn early(sup: &mut Supervisor) {
     // Only a real pid 1 (not one in a container) may turn off Ctrl-Alt-Del:
     // the kernel then sends us SIGINT instead of rebooting.
     sup.real_pid1 = rustix::system::reboot(RebootCommand::CadOff).is_ok();
-    own_console();
+    // The console belongs to the machine's init. Process 1 of a container
+    // keeps the descriptors it was started with (the runtime's stdio, its
+    // logs): /dev/console there may be the host's terminal.
+    if sup.real_pid1 {
+        own_console();
+    }
 }
 
 /// The console on fds 0, 1 and 2, as our controlling terminal.

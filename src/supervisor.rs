@@ -237,7 +237,8 @@ impl Supervisor {
         self.diag.write(o.bytes());
     }
 
-    /// An unrecoverable error: hand over to SYS/fatal, or exit 111.
+    /// An unrecoverable error: hand over to SYS/fatal, or exit 111 (as
+    /// process 1: the last resort, `sys::last_resort`).
     pub fn fatal(&self, what: &[u8], e: Option<Errno>) -> ! {
         match e {
             Some(e) => self.say_errno(&[what], e),
@@ -246,7 +247,7 @@ impl Supervisor {
         let argv = [c"SYS/fatal".as_ptr() as *const u8, core::ptr::null()];
         let envp = if self.envp.is_null() { [core::ptr::null()].as_ptr() } else { self.envp };
         let _ = sys::execve(c"SYS/fatal", &argv, envp);
-        sys::exit(111)
+        sys::leave(111)
     }
 
     pub fn now() -> u64 {
@@ -275,7 +276,7 @@ impl Supervisor {
         }
         self.setup_env(&args);
         self.setup_stdio();
-        self.diag.setup(self.pid1);
+        self.diag.setup(self.real_pid1);
 
         let dir: &CStr = match args.get(1) {
             Some(d) if args.len() == 2 => d,

@@ -102,19 +102,64 @@ pub static FATAL_HANDOVER: AtomicBool = AtomicBool::new(false);
 /// What a panic does (all builds abort; nothing unwinds). The code is written
 /// not to panic; this is the last line of defence.
 pub fn on_panic() -> ! {
-    let _ = rustix::io::write(super::fd(2), b"- nitro: internal error\n");
+    note(b"- nitro: internal error\n");
     if FATAL_HANDOVER.load(Ordering::Relaxed) {
         let argv = [c"SYS/fatal".as_ptr() as *const u8, core::ptr::null()];
         let env = [core::ptr::null()];
         let _ = super::execve(c"SYS/fatal", &argv, env.as_ptr());
-        if rustix::process::getpid().is_init() {
-            // Pid 1 must not exit (the kernel would panic): stay, inert.
-            loop {
-                let _ = rustix::event::pause();
-            }
-        }
     }
-    super::exit(111)
+    leave(111)
+}
+
+/// Milliseconds pid 1 waits, reaping, before it reboots as a last resort.
+pub const LAST_RESORT_DELAY: u64 = 10_000;
+
+/// End the process with `code`; but process 1 must never end (the kernel
+/// would panic and the machine would be stuck with nobody to reap or to
+/// reboot it): the real init takes the last resort instead.
+pub fn leave(code: i32) -> ! {
+    if rustix::process::getpid().is_init() {
+        last_resort();
+    }
+    super::exit(code)
+}
+
+/// Process 1 cannot go on (its supervisor failed and SYS/fatal, if any,
+/// could not take over). In a container (Ctrl-Alt-Del cannot be turned on)
+/// ending is fine: the container ends. The real init instead keeps the
+/// machine recoverable: Ctrl-Alt-Del now reboots at once (the kernel does
+/// it), orphans are still reaped, and after LAST_RESORT_DELAY ms the file
+/// systems are synced and the machine reboots. It never returns.
+pub fn last_resort() -> ! {
+    use rustix::system::{RebootCommand, reboot};
+    if reboot(RebootCommand::CadOn).is_err() {
+        super::exit(111);
+    }
+    note(b"- nitro: process 1 cannot go on: rebooting in 10 s (Ctrl-Alt-Del reboots now)\n");
+    rustix::fs::sync();
+    let deadline = super::monotonic_ms() + LAST_RESORT_DELAY;
+    while super::monotonic_ms() < deadline {
+        while let Ok(Some(_)) = rustix::process::wait(rustix::process::WaitOptions::NOHANG) {}
+        let _ = rustix::thread::nanosleep(&rustix::thread::Timespec { tv_sec: 0, tv_nsec: 100_000_000 });
+    }
+    rustix::fs::sync();
+    let e = reboot(RebootCommand::Restart).err();
+    // Not allowed to reboot either: stay, reaping, never exiting.
+    let _ = e;
+    note(b"- nitro: reboot failed; staying up, reaping\n");
+    loop {
+        let _ = rustix::process::wait(rustix::process::WaitOptions::empty());
+        let _ = rustix::thread::nanosleep(&rustix::thread::Timespec { tv_sec: 1, tv_nsec: 0 });
+    }
+}
+
+/// A message on stderr that never waits: written only when poll(2) says
+/// the descriptor takes it now (the console may be stopped by flow control).
+fn note(msg: &[u8]) {
+    let mut p = [super::PollEntry { fd: 2, events: super::POLLOUT, revents: 0 }];
+    if matches!(super::poll(&mut p, Some(0)), Ok(1)) && p[0].revents & super::POLLOUT != 0 {
+        let _ = rustix::io::write(super::fd(2), msg);
+    }
 }
 
 /// Define the program's entry point: `nitro::entry!(main)` with
@@ -130,7 +175,7 @@ macro_rules! entry {
         extern "C" fn __nitro_entry(sp: *const usize) -> ! {
             // Safety: called only from _start with the kernel's stack pointer.
             let args = unsafe { $crate::sys::Args::from_stack(sp) };
-            $crate::sys::exit($main(args))
+            $crate::sys::leave($main(args))
         }
 
         #[panic_handler]

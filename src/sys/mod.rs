@@ -20,7 +20,7 @@ mod entry;
 #[doc(hidden)]
 pub mod mem;
 
-pub use entry::{on_panic, Args, FATAL_HANDOVER};
+pub use entry::{last_resort, leave, on_panic, Args, FATAL_HANDOVER, LAST_RESORT_DELAY};
 
 use core::cell::UnsafeCell;
 use core::ffi::CStr;

@@ -206,6 +206,8 @@ fi
 printf 'input-data\n' >"$D/in"
 printf 'old content, longer than what replaces it\n' >"$D/job.out"
 printf 'old\n' >"$D/job.log"
+# The task opens its descriptors itself, as 65534: the files are its own.
+chown 65534:65534 "$D/job.out" "$D/job.log"
 req PUT /job/example '{"tasks": [
   {"exec": "sh", "args": ["-c", "id -u; id -g; pwd; echo \"$GREETING\" \"${TASK_EXIT-unset}\" \"$0\"; cat; echo to-stderr >&2"],
    "envs": {"PATH": "/nonexistent:/bin", "GREETING": "hello job"}, "cwd": "/tmp/http/wd",
