@@ -171,7 +171,7 @@ fn subscribers_get_notifications_and_stale_ones_are_removed() {
 }
 
 #[test]
-fn garbage_datagrams_get_enosys_esrch_or_nothing_and_nitro_keeps_serving() {
+fn garbage_datagrams_get_exactly_their_answer_and_nitro_keeps_serving() {
     let mut h = Harness::new();
     h.sleeper("a");
     h.start();
@@ -183,38 +183,47 @@ fn garbage_datagrams_get_enosys_esrch_or_nothing_and_nitro_keeps_serving() {
     query_long.extend_from_slice(&long);
     let mut sig_long = vec![45, 1, tag::CMD_SIGNAL, 1];
     sig_long.extend_from_slice(&long);
-    let cases: Vec<(&str, Vec<u8>)> = vec![
-        ("empty", vec![]),
-        ("one byte", vec![0x42]),
-        ("two bytes", vec![1, 0]),
-        ("truncated up", vec![5, 0, tag::CMD_UP, b'a']),
-        ("length past end", vec![0xfd, 0xff, tag::CMD_QUERY, b'a']),
-        ("group opener alone", vec![0xff, 0xff, 0x64]),
-        ("group closer alone", vec![0xfe, 0xff, 0x64]),
-        ("unterminated group with a query", vec![0xff, 0xff, 0x64, 1, 0, tag::CMD_QUERY, b'a']),
-        ("up with 300-byte name", up_long),
-        ("query with 300-byte name", query_long),
-        ("signal with 300-byte name", sig_long),
-        ("signal without signal byte", vec![0, 0, tag::CMD_SIGNAL]),
-        ("signal 0", vec![2, 0, tag::CMD_SIGNAL, 0, b'a']),
-        ("signal 200", vec![2, 0, tag::CMD_SIGNAL, 200, b'a']),
-        ("up with empty name", vec![0, 0, tag::CMD_UP]),
-        ("up with NUL in name", vec![3, 0, tag::CMD_UP, b'a', 0, b'b']),
-        ("up with slash", vec![3, 0, tag::CMD_UP, b'a', b'/', b'b']),
-        ("up of SYS", vec![3, 0, tag::CMD_UP, b'S', b'Y', b'S']),
-        ("up of a template", vec![2, 0, tag::CMD_UP, b'a', b'@']),
-        ("down ..", vec![2, 0, tag::CMD_DOWN, b'.', b'.']),
-        ("oversize datagram", vec![0u8; 8000]),
-        ("huge datagram", vec![0x55u8; 60000]),
+    // Every datagram from a bound socket gets exactly one reply: ENOSYS when
+    // nothing in it decodes to a command, else the command's own answer.
+    let query_a = |r: &[u8]| r.starts_with(&[1, 0, tag::STATE]);
+    let cases: Vec<(&str, Vec<u8>, &dyn Fn(&[u8]) -> bool)> = vec![
+        ("empty", vec![], &|r| r == ENOSYS),
+        ("one byte", vec![0x42], &|r| r == ENOSYS),
+        ("two bytes", vec![1, 0], &|r| r == ENOSYS),
+        ("truncated up", vec![5, 0, tag::CMD_UP, b'a'], &|r| r == ENOSYS),
+        ("length past end", vec![0xfd, 0xff, tag::CMD_QUERY, b'a'], &|r| r == ENOSYS),
+        ("group opener alone", vec![0xff, 0xff, 0x64], &|r| r == ENOSYS),
+        ("group closer alone", vec![0xfe, 0xff, 0x64], &|r| r == ENOSYS),
+        // (Unknown groups are skipped: the query inside one is served.)
+        ("unterminated group with a query", vec![0xff, 0xff, 0x64, 1, 0, tag::CMD_QUERY, b'a'], &query_a),
+        ("up with 300-byte name", up_long, &|r| r == ESRCH),
+        ("query with 300-byte name", query_long, &|r| r == ESRCH),
+        ("signal with 300-byte name", sig_long, &|r| r == ESRCH),
+        ("signal without signal byte", vec![0, 0, tag::CMD_SIGNAL], &|r| r == ENOSYS),
+        ("signal 0", vec![2, 0, tag::CMD_SIGNAL, 0, b'a'], &|r| r == ESRCH),
+        ("signal 200", vec![2, 0, tag::CMD_SIGNAL, 200, b'a'], &|r| r == ESRCH),
+        ("up with empty name", vec![0, 0, tag::CMD_UP], &|r| r == ESRCH),
+        ("up with NUL in name", vec![3, 0, tag::CMD_UP, b'a', 0, b'b'], &|r| r == ESRCH),
+        ("up with slash", vec![3, 0, tag::CMD_UP, b'a', b'/', b'b'], &|r| r == ESRCH),
+        ("up of SYS", vec![3, 0, tag::CMD_UP, b'S', b'Y', b'S'], &|r| r == ESRCH),
+        ("up of a template", vec![2, 0, tag::CMD_UP, b'a', b'@'], &|r| r == ESRCH),
+        ("down ..", vec![2, 0, tag::CMD_DOWN, b'.', b'.'], &|r| r == ESRCH),
+        ("oversize datagram", vec![0u8; 8000], &|r| r == ENOSYS),
+        ("huge datagram", vec![0x55u8; 60000], &|r| r == ENOSYS),
     ];
-    for (what, bytes) in &cases {
-        let replies = one_reply(&h, bytes);
-        assert!(replies.len() <= 1, "{what}: {replies:?}");
-        if let Some(r) = replies.first() {
-            // (Unknown groups are skipped: the query inside one is served.)
-            let query = *what == "unterminated group with a query" && r.starts_with(&[1, 0, tag::STATE]);
-            assert!(r[..] == ENOSYS || r[..] == ESRCH || query, "{what}: reply {r:?}");
-        }
+    // One socket for everything: replies come in order, so a missing or an
+    // extra reply shifts the rest, and the final query finds it out.
+    let s = h.raw_socket();
+    s.set_read_timeout(Some(5 * SEC)).unwrap();
+    let mut buf = vec![0u8; 1 << 17];
+    let mut next_reply = |what: &str| -> Vec<u8> {
+        let n = s.recv(&mut buf).unwrap_or_else(|e| panic!("{what}: no reply: {e}"));
+        buf[..n].to_vec()
+    };
+    for (what, bytes, want) in &cases {
+        s.send_to(bytes, &h.sock).unwrap();
+        let r = next_reply(what);
+        assert!(want(&r), "{what}: reply {r:?}");
         assert!(h.try_exit().is_none(), "nitro died on {what}: {}", h.stderr());
     }
     // Random bytes (fixed seed), minus anything that would decode to a
@@ -236,10 +245,24 @@ fn garbage_datagrams_get_enosys_esrch_or_nothing_and_nitro_keeps_serving() {
         if risky {
             continue;
         }
-        let s = h.raw_socket();
+        // One reply per command it decodes to, or one ENOSYS.
+        let mut commands = 0;
+        for p in nitro::spat::packets(&d) {
+            match p {
+                Ok(nitro::spat::Packet::Data(t, payload)) => commands += usize::from(Command::decode(t, payload).is_some()),
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
         s.send_to(&d, &h.sock).unwrap();
+        for _ in 0..commands.max(1) {
+            next_reply(&format!("datagram {d:?}"));
+        }
         sent += 1;
     }
+    s.send_to(&encode(Command::Query(b"a")), &h.sock).unwrap();
+    let r = next_reply("the final query");
+    assert!(query_a(&r), "a reply too many or too few before the final query: {r:?}");
     // Datagrams without a return address.
     let anon = UnixDatagram::unbound().unwrap();
     anon.send_to(&encode(Command::List), &h.sock).unwrap();

@@ -4,8 +4,8 @@
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -72,6 +72,10 @@ struct Fake {
     sock: PathBuf,
     stop: Arc<AtomicBool>,
     pub requests: Arc<AtomicUsize>,
+    /// What went wrong in the server thread (a malformed request, a failed
+    /// assertion in a handler): checked after every nitroctl run and at the
+    /// end, so that it fails the test instead of vanishing with the thread.
+    failures: Arc<Mutex<Vec<String>>>,
     thread: Option<thread::JoinHandle<()>>,
 }
 
@@ -88,29 +92,63 @@ impl Fake {
         srv.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
         let stop = Arc::new(AtomicBool::new(false));
         let requests = Arc::new(AtomicUsize::new(0));
-        let (st, rq) = (stop.clone(), requests.clone());
+        let failures = Arc::new(Mutex::new(Vec::new()));
+        let (st, rq, fl) = (stop.clone(), requests.clone(), failures.clone());
         let thread = thread::spawn(move || {
             let mut buf = vec![0u8; 1024];
+            let fail = |what: String| fl.lock().unwrap().push(what);
             while !st.load(Ordering::Relaxed) {
                 let Ok((n, from)) = srv.recv_from(&mut buf) else { continue };
                 rq.fetch_add(1, Ordering::Relaxed);
                 let d = &buf[..n];
-                assert!(n >= 3, "short request");
-                let len = u16::from_le_bytes([d[0], d[1]]) as usize;
-                assert_eq!(len + 3, n, "request length");
+                if n < 3 || u16::from_le_bytes([d[0], d[1]]) as usize + 3 != n {
+                    fail(format!("malformed request {d:?}"));
+                    continue;
+                }
                 let Some(from) = from.as_pathname().map(Path::to_path_buf) else { continue };
                 let req = Req { tag: d[2], payload: d[3..].to_vec(), from: from.clone() };
                 let send = |b: &[u8]| {
                     let _ = srv.send_to(b, &from);
                 };
-                handler(&req, &send);
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&req, &send)));
+                if let Err(p) = r {
+                    let msg = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
+                    fail(format!("handler failed on tag {}: {}", req.tag, msg.unwrap_or_default()));
+                }
             }
         });
-        Fake { dir, sock, stop, requests, thread: Some(thread) }
+        Fake { dir, sock, stop, requests, failures, thread: Some(thread) }
+    }
+
+    /// Fail the test with what went wrong in the server thread, if anything.
+    fn check(&self) {
+        let f = self.failures.lock().unwrap();
+        assert!(f.is_empty(), "fake server: {f:?}");
+    }
+
+    /// Run nitroctl to its end (20 s at most, then it is killed and the test
+    /// fails) and check the server.
+    fn output(&self, c: &mut Command) -> Output {
+        let child = c.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let pid = child.id();
+        let (tx, rx) = std::sync::mpsc::channel();
+        thread::spawn(move || {
+            let _ = tx.send(child.wait_with_output());
+        });
+        let o = match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(o) => o.unwrap(),
+            Err(_) => {
+                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+                self.check();
+                panic!("nitroctl did not finish within 20 s");
+            }
+        };
+        self.check();
+        o
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().unwrap()
+        self.output(&mut self.cmd(args))
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
@@ -134,6 +172,9 @@ impl Drop for Fake {
             let _ = t.join();
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+        if !thread::panicking() {
+            self.check();
+        }
     }
 }
 
@@ -471,26 +512,26 @@ fn service_paths_are_normalised() {
     );
     std::fs::create_dir_all(f.dir.join("sv/web")).unwrap();
     let sv = f.dir.join("sv");
-    let o = f.cmd(&["pidof", "."]).current_dir(sv.join("web")).env_remove("PWD").output().unwrap();
+    let o = f.output(f.cmd(&["pidof", "."]).current_dir(sv.join("web")).env_remove("PWD"));
     assert_eq!((code(&o), out(&o)), (0, "9\n"), "{}", err(&o));
-    let o = f.cmd(&["pidof", "./web/"]).current_dir(&sv).env("PWD", &sv).output().unwrap();
+    let o = f.output(f.cmd(&["pidof", "./web/"]).current_dir(&sv).env("PWD", &sv));
     assert_eq!((code(&o), out(&o)), (0, "9\n"), "{}", err(&o));
     let abs = format!("{}/web/.", sv.display());
     let o = f.run(&["pidof", &abs]);
     assert_eq!((code(&o), out(&o)), (0, "9\n"));
-    let o = f.cmd(&["pidof", "../web"]).current_dir(sv.join("web")).output().unwrap();
+    let o = f.output(f.cmd(&["pidof", "../web"]).current_dir(sv.join("web")));
     assert_eq!((code(&o), out(&o)), (0, "9\n"), "{}", err(&o));
 }
 
 #[test]
 fn no_supervisor_is_a_send_error() {
     let f = Fake::new("nosup", Box::new(|_, _| {}));
-    let o = f.cmd(&["up", "web"]).env("NITRO_SOCK", f.dir.join("absent.sock")).output().unwrap();
+    let o = f.output(f.cmd(&["up", "web"]).env("NITRO_SOCK", f.dir.join("absent.sock")));
     assert_eq!(code(&o), 4);
     assert!(err(&o).starts_with("nitroctl: sendto "), "{}", err(&o));
     assert!(f.notify_files().is_empty());
     // No notify directory: the bind fails.
-    let o = f.cmd(&["list"]).env("NITRO_SOCK", "/nonexistent/dir/sock").output().unwrap();
+    let o = f.output(f.cmd(&["list"]).env("NITRO_SOCK", "/nonexistent/dir/sock"));
     assert_eq!(code(&o), 111);
     assert!(err(&o).starts_with("nitroctl: could not bind socket to '/nonexistent/dir/notify/,"), "{}", err(&o));
 }
@@ -508,7 +549,9 @@ fn multicall_init_and_halt() {
     };
     let (init, halt, reboot) = (link("init"), link("halt"), link("reboot"));
     let run = |p: &Path, args: &[&str]| {
-        Command::new(p).args(args).env("NITRO_SOCK", &f.sock).output().unwrap()
+        let mut c = Command::new(p);
+        c.args(args).env("NITRO_SOCK", &f.sock);
+        f.output(&mut c)
     };
     for a in ["0", "6", "q"] {
         assert_eq!(code(&run(&init, &[a])), 0);
