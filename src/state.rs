@@ -428,22 +428,59 @@ mod tests {
         assert_eq!(s.state, S::Down);
     }
 
+    /// Every (state, event) pair, running and shutting down, with and without
+    /// a timer set: the step never panics and keeps the machine's promises.
     #[test]
-    fn every_event_in_every_state_is_handled_without_panic() {
+    fn every_event_in_every_state_keeps_the_invariants() {
         let states = [S::Down, S::Setup, S::Starting, S::Up, S::Oneshot, S::Shutdown, S::Restart, S::Fatal, S::Delay];
         let events = [
             E::WantUp, E::WantDown, E::WantRestart, E::SetupExited(0), E::SetupExited(1),
-            E::SetupExited(111), E::Launched { timed: true }, E::NoRun, E::SpawnFailed,
-            E::ExecFailed, E::Exited(0), E::FinishDone, E::Timeout, E::Ready,
+            E::SetupExited(111), E::Launched { timed: true }, E::Launched { timed: false }, E::NoRun,
+            E::SpawnFailed, E::ExecFailed, E::Exited(0), E::FinishDone, E::Timeout, E::Ready,
         ];
+        let mut checked = 0;
         for st in states {
             for ev in events {
                 for up in [true, false] {
-                    let mut s = m(st);
-                    s.step(ev, 5, up);
+                    for deadline in [None, Some(3)] {
+                        let mut s = Machine { deadline, ..m(st) };
+                        let a = s.step(ev, 5, up);
+                        let what = format!("{st:?} + {ev:?} (up {up}, timer {deadline:?}) -> {:?} {a:?}", s.state);
+                        assert_ne!(s.state, S::Free, "{what}");
+                        // Nothing starts once shutdown has begun.
+                        if !up {
+                            assert!(!matches!(a, A::StartSetup | A::StartRun), "{what}");
+                        }
+                        // The actions fit the state they leave the service in.
+                        match a {
+                            A::StartSetup => assert_eq!(s.state, S::Setup, "{what}"),
+                            A::StartRun => assert_eq!(s.state, S::Setup, "{what}"),
+                            A::StartFinish => assert!(matches!(s.state, S::Restart | S::Shutdown | S::Fatal), "{what}"),
+                            A::Stop => assert!(matches!(s.state, S::Shutdown | S::Restart), "{what}"),
+                            A::Kill => assert!(matches!(s.state, S::Shutdown | S::Restart | S::Fatal), "{what}"),
+                            A::None => {}
+                        }
+                        // Waiting states have their timer; resting ones none.
+                        if s.state == S::Delay && st != S::Delay {
+                            assert!(s.deadline.is_some(), "{what}");
+                        }
+                        if matches!(s.state, S::Down | S::Up | S::Oneshot) && s.state != st {
+                            assert_eq!(s.deadline, None, "{what}");
+                        }
+                        // A timeout is never left behind as a stale timer.
+                        if ev == E::Timeout && a == A::None && s.state == st {
+                            assert_eq!(s.deadline, None, "{what}");
+                        }
+                        // Readiness only ever moves STARTING to UP.
+                        if ev == E::Ready {
+                            assert_eq!(s.state, if st == S::Starting { S::Up } else { st }, "{what}");
+                        }
+                        checked += 1;
+                    }
                 }
             }
         }
+        assert_eq!(checked, 9 * 15 * 2 * 2);
     }
 
     #[test]

@@ -63,15 +63,15 @@ fn sys_finish_runs_first_at_shutdown_with_0_0_shutdown() {
 #[test]
 fn sigterm_stops_all_services_removes_the_socket_and_exits_0() {
     let mut h = Harness::new();
-    h.service("a", "trap 'echo a >> $T/stopped; exit 0' TERM\nwhile :; do sleep 0.02; done");
-    h.service("b", "trap 'echo b >> $T/stopped; exit 0' TERM\nwhile :; do sleep 0.02; done");
+    h.service("a", "trap 'echo a >> $T/stopped; exit 0' TERM\ntouch $T/a.trap\nwhile :; do sleep 0.02; done");
+    h.service("b", "trap 'echo b >> $T/stopped; exit 0' TERM\ntouch $T/b.trap\nwhile :; do sleep 0.02; done");
     h.script("c/setup", "true");
     h.script("c/finish", "echo c >> $T/stopped");
     h.start();
     h.wait_state("a", State::Starting, 5 * SEC);
     h.wait_state("b", State::Starting, 5 * SEC);
     h.wait_state("c", State::Oneshot, 5 * SEC);
-    std::thread::sleep(secs(0.2));
+    wait_until(5 * SEC, "the traps set", || h.path("a.trap").exists() && h.path("b.trap").exists());
     let t0 = Instant::now();
     let st = h.shutdown(20 * SEC);
     assert_eq!(st.code(), Some(0), "stderr:\n{}", h.stderr());

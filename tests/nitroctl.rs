@@ -76,18 +76,19 @@ fn list_of_named_services_queries_each() {
 #[test]
 fn up_and_down_answer_at_once_and_unknown_services_are_111() {
     let mut h = Harness::new();
-    h.service("a", "trap 'sleep 0.5; exit 0' TERM\nwhile :; do sleep 0.02; done");
+    // STARTING until `ready`, and SHUTDOWN until the test releases it: `up`
+    // and `down` returning while it is so proves they did not wait.
+    h.service("a", "trap 'while [ ! -e $T/release ]; do sleep 0.02; done; exit 0' TERM\nwhile :; do sleep 0.02; done");
+    h.file("a/notification-fd", "0\n");
     h.file("a/down", "");
     h.start();
-    let t0 = Instant::now();
     let o = h.ctl(&["up", "a"]);
     assert_eq!((o.code, o.stdout.as_str(), o.stderr.as_str()), (0, "", ""));
-    assert!(t0.elapsed() < secs(1.5));
-    h.wait_state("a", State::Starting, 5 * SEC);
+    assert_eq!(h.state("a"), Some(State::Starting));
     let o = h.ctl(&["d", "a"]);
     assert_eq!(o.code, 0, "{o:?}");
-    // down does not wait for DOWN: the service takes 0.5 s to stop.
     assert_eq!(h.state("a"), Some(State::Shutdown));
+    std::fs::write(h.path("release"), "").unwrap();
     h.wait_state("a", State::Down, 5 * SEC);
     assert_eq!(h.ctl(&["u", "a"]).code, 0);
     h.wait_state("a", State::Starting, 5 * SEC);
@@ -167,12 +168,10 @@ fn start_and_restart_of_a_failing_service_exit_1() {
 #[test]
 fn stop_waits_for_down_and_fast_stop_for_shutdown() {
     let mut h = Harness::new();
-    h.service("slow", "trap 'sleep 1; exit 0' TERM\nwhile :; do sleep 0.02; done");
-    h.service("slow2", "trap 'sleep 1; exit 0' TERM\nwhile :; do sleep 0.02; done");
+    h.service("slow", "trap 'sleep 1; exit 0' TERM\ntouch $T/slow.trap\nwhile :; do sleep 0.02; done");
+    h.service("slow2", "trap 'sleep 1; exit 0' TERM\ntouch $T/slow2.trap\nwhile :; do sleep 0.02; done");
     h.start();
-    wait_for(5 * SEC, "slow", || h.pid_of("slow"));
-    wait_for(5 * SEC, "slow2", || h.pid_of("slow2"));
-    std::thread::sleep(secs(0.1)); // let the shells set their traps
+    wait_until(5 * SEC, "the traps set", || h.path("slow.trap").exists() && h.path("slow2.trap").exists());
     let t0 = Instant::now();
     assert_eq!(h.ctl(&["stop", "slow"]).code, 0);
     assert!(t0.elapsed() >= secs(0.8), "stop returned after {:?}", t0.elapsed());
@@ -267,8 +266,13 @@ fn wait_up_and_wait_down_wait_for_the_state() {
     h.sleeper("x");
     h.file("x/down", "");
     h.start();
+    let notify = h.sock.parent().unwrap().join("notify");
+    let subscribed = |w: &Background| {
+        let prefix = format!("x,{}_", w.pid());
+        std::fs::read_dir(&notify).unwrap().any(|e| e.unwrap().file_name().to_string_lossy().starts_with(&prefix))
+    };
     let mut w = h.ctl_background(&["wait-up", "x"], "wait-up.out");
-    std::thread::sleep(secs(0.3));
+    wait_until(5 * SEC, "wait-up listening", || subscribed(&w));
     h.ctl_ok(&["up", "x"]);
     let t0 = Instant::now();
     let code = wait_for(6 * SEC, "wait-up exits", || w.try_code());
@@ -278,8 +282,8 @@ fn wait_up_and_wait_down_wait_for_the_state() {
     // Already up: at once.
     assert_eq!(h.ctl(&["wait-up", "x"]).code, 0);
     let mut w = h.ctl_background(&["wait-down", "x"], "wait-down.out");
-    std::thread::sleep(secs(0.3));
-    assert_eq!(w.try_code(), None, "wait-down returned while x is up");
+    wait_until(5 * SEC, "wait-down listening", || subscribed(&w));
+    assert!(never_within(secs(0.3), || w.try_code().is_some()), "wait-down returned while x is up");
     h.ctl_ok(&["down", "x"]);
     assert_eq!(wait_for(5 * SEC, "wait-down exits", || w.try_code()), 0);
     assert_eq!(h.ctl(&["wait-down", "x"]).code, 0);

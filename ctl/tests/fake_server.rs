@@ -478,10 +478,17 @@ fn events_prints_every_notification() {
     let s = UnixDatagram::unbound().unwrap();
     s.send_to(&notif(STARTING, "a"), &file).unwrap();
     s.send_to(&notif(UP, "b"), &file).unwrap();
-    thread::sleep(Duration::from_millis(200));
+    // Interrupt it once it has printed both lines (each is flushed).
+    let mut child = child;
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut printed = String::new();
+    for _ in 0..2 {
+        std::io::BufRead::read_line(&mut stdout, &mut printed).unwrap();
+    }
     Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    let o = child.wait_with_output().unwrap();
-    assert_eq!((code(&o), out(&o)), (130, "STARTING a\nUP b\n"));
+    std::io::Read::read_to_string(&mut stdout, &mut printed).unwrap();
+    let st = child.wait().unwrap();
+    assert_eq!((st.code().unwrap_or(-1), printed.as_str()), (130, "STARTING a\nUP b\n"));
     assert_eq!(f.requests.load(Ordering::Relaxed), 0);
 }
 
