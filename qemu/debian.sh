@@ -59,8 +59,11 @@ debian_prepare() {
     rm -rf "$DDIR" && mkdir -p "$DDIR"
     [ "$ARCH" = x86_64 ] || die "the debian scenario runs on x86_64 only"
     if ! command -v ssh >/dev/null || ! command -v ssh-keygen >/dev/null; then
+        local sudo=
+        [ "$(id -u)" = 0 ] || sudo=sudo
         say "installing openssh-client (the debian scenario logs in over SSH)"
-        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends openssh-client >&2 ||
+        $sudo apt-get -o DPkg::Lock::Timeout=300 update -q >&2 || die "apt-get update failed"
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends openssh-client >&2 ||
             die "apt-get install openssh-client failed"
     fi
     ssh-keygen -q -t ed25519 -N '' -C "nitro-qemu-test" -f "$DDIR/id_ed25519" || die "ssh-keygen failed"
@@ -81,8 +84,8 @@ note_line() { printf '     debian: %s\n' "$*"; }
 
 # free_port: a TCP port nothing listens on (the forward binds 127.0.0.1).
 free_port() {
-    local p i
-    for i in $(seq 50); do
+    local p _
+    for _ in $(seq 50); do
         p=$((20000 + RANDOM % 30000))
         awk -v p="$(printf '%04X' "$p")" '$4 == "0A" && $2 ~ ":" p "$" { found = 1 } END { exit found }' \
             /proc/net/tcp /proc/net/tcp6 2>/dev/null && { echo "$p"; return; }
@@ -114,9 +117,9 @@ debian_start() {
     local n=$1 left t
     left=$((DEADLINE - SECONDS))
     t=${NITRO_DEBIAN_BOOT_TIMEOUT:-240}
-    [ $left -ge $t ] || t=$left
+    [ "$left" -ge "$t" ] || t=$left
     DCON=$DDIR/console-$n.log
-    if [ $t -le 20 ]; then
+    if [ "$t" -le 20 ]; then
         dresult fail "boot$n-qemu-started" "no time left (NITRO_QEMU_TIMEOUT)"
         return 1
     fi
@@ -134,7 +137,7 @@ debian_start() {
 
 # debian_login N: wait for SSH to let us in, then the daemons.
 debian_login() {
-    local n=$1 list
+    local n=$1
     if until_deadline "$DBOOT_END" dssh true 2>/dev/null; then
         dresult ok "boot$n-ssh-login" "after $((SECONDS - DT0))s wall time"
     else
@@ -148,7 +151,11 @@ debian_login() {
     else
         dresult fail "boot$n-pid1-is-nitro-on-debian-root" "pid 1 is '$exe', / is '$root'"
     fi
-    if until_deadline "$DBOOT_END" debian_all_up; then
+    # (the boot's own report gives up after 120 s; so do we, 90 s after
+    # the login)
+    local end=$((SECONDS + 90))
+    [ $end -le "$DBOOT_END" ] || end=$DBOOT_END
+    if until_deadline $end debian_all_up; then
         dresult ok "boot$n-all-daemons-up" "$(echo "$DLIST" | awk '{ printf "%s%s %s", sep, $1, $2; sep = ", " }')"
     else
         dresult fail "boot$n-all-daemons-up" "$(echo "$DLIST" | tr '\n' ';')"
@@ -179,7 +186,7 @@ debian_all_up() {
 
 # debian_checks_boot1: what the first boot proves besides the login.
 debian_checks_boot1() {
-    local json s missing= out cron_t0=$SECONDS
+    local json s missing='' out cron_t0=$SECONDS
     # A job for cron, checked at the end (cron reads /etc/cron.d at the
     # next minute).
     dssh "echo '* * * * * root touch /run/nitro-cron-test' >/etc/cron.d/nitro-test" || true
@@ -226,10 +233,11 @@ debian_checks_boot1() {
     fi
     # The restart is asked for from the session that came through sshd;
     # the session's command must go on and end normally.
-    out=$(dssh 'old=$(nitroctl pidof sshd); nitroctl -t 30 restart sshd; rc=$?; echo "done $rc $old $(nitroctl pidof sshd)"' 2>&1) || true
-    set -- $out
-    if [ "${1:-}" = done ] && [ "${2:-}" = 0 ] && [ -n "${4:-}" ] && [ "${3:-}" != "${4:-}" ]; then
-        dresult ok boot1-sshd-restart-in-session "sshd $3 -> $4, the session's command completed"
+    out=$(dssh 'old=$(nitroctl pidof sshd); nitroctl -t 30 restart sshd; rc=$?; echo "completed $rc $old $(nitroctl pidof sshd)"' 2>&1) || true
+    local word rc old new
+    read -r word rc old new <<<"$out" || true
+    if [ "$word" = completed ] && [ "$rc" = 0 ] && [ -n "$new" ] && [ "$old" != "$new" ]; then
+        dresult ok boot1-sshd-restart-in-session "sshd $old -> $new, the session's command completed"
     else
         dresult fail boot1-sshd-restart-in-session "output: $out"
     fi
