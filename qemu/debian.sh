@@ -72,7 +72,9 @@ debian_prepare() {
     if NITRO_QEMU_NOBUILD=1 NITRO_DEBIAN_OUT=$DDIR/system NITRO_DEBIAN_AUTHORIZED_KEYS=$DDIR/id_ed25519.pub \
         "$ROOT/images/debian/build" "$ARCH" >"$DDIR/build.log" 2>&1; then
         DEBIAN_READY=1
-        note_line "image built in $((SECONDS - t0))s: $(tail -n1 "$DDIR/build.log" | sed 's/^build: //')"
+        # (what it installed and built, and the image; apt's output stays in the log)
+        grep '^build: ' "$DDIR/build.log" | sed 's/^build: /     debian: /' || true
+        note_line "image built in $((SECONDS - t0))s (log: $DDIR/build.log)"
     else
         dresult fail image-built "$(tail -n3 "$DDIR/build.log" | tr '\n' ' ')"
     fi
