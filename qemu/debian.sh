@@ -58,6 +58,7 @@ debian_prepare() {
     DEBIAN_READY=
     rm -rf "$DDIR" && mkdir -p "$DDIR"
     [ "$ARCH" = x86_64 ] || die "the debian scenario runs on x86_64 only"
+    PATH=$PATH:/usr/sbin:/sbin # (e2fsck)
     if ! command -v ssh >/dev/null || ! command -v ssh-keygen >/dev/null; then
         local sudo=
         [ "$(id -u)" = 0 ] || sudo=sudo
