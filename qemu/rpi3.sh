@@ -15,10 +15,11 @@
 #    console (the board's one usable serial port: QEMU's second -serial is
 #    the mini UART, ttyS1; the first is the PL011, which the device tree
 #    gives to Bluetooth), as "@rpi3 ok|fail|note|event ..." lines; then the
-#    host logs in at the getty and types `nitroctl Reboot` (boot 1: the
-#    watchdog resets the board and QEMU, with -no-reboot, exits) or
-#    `nitroctl Shutdown` (boot 2: the watchdog powers it off). Boot 2 also
-#    finds the file boot 1 wrote.
+#    host types into the root shell the getty logged in (root has no
+#    password yet) `nitroctl Reboot` (boot 1: the watchdog resets the board
+#    and QEMU, with -no-reboot, exits) or, in boot 2, sets a password with
+#    passwd, logs out, logs in with it and types `nitroctl Shutdown` (the
+#    watchdog powers the board off). Boot 2 also finds the file boot 1 wrote.
 # 4. e2fsck -fn on the root partition, copied out of the image: clean.
 # 5. A third boot with root= naming a partition the card lacks: the
 #    initramfs reports it and starts its rescue shell, where `poweroff`
@@ -41,7 +42,7 @@ rpi3_scenario() {
     rpi3_images "$dir" || return 0
     rpi3_boot_files "$dir" || return 0
     rpi3_boot "$dir" 1 "nitroctl Reboot" "reboot: Restarting system"
-    rpi3_boot "$dir" 2 "nitroctl Shutdown" "reboot: Power down"
+    rpi3_boot "$dir" 2 "nitroctl Shutdown" "reboot: Power down" nitro-rs-1
     rpi3_fsck "$dir"
     rpi3_rescue "$dir"
 }
@@ -130,19 +131,21 @@ rpi3_boot_files() {
     result ok rpi3/boot-files-from-image "$(cd "$dir/boot" && stat -c '%n %s' kernel8.img initrd.img | tr '\n' ' ')"
 }
 
-# rpi3_seen FILE TEXT: whether the console log FILE has TEXT (fixed string).
+# rpi3_seen FILE TEXT [N]: whether the console log FILE has TEXT (a fixed
+# string) at least N times (default 1).
 rpi3_seen() {
-    [ -e "$1" ] && tr -d '\r' <"$1" | grep -aqF -- "$2"
+    [ -e "$1" ] && [ "$(tr -d '\r' <"$1" | grep -aoF -- "$2" | wc -l)" -ge "${3:-1}" ]
 }
 
-# rpi3_wait_for PID END FILE TEXT: poll until FILE shows TEXT; fail when
-# QEMU (PID) ended or the deadline END (in $SECONDS) passed.
+# rpi3_wait_for PID END FILE TEXT [N]: poll until FILE shows TEXT (N
+# times); fail when QEMU (PID) ended or the deadline END (in $SECONDS)
+# passed.
 rpi3_wait_for() {
     while [ $SECONDS -lt "$2" ] && kill -0 "$1" 2>/dev/null; do
-        rpi3_seen "$3" "$4" && return 0
+        rpi3_seen "$3" "$4" "${5:-1}" && return 0
         sleep 0.2
     done
-    rpi3_seen "$3" "$4"
+    rpi3_seen "$3" "$4" "${5:-1}"
 }
 
 # rpi3_start DIR NAME APPEND: boot the SD card DIR/test.img on raspi3b with
@@ -173,10 +176,10 @@ rpi3_start() {
     CPID=$!
 }
 
-# rpi3_type DIR NAME TEXT LINE: once the console shows TEXT (polled until
-# QEMU ends or END passes), type LINE; 1 when TEXT never came.
+# rpi3_type DIR NAME TEXT LINE [N]: once the console shows TEXT (N times;
+# polled until QEMU ends or END passes), type LINE; 1 when it never did.
 rpi3_type() {
-    rpi3_wait_for $QPID $END "$1/$2/console.log" "$3" || return 1
+    rpi3_wait_for $QPID $END "$1/$2/console.log" "$3" "${5:-1}" || return 1
     printf '%s\n' "$4" >"$1/$2/con.in"
 }
 
@@ -216,20 +219,27 @@ rpi3_stop() {
     TOOK=$took
 }
 
-# rpi3_boot DIR N COMMAND WANT: boot N of the SD card as cmdline.txt says;
-# once the checks are done, log in at the getty and type COMMAND; the
-# kernel must end with WANT.
+# rpi3_boot DIR N COMMAND WANT [PASSWORD]: boot N of the SD card as
+# cmdline.txt says. Once the checks are done, at the root shell the getty
+# logged in (root has no password yet), type COMMAND; the kernel must end
+# with WANT. With PASSWORD: first set it with passwd and log out; getty
+# must then ask for the login and login for the password, and COMMAND is
+# typed in the shell that follows.
 rpi3_boot() {
-    local dir=$1 n=$2 cmd=$3 want=$4 name=boot$2 sc=rpi3/boot$2
-    local b=$dir/boot$2
+    local dir=$1 n=$2 cmd=$3 want=$4 pw=${5:-} name=boot$2 sc=rpi3/boot$2
+    local b=$dir/boot$2 ps1="nitro-rpi3:" line
     rpi3_start "$dir" "$name" "$(cat "$dir/boot/cmdline.txt") RPI3_BOOT=$n" || return 0
-    # Log in as a user would, once the checks are through and getty asks.
-    local prompt=no shell=no
-    if rpi3_wait_for $QPID $END "$b/console.log" "@rpi3 event ready" &&
-        rpi3_type "$dir" "$name" "nitro-rpi3 login: " root; then
-        prompt=yes
-        if rpi3_type "$dir" "$name" "nitro-rpi3:/root# " "echo login-\$((6 * 7)); $cmd"; then
-            shell=yes
+    line="echo login-\$((6 * 7)); $cmd"
+    local auto=no login=no
+    if rpi3_wait_for $QPID $END "$b/console.log" "@rpi3 event ready" && rpi3_seen "$b/console.log" "$ps1"; then
+        auto=yes
+        if [ -z "$pw" ]; then
+            rpi3_type "$dir" "$name" "$ps1" "$line"
+        elif rpi3_type "$dir" "$name" "$ps1" "printf '%s\\n%s\\n' '$pw' '$pw' | passwd >/dev/null 2>&1; exit" &&
+            rpi3_type "$dir" "$name" "nitro-rpi3 login: " root &&
+            rpi3_type "$dir" "$name" "Password: " "$pw" &&
+            rpi3_type "$dir" "$name" "$ps1" "$line" 2; then
+            login=yes
         fi
     fi
     rpi3_stop "$dir" "$name" "$want"
@@ -256,15 +266,22 @@ rpi3_boot() {
     for name in $expected; do
         case $seen in *" $name "*) ;; *) result fail "$sc/$name" "never reported" ;; esac
     done
-    if [ $prompt = yes ]; then
-        result ok "$sc/getty-login-prompt"
+    if [ $auto = yes ]; then
+        result ok "$sc/console-root-shell" "getty logged root in (no password yet)"
     else
-        result fail "$sc/getty-login-prompt" "no 'nitro-rpi3 login: ' after the checks"
+        result fail "$sc/console-root-shell" "no shell prompt ('$ps1...') on the console after the checks"
     fi
-    if [ $shell = yes ] && rpi3_seen "$b/console.log" "login-42"; then
-        result ok "$sc/root-login-shell" "typed '$cmd'"
+    if [ -n "$pw" ]; then
+        if [ $login = yes ]; then
+            result ok "$sc/password-login" "passwd, logout; getty asked for the login, login for the password"
+        else
+            result fail "$sc/password-login" "after passwd and logout: no login prompt, password prompt or shell"
+        fi
+    fi
+    if rpi3_seen "$b/console.log" "login-42"; then
+        result ok "$sc/typed-command-runs" "typed '$cmd'"
     else
-        result fail "$sc/root-login-shell" "no shell prompt or no reply to the typed command"
+        result fail "$sc/typed-command-runs" "no reply to the typed command"
     fi
     # Timing, from the guest's clock.
     local init up ready
