@@ -15,8 +15,9 @@ pub const ENV_MAX: usize = 1024;
 pub const DELAY_SPAWN_ERROR: u64 = 2000;
 /// Milliseconds until a service without readiness notification counts as UP.
 pub const DELAY_STARTING: u64 = 2000;
-/// A process that ran for less than this many milliseconds...
-pub const FAST_CRASH: u64 = 1000;
+/// A run that ended, for whatever reason (crash, signal, `restart`), less
+/// than this many milliseconds after its start...
+pub const FAST_RESTART: u64 = 1000;
 /// ...waits this long (DELAY) before its next start.
 pub const DELAY_RESPAWN: u64 = 1000;
 /// Milliseconds between the down-signal and SIGKILL.
@@ -37,8 +38,13 @@ pub const TIMEOUT_SIGKILL: u64 = 7000;
 pub const TIMEOUT_SYS_FINISH: u64 = 30000;
 pub const TIMEOUT_SYS_FINAL: u64 = 30000;
 
+/// Log links are followed this many loggers deep: when creating loggers
+/// for a producer, and when a producer's start starts its logger chain.
+pub const LOG_CHAIN_MAX: u8 = 8;
+
 /// Largest control request we read; longer datagrams are refused (ENOSYS).
 pub const REQUEST_MAX: usize = 512;
-/// One LIST reply holds every service: a full entry is 3+3+64+4+7+7+7+3 bytes.
+/// One LIST reply holds every service and SYS: a full entry is
+/// 3+3+64+4+7+7+7+3 bytes.
 pub const LIST_ENTRY_MAX: usize = 3 + (3 + NAME_MAX + 1) + 4 + 7 + 7 + 7 + 3;
-pub const LIST_REPLY_MAX: usize = MAX_SERVICES * LIST_ENTRY_MAX;
+pub const LIST_REPLY_MAX: usize = (MAX_SERVICES + 1) * LIST_ENTRY_MAX;

@@ -155,20 +155,31 @@ fn status_of(t: &Table, s: Slot, now: u64) -> Status {
     }
 }
 
-/// Find a service for UP/RESTART (creating instances and services that
-/// appeared since the last scan) or for DOWN (creating only while a SYS
-/// script runs, so that SYS/setup can keep services down).
+/// The SYS entry while a SYS script runs (see `SysTask`).
+fn sys_status(sup: &Supervisor, now: u64) -> Option<Status> {
+    let task = sup.sys?;
+    Some(Status { state: task.state() as u8, pid: 0, wstatus: 0, uptime: (now.saturating_sub(task.since) / 1000) as u32 })
+}
+
+/// Find a service for UP/RESTART, or for DOWN while a SYS script runs (so
+/// that SYS/setup can keep services down): as nitro, these go through adding
+/// the service when its directory (the template's, for an instance) exists,
+/// which creates instances and services that appeared since the last scan,
+/// and re-reads the `log` link of a known one. A service whose directory is
+/// gone is only found (and becomes FATAL when started).
 pub fn lookup(sup: &mut Supervisor, name: &[u8], create: bool) -> Option<Slot> {
-    if let Some(s) = sup.t.find(name) {
-        return Some(s);
-    }
-    if !create || !name::valid(name) || !sup.up() {
-        return None;
+    let known = sup.t.find(name);
+    let dir_exists = || Path::from(&[name::script_dir(name), b"/."]).is_ok_and(|p| {
+        rustix::fs::accessat(rustix::fs::CWD, p.as_cstr(), rustix::fs::Access::EXISTS, rustix::fs::AtFlags::empty()).is_ok()
+    });
+    if !create || !name::valid(name) || !sup.up() || !dir_exists() {
+        return known;
     }
     let s = scan::add_service(sup, name).ok()?;
-    // The request decides about this service; its new loggers start now.
-    sup.t.get_mut(s).fresh = false;
-    scan::start_fresh(sup, Supervisor::now());
+    if known.is_none() {
+        // The request decides about this service.
+        sup.t.get_mut(s).fresh = false;
+    }
     Some(s)
 }
 
@@ -195,32 +206,39 @@ fn command(sup: &mut Supervisor, cmd: Command, from: Option<&SocketAddrUnix>) {
                 sup.close_ready(s);
             }
             sup.drive(s, ev, now);
-            // The requester learns the resulting state (once), then OK.
+            // The resulting state is announced after every such command,
+            // even when it was just announced (as nitro), then OK.
             let state = if sup.t.get(s).used() && sup.t.get(s).name.as_bytes() == n {
                 sup.t.get(s).m.state as u8
             } else {
                 State::Down as u8
             };
-            if !sup.notes.has_latest(n, state) {
-                sup.notify_name(n, state);
-            }
+            sup.notify_name(n, state);
             sup.notify_flush();
             reply_status(sup, from, tag::OK);
         }
         Command::Query(n) => {
-            let Some(s) = sup.t.find(n) else {
-                return reply_status(sup, from, tag::ESRCH);
+            let st = match sup.t.find(n) {
+                Some(s) => status_of(&sup.t, s, now),
+                None => match sys_status(sup, now) {
+                    Some(st) if n == b"SYS" => st,
+                    _ => return reply_status(sup, from, tag::ESRCH),
+                },
             };
             let mut buf = [0u8; 32];
             let mut w = Writer::new(&mut buf);
-            if status_of(&sup.t, s, now).encode(&mut w).is_ok() {
+            if st.encode(&mut w).is_ok() {
                 reply(&sup.ctl, from, w.bytes());
             }
         }
         Command::List => {
             // Every service in one datagram, however many there are (the
             // buffer holds a full table of the longest names).
+            let sys = sys_status(sup, now);
             let mut w = Writer::new(&mut sup.list_buf[..]);
+            if let Some(st) = sys {
+                let _ = spat::encode_list_entry(&mut w, b"SYS", &st);
+            }
             for s in sup.t.slots() {
                 let st = status_of(&sup.t, s, now);
                 if spat::encode_list_entry(&mut w, sup.t.get(s).name.as_bytes(), &st).is_err() {
@@ -235,7 +253,8 @@ fn command(sup: &mut Supervisor, cmd: Command, from: Option<&SocketAddrUnix>) {
             let mut w = Writer::new(&mut buf);
             let _ = w.u32(tag::NITRO_PID, sup.pid as u32);
             let _ = w.u32(tag::PID, sup.pid as u32);
-            let _ = w.u32(tag::MAX_SERVICE, sup.t.count() as u32);
+            let sys = sys_status(sup, now).is_some() as usize;
+            let _ = w.u32(tag::MAX_SERVICE, (sup.t.count() + sys) as u32);
             let _ = w.u32(tag::TOTAL_REAPS, sup.total_reaps);
             let _ = w.u32(tag::TOTAL_SV_REAPS, sup.total_sv_reaps);
             reply(&sup.ctl, from, w.bytes());

@@ -503,6 +503,9 @@ fn serve(sup: &mut Supervisor, c: usize, want: Want, head: Head, now: u64) {
                 sup.close_ready(s);
             }
             sup.drive(s, ev, now);
+            // The resulting state is announced, as for the control socket.
+            let state = if sup.t.get(s).used() && sup.t.get(s).name == n { sup.t.get(s).m.state } else { State::Down };
+            sup.notify_name(n.as_bytes(), state as u8);
             if !sup.t.get(s).used() {
                 return reply_status(sup, c, head);
             }

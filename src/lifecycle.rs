@@ -16,13 +16,9 @@ use rustix::io::Errno;
 
 impl Supervisor {
     pub(crate) fn start_sys(&mut self, kind: SysKind, now: u64) {
-        let (script, state): (&CStr, State) = match kind {
-            SysKind::Setup => (c"./setup", State::Setup),
-            SysKind::Finish => (c"./finish", State::Shutdown),
-        };
-        let arg0: &CStr = match kind {
-            SysKind::Setup => c"setup",
-            SysKind::Finish => c"finish",
+        let (script, arg0): (&CStr, &CStr) = match kind {
+            SysKind::Setup => (c"./setup", c"setup"),
+            SysKind::Finish => (c"./finish", c"finish"),
         };
         let why: &CStr = if self.reboot { c"reboot" } else { c"shutdown" };
         let argv_setup = [arg0.as_ptr() as *const u8, core::ptr::null()];
@@ -40,8 +36,9 @@ impl Supervisor {
                     SysKind::Setup => None,
                     SysKind::Finish => Some(now + TIMEOUT_SYS_FINISH),
                 };
-                self.sys = Some(SysTask { kind, pid, deadline });
-                self.notify_name(b"SYS", state as u8);
+                let task = SysTask { kind, pid, deadline, since: now };
+                self.sys = Some(task);
+                self.notify_name(b"SYS", task.state() as u8);
             }
             Err(SpawnError::Resources(e) | SpawnError::Exec(e)) => {
                 self.say_errno(&[if kind == SysKind::Setup { b"can't start SYS/setup" } else { b"can't start SYS/finish" }], e);
@@ -50,6 +47,11 @@ impl Supervisor {
     }
 
     pub(crate) fn sys_ended(&mut self, kind: SysKind, status: i32) {
+        // nitro's SYS entry: after setup it is launched, finds no SYS/run
+        // and is a one-shot; then (as after finish) it is cleaned up.
+        if kind == SysKind::Setup {
+            self.notify_name(b"SYS", State::Oneshot as u8);
+        }
         self.notify_name(b"SYS", State::Down as u8);
         match kind {
             SysKind::Setup => {

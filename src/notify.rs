@@ -46,11 +46,6 @@ impl Pending {
         let _ = self.items.push((name, state));
     }
 
-    /// Whether the latest pending change of `name` is already `state`.
-    pub fn has_latest(&self, name: &[u8], state: u8) -> bool {
-        self.items.iter().rev().find(|(n, _)| n.as_bytes() == name).is_some_and(|&(_, s)| s == state)
-    }
-
     pub fn is_full(&self) -> bool {
         self.items.is_full()
     }

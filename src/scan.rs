@@ -69,60 +69,53 @@ fn add(sup: &mut Supervisor, name: &[u8], depth: u32) -> Result<Slot, AddError> 
             return Err(AddError::TableFull);
         }
     };
-    // Started by the next start_fresh unless it has a `down` file.
-    sup.t.get_mut(s).fresh = !exists(&[name::script_dir(name), b"/down"]);
+    // Started by the next start_fresh unless it has a `down` file; a
+    // logger created for a producer is created DOWN whatever its files say:
+    // the producer's start starts it (loggers start on first use).
+    sup.t.get_mut(s).fresh = depth == 0 && !exists(&[name::script_dir(name), b"/down"]);
     refresh_log(sup, s, depth);
     Ok(s)
 }
 
 /// Who does this service log to: its `log` link, else `LOG@<name>` when
-/// the LOG@ template exists, else the default log.
+/// the LOG@ template exists, else the default log. An instance's implicit
+/// logger, like a link to a template, takes the instance's parameter
+/// (`sv@one` logs to `LOG@one`). A link to `LOG` is the default log; a
+/// link to the service itself makes it read its own output.
 fn refresh_log(sup: &mut Supervisor, s: Slot, depth: u32) {
     let name = sup.t.get(s).name;
     let me = name.as_bytes();
+    // Our parameter, or our name: what a template logger is instantiated with.
+    let param = name.template().map_or(me, |(_, arg)| arg);
     let mut target = [0u8; 256];
     let link = Path::from(&[name::script_dir(me), b"/log"]);
-    let logger_name: Option<Name> = match link.map(|p| rustix::fs::readlinkat_raw(CWD, p.as_cstr(), &mut target[..])) {
+    let base: Option<&[u8]> = match link.map(|p| rustix::fs::readlinkat_raw(CWD, p.as_cstr(), &mut target[..])) {
         Ok(Ok(n)) => {
             let mut t = &target[..n.min(target.len())];
             while t.len() > 1 && t.ends_with(b"/") {
                 t = &t[..t.len() - 1];
             }
-            let base = path::basename(t);
-            if base.ends_with(b"@") {
-                // A template logger is instantiated with our parameter, or
-                // our name.
-                let param = name.template().map_or(me, |(_, arg)| arg);
-                let mut full = [0u8; 128];
-                let l = base.len() + param.len();
-                if l > full.len() {
-                    None
-                } else {
-                    full[..base.len()].copy_from_slice(base);
-                    full[base.len()..l].copy_from_slice(param);
-                    Name::new(&full[..l])
-                }
-            } else {
-                Name::new(base)
-            }
+            Some(path::basename(t))
         }
         Ok(Err(Errno::INVAL)) => {
             sup.say(&[b"warning: ignoring log, it is not a symlink: ", me]);
             None
         }
-        _ => {
-            if !name::is_log_root(me) && is_dir(c"LOG@") {
-                let mut full = [0u8; 128];
-                full[..4].copy_from_slice(b"LOG@");
-                full[4..4 + me.len()].copy_from_slice(me);
-                Name::new(&full[..4 + me.len()])
-            } else {
-                None
-            }
-        }
+        _ if !name::is_log_root(me) && is_dir(c"LOG@") => Some(b"LOG@"),
+        _ => None,
     };
+    let logger_name = base.and_then(|base| {
+        let mut full = [0u8; 128];
+        let tail: &[u8] = if base.ends_with(b"@") { param } else { b"" };
+        let l = base.len() + tail.len();
+        full.get_mut(..base.len())?.copy_from_slice(base);
+        full.get_mut(base.len()..l)?.copy_from_slice(tail);
+        Name::new(&full[..l])
+    });
     let logger = match logger_name {
-        Some(l) if depth < 8 && l.as_bytes() != me => add(sup, l.as_bytes(), depth + 1).ok(),
+        Some(l) if l.as_bytes() == b"LOG" => None,
+        Some(l) if l.as_bytes() == me => Some(s),
+        Some(l) if depth < crate::config::LOG_CHAIN_MAX as u32 => add(sup, l.as_bytes(), depth + 1).ok(),
         _ => None,
     };
     let Some(j) = logger else {
@@ -235,20 +228,15 @@ fn read_dir(sup: &mut Supervisor, pass: Pass) -> bool {
     true
 }
 
-/// Start the services created since the last call (by a scan, or as the
-/// logger of a service created on request), loggers first so that no early
-/// line is lost.
+/// Start the services created since the last call (by a scan), in the
+/// order they were created (directory order), LOG first: nitro starts LOG
+/// before its first scan. Loggers named by a producer's link are not
+/// among them: the producer's start starts them.
 pub fn start_fresh(sup: &mut Supervisor, now: u64) {
-    // LOG first (the other loggers write into it), then loggers, then the rest.
-    let rank = |sv: &crate::table::Service| match (sv.name.as_bytes() == b"LOG", sv.is_logger()) {
-        (true, _) => 0,
-        (false, true) => 1,
-        (false, false) => 2,
-    };
-    for pass in 0..3 {
+    for log_pass in [true, false] {
         for s in 0..sup.t.end() {
             let sv = sup.t.get_mut(s);
-            if sv.used() && sv.fresh && rank(sv) == pass {
+            if sv.used() && sv.fresh && (sv.name.as_bytes() == b"LOG") == log_pass {
                 sv.fresh = false;
                 sup.drive(s, Event::WantUp, now);
             }

@@ -78,6 +78,9 @@ pub enum Event {
     Launched { timed: bool },
     /// There is no `run`: a one-shot.
     NoRun,
+    /// There is no `run` and no directory any more (deleted, or its
+    /// template deleted): FATAL, as nitro does.
+    Vanished,
     /// fork/pipe failed or exec failed with a temporary error.
     SpawnFailed,
     /// exec of `run` failed for good.
@@ -96,9 +99,11 @@ pub enum Event {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
     None,
-    /// Run `setup` (or feed `SetupExited(0)` back when there is none).
+    /// Run `setup` (or feed `SetupExited(0)` back when there is none). The
+    /// service is starting: its logger is started first.
     StartSetup,
-    /// Run `run` (then feed Launched/NoRun/SpawnFailed/ExecFailed back).
+    /// Run `run` (then feed Launched/NoRun/Vanished/SpawnFailed/ExecFailed
+    /// back).
     StartRun,
     /// Run `finish` (or feed FinishDone back when there is none).
     StartFinish,
@@ -109,6 +114,27 @@ pub enum Action {
     Kill,
 }
 
+/// What a step announces, at nitro's notification points (besides the
+/// forks of setup and finish, which the supervisor announces itself).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Note {
+    None,
+    /// The new state: STARTING (run forked), UP (readiness or the 2 s
+    /// timer), ONESHOT (no `run`), FATAL (setup exited 111), DELAY (not
+    /// nitro's: our addition).
+    State,
+    /// A run/finish cycle ended: DOWN, then the new state when it is FATAL
+    /// (or DELAY, our addition).
+    Cleanup,
+}
+
+/// The outcome of a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub action: Action,
+    pub note: Note,
+}
+
 /// The part of a service the state machine owns. Times are milliseconds of
 /// CLOCK_MONOTONIC.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,176 +142,224 @@ pub struct Machine {
     pub state: State,
     /// When the service's timer fires, if it is set.
     pub deadline: Option<u64>,
-    /// Last start or stop: the base of the reported uptime and of the
-    /// fast-crash rule.
+    /// The base of the reported uptime: set when setup or run is forked,
+    /// when a one-shot is up, and when a run/finish cycle ends; also the
+    /// base of the fast-restart rule.
     pub since: u64,
     /// Raw wait status of the last run process; -1 when exec failed.
     pub wstatus: i32,
-    /// The run process ended on its own (not asked to): a restart after a
-    /// fast crash waits; a requested restart does not.
-    pub crashed: bool,
+    /// STARTING, but run has ended and its finish runs: a run that ends
+    /// before it is UP keeps STARTING through its finish, as in nitro.
+    pub finishing: bool,
 }
+
+const fn step(action: Action, note: Note) -> Step {
+    Step { action, note }
+}
+
+const NOTHING: Step = step(Action::None, Note::None);
 
 impl Machine {
     pub const fn new(state: State, now: u64) -> Machine {
-        Machine { state, deadline: None, since: now, wstatus: 0, crashed: false }
+        Machine { state, deadline: None, since: now, wstatus: 0, finishing: false }
     }
 
     fn set(&mut self, state: State, deadline: Option<u64>) {
         self.state = state;
         self.deadline = deadline;
+        self.finishing = false;
     }
 
-    fn begin_setup(&mut self, now: u64) -> Action {
-        self.crashed = false;
+    fn begin_setup(&mut self, now: u64, note: Note) -> Step {
         self.set(State::Setup, None);
         self.since = now;
-        Action::StartSetup
+        step(Action::StartSetup, note)
     }
 
-    fn settle(&mut self, state: State, now: u64) -> Action {
-        self.set(state, None);
+    /// A run/finish cycle is over (nitro's cleanup): the uptime base is
+    /// reset and DOWN is announced, whatever comes next.
+    fn cleanup(&mut self, state: State, deadline: Option<u64>, now: u64) -> Step {
+        self.set(state, deadline);
         self.since = now;
-        Action::None
+        step(Action::None, Note::Cleanup)
     }
 
     /// One step. `up` is false once the supervisor is shutting down: then
     /// nothing starts any more.
-    pub fn step(&mut self, ev: Event, now: u64, up: bool) -> Action {
+    pub fn step(&mut self, ev: Event, now: u64, up: bool) -> Step {
         use Event as E;
         use State as S;
         match (ev, self.state) {
             // A free slot has no service to step.
-            (_, S::Free) => Action::None,
-            (E::WantUp, _) if !up => Action::None,
-            (E::WantUp, S::Down | S::Fatal | S::Delay) => self.begin_setup(now),
+            (_, S::Free) => NOTHING,
+            (E::WantUp, _) if !up => NOTHING,
+            (E::WantUp, S::Down | S::Fatal | S::Delay) => self.begin_setup(now, Note::None),
             (E::WantUp, S::Shutdown) => {
                 self.state = S::Restart;
-                Action::None
+                NOTHING
             }
-            (E::WantUp, _) => Action::None,
+            (E::WantUp, _) => NOTHING,
 
             (E::WantDown, S::Setup | S::Starting | S::Up) => {
                 self.set(S::Shutdown, Some(now + TIMEOUT_SHUTDOWN));
-                Action::Stop
+                step(Action::Stop, Note::None)
             }
             (E::WantDown, S::Restart | S::Shutdown) => {
                 // Already stopping: keep the kill deadline, cancel a restart.
                 self.state = S::Shutdown;
-                Action::Stop
+                step(Action::Stop, Note::None)
             }
-            (E::WantDown, S::Oneshot) => {
-                self.set(S::Shutdown, Some(now + TIMEOUT_FINISH));
-                Action::StartFinish
+            // A one-shot taken down stays ONESHOT while its finish runs.
+            (E::WantDown, S::Oneshot) if self.deadline.is_none() => {
+                self.deadline = Some(now + TIMEOUT_FINISH);
+                step(Action::StartFinish, Note::None)
             }
-            (E::WantDown, S::Fatal | S::Delay) => self.settle(S::Down, now),
-            (E::WantDown, S::Down) => Action::None,
+            (E::WantDown, S::Oneshot) => NOTHING,
+            // Silently: nitro announces none of these.
+            (E::WantDown, S::Fatal | S::Delay) => {
+                self.set(S::Down, None);
+                self.since = now;
+                NOTHING
+            }
+            (E::WantDown, S::Down) => NOTHING,
 
-            (E::WantRestart, _) if !up => Action::None,
+            (E::WantRestart, _) if !up => NOTHING,
             (E::WantRestart, S::Setup | S::Starting | S::Up) => {
-                self.crashed = false;
                 self.set(S::Restart, Some(now + TIMEOUT_SHUTDOWN));
-                Action::Stop
+                step(Action::Stop, Note::None)
             }
             (E::WantRestart, S::Shutdown | S::Restart) => {
-                self.crashed = false;
                 self.state = S::Restart;
-                Action::Stop
+                step(Action::Stop, Note::None)
+            }
+            // (A one-shot whose finish already runs restarts when it ends.)
+            (E::WantRestart, S::Oneshot) if self.deadline.is_some() => {
+                self.state = S::Restart;
+                NOTHING
             }
             (E::WantRestart, S::Oneshot) => {
                 self.set(S::Restart, Some(now + TIMEOUT_FINISH));
-                Action::StartFinish
+                step(Action::StartFinish, Note::None)
             }
-            (E::WantRestart, S::Down | S::Fatal | S::Delay) => self.begin_setup(now),
+            (E::WantRestart, S::Down | S::Fatal | S::Delay) => self.begin_setup(now, Note::None),
 
-            (E::SetupExited(_), S::Setup) if !up => self.settle(S::Down, now),
-            (E::SetupExited(0), S::Setup) => Action::StartRun,
+            // Setup ended while the service was being stopped: no run ever
+            // started, nothing to finish; the cycle is over.
+            (E::SetupExited(_), S::Setup) if !up => self.cleanup(S::Down, None, now),
+            (E::SetupExited(0), S::Setup) => step(Action::StartRun, Note::None),
             (E::SetupExited(111), S::Setup) => {
+                // (The uptime still counts from the fork of setup.)
                 self.wstatus = -1;
-                self.settle(S::Fatal, now)
+                self.set(S::Fatal, None);
+                step(Action::None, Note::State)
             }
             (E::SetupExited(_), S::Setup) => {
                 self.set(S::Delay, Some(now + DELAY_RESPAWN));
-                Action::None
+                step(Action::None, Note::State)
             }
-            // Taken down or restarted while setup ran: run never started,
-            // so there is nothing to finish.
-            (E::SetupExited(_), S::Shutdown) => self.settle(S::Down, now),
-            (E::SetupExited(_), S::Restart) if up => self.begin_setup(now),
-            (E::SetupExited(_), S::Restart) => self.settle(S::Down, now),
-            (E::SetupExited(_), _) => Action::None,
+            (E::SetupExited(_), S::Shutdown) => self.cleanup(S::Down, None, now),
+            (E::SetupExited(_), S::Restart) if up => {
+                self.cleanup(S::Restart, None, now);
+                self.begin_setup(now, Note::Cleanup)
+            }
+            (E::SetupExited(_), S::Restart) => self.cleanup(S::Down, None, now),
+            (E::SetupExited(_), _) => NOTHING,
 
             (E::Launched { timed }, S::Setup) => {
                 let deadline = if timed { Some(now + DELAY_STARTING) } else { None };
                 self.set(S::Starting, deadline);
                 self.since = now;
-                Action::None
+                step(Action::None, Note::State)
             }
-            (E::NoRun, S::Setup) => self.settle(S::Oneshot, now),
+            (E::NoRun, S::Setup) => {
+                self.set(S::Oneshot, None);
+                self.since = now;
+                step(Action::None, Note::State)
+            }
+            (E::Vanished, S::Setup) => {
+                self.wstatus = -1;
+                self.set(S::Fatal, Some(now + TIMEOUT_FINISH));
+                self.since = now;
+                step(Action::StartFinish, Note::None)
+            }
             (E::SpawnFailed, S::Setup) => {
                 self.wstatus = -1;
                 self.set(S::Delay, Some(now + DELAY_SPAWN_ERROR));
-                Action::None
+                step(Action::None, Note::State)
             }
             (E::ExecFailed, S::Setup) => {
                 self.wstatus = -1;
                 self.set(S::Fatal, Some(now + TIMEOUT_FINISH));
                 self.since = now;
-                Action::StartFinish
+                step(Action::StartFinish, Note::None)
             }
-            (E::Launched { .. } | E::NoRun | E::SpawnFailed | E::ExecFailed, _) => Action::None,
+            (E::Launched { .. } | E::NoRun | E::Vanished | E::SpawnFailed | E::ExecFailed, _) => NOTHING,
 
-            (E::Exited(ws), S::Starting | S::Up) => {
+            (E::Exited(ws), S::Starting) if !self.finishing => {
                 self.wstatus = ws;
-                self.crashed = true;
+                self.set(S::Starting, Some(now + TIMEOUT_FINISH));
+                self.finishing = true;
+                step(Action::StartFinish, Note::None)
+            }
+            (E::Exited(ws), S::Up) => {
+                self.wstatus = ws;
                 self.set(S::Restart, Some(now + TIMEOUT_FINISH));
-                Action::StartFinish
+                step(Action::StartFinish, Note::None)
             }
             (E::Exited(ws), S::Shutdown | S::Restart | S::Fatal) => {
                 self.wstatus = ws;
                 self.deadline = Some(now + TIMEOUT_FINISH);
-                Action::StartFinish
+                step(Action::StartFinish, Note::None)
             }
             (E::Exited(ws), _) => {
                 self.wstatus = ws;
-                Action::None
+                NOTHING
             }
 
-            (E::FinishDone, S::Restart) if !up => self.settle(S::Down, now),
-            (E::FinishDone, S::Restart) if self.crashed && now.saturating_sub(self.since) < FAST_CRASH => {
-                self.set(S::Delay, Some(now + DELAY_RESPAWN));
-                Action::None
+            (E::FinishDone, S::Starting) if !self.finishing => NOTHING,
+            (E::FinishDone, S::Restart | S::Starting) if !up => self.cleanup(S::Down, None, now),
+            // Whatever ended the run (a crash, a signal, `restart`): less
+            // than a second after its start, the next start waits a second.
+            (E::FinishDone, S::Restart | S::Starting) if now.saturating_sub(self.since) < FAST_RESTART => {
+                self.cleanup(S::Delay, Some(now + DELAY_RESPAWN), now)
             }
-            (E::FinishDone, S::Restart) => self.begin_setup(now),
-            (E::FinishDone, S::Shutdown) => self.settle(S::Down, now),
-            (E::FinishDone, S::Fatal) => self.settle(S::Fatal, now),
-            (E::FinishDone, _) => Action::None,
+            (E::FinishDone, S::Restart | S::Starting) => {
+                self.cleanup(S::Restart, None, now);
+                self.begin_setup(now, Note::Cleanup)
+            }
+            (E::FinishDone, S::Shutdown | S::Oneshot) => self.cleanup(S::Down, None, now),
+            (E::FinishDone, S::Fatal) => self.cleanup(S::Fatal, None, now),
+            (E::FinishDone, _) => NOTHING,
 
-            (E::Timeout, S::Delay) if up => self.begin_setup(now),
-            (E::Timeout, S::Delay) => self.settle(S::Down, now),
+            (E::Timeout, S::Delay) if up => self.begin_setup(now, Note::None),
+            (E::Timeout, S::Delay) => {
+                self.set(S::Down, None);
+                self.since = now;
+                NOTHING
+            }
+            (E::Timeout, S::Starting) if self.finishing => {
+                self.deadline = None;
+                step(Action::Kill, Note::None)
+            }
             (E::Timeout, S::Starting) => {
                 self.set(S::Up, None);
-                Action::None
+                step(Action::None, Note::State)
             }
-            (E::Timeout, S::Shutdown | S::Restart) => {
+            // Only a finish script can hold a timer in ONESHOT and FATAL.
+            (E::Timeout, S::Shutdown | S::Restart | S::Fatal | S::Oneshot) => {
                 self.deadline = None;
-                Action::Kill
-            }
-            (E::Timeout, S::Fatal) => {
-                // Only a finish script can hold a timer in FATAL.
-                self.deadline = None;
-                Action::Kill
+                step(Action::Kill, Note::None)
             }
             (E::Timeout, _) => {
                 self.deadline = None;
-                Action::None
+                NOTHING
             }
 
-            (E::Ready, S::Starting) => {
+            (E::Ready, S::Starting) if !self.finishing => {
                 self.set(S::Up, None);
-                Action::None
+                step(Action::None, Note::State)
             }
-            (E::Ready, _) => Action::None,
+            (E::Ready, _) => NOTHING,
         }
     }
 }
@@ -295,21 +369,26 @@ mod tests {
     use super::*;
     use Action as A;
     use Event as E;
+    use Note as N;
     use State as S;
 
     fn m(state: S) -> Machine {
         Machine::new(state, 0)
     }
 
+    fn st(action: A, note: N) -> Step {
+        Step { action, note }
+    }
+
     #[test]
     fn start_runs_setup_then_run_then_up_after_two_seconds() {
         let mut s = m(S::Down);
-        assert_eq!(s.step(E::WantUp, 10, true), A::StartSetup);
-        assert_eq!(s.state, S::Setup);
-        assert_eq!(s.step(E::SetupExited(0), 20, true), A::StartRun);
-        assert_eq!(s.step(E::Launched { timed: true }, 30, true), A::None);
-        assert_eq!((s.state, s.deadline), (S::Starting, Some(2030)));
-        assert_eq!(s.step(E::Timeout, 2030, true), A::None);
+        assert_eq!(s.step(E::WantUp, 10, true), st(A::StartSetup, N::None));
+        assert_eq!((s.state, s.since), (S::Setup, 10));
+        assert_eq!(s.step(E::SetupExited(0), 20, true), st(A::StartRun, N::None));
+        assert_eq!(s.step(E::Launched { timed: true }, 30, true), st(A::None, N::State));
+        assert_eq!((s.state, s.deadline, s.since), (S::Starting, Some(2030), 30));
+        assert_eq!(s.step(E::Timeout, 2030, true), st(A::None, N::State));
         assert_eq!((s.state, s.deadline), (S::Up, None));
     }
 
@@ -318,50 +397,78 @@ mod tests {
         let mut s = m(S::Setup);
         s.step(E::Launched { timed: false }, 0, true);
         assert_eq!((s.state, s.deadline), (S::Starting, None));
-        s.step(E::Ready, 5, true);
+        assert_eq!(s.step(E::Ready, 5, true), st(A::None, N::State));
         assert_eq!(s.state, S::Up);
     }
 
     #[test]
-    fn restart_waits_one_second_after_a_fast_crash() {
+    fn a_crash_within_a_second_ends_the_cycle_then_waits_in_delay() {
         let mut s = m(S::Setup);
         s.step(E::Launched { timed: true }, 1000, true);
-        assert_eq!(s.step(E::Exited(256), 1200, true), A::StartFinish);
-        assert_eq!(s.state, S::Restart);
-        assert_eq!(s.step(E::FinishDone, 1250, true), A::None);
-        assert_eq!((s.state, s.deadline), (S::Delay, Some(2250)));
-        assert_eq!(s.step(E::Timeout, 2250, true), A::StartSetup);
+        assert_eq!(s.step(E::Exited(256), 1200, true), st(A::StartFinish, N::None));
+        assert_eq!(s.state, S::Starting);
+        assert_eq!(s.step(E::FinishDone, 1250, true), st(A::None, N::Cleanup));
+        assert_eq!((s.state, s.deadline, s.since), (S::Delay, Some(2250), 1250));
+        assert_eq!(s.step(E::Timeout, 2250, true), st(A::StartSetup, N::None));
         assert_eq!(s.wstatus, 256);
     }
 
     #[test]
-    fn a_requested_restart_never_waits() {
+    fn a_run_that_ends_before_up_stays_starting_through_its_finish() {
         let mut s = m(S::Setup);
         s.step(E::Launched { timed: true }, 1000, true);
-        assert_eq!(s.step(E::WantRestart, 1100, true), A::Stop);
-        assert_eq!(s.step(E::Exited(15), 1150, true), A::StartFinish);
-        assert_eq!(s.step(E::FinishDone, 1160, true), A::StartSetup);
-        assert_eq!(s.state, S::Setup);
+        assert_eq!(s.step(E::Exited(7 << 8), 1300, true), st(A::StartFinish, N::None));
+        assert_eq!((s.state, s.finishing, s.deadline), (S::Starting, true, Some(1300 + TIMEOUT_FINISH)));
+        // Neither readiness nor its timer make it UP now; the timer kills
+        // the finish.
+        assert_eq!(s.step(E::Ready, 1400, true), st(A::None, N::None));
+        assert_eq!(s.state, S::Starting);
+        assert_eq!(s.step(E::FinishDone, 1500, true), st(A::None, N::Cleanup));
+        assert_eq!((s.state, s.finishing), (S::Delay, false));
+        let mut s = m(S::Setup);
+        s.step(E::Launched { timed: true }, 0, true);
+        s.step(E::Exited(0), 100, true);
+        assert_eq!(s.step(E::Timeout, 100 + TIMEOUT_FINISH, true), st(A::Kill, N::None));
     }
 
     #[test]
-    fn a_crash_after_a_long_run_restarts_at_once() {
+    fn a_requested_restart_within_a_second_of_the_start_waits_too() {
+        let mut s = m(S::Setup);
+        s.step(E::Launched { timed: true }, 1000, true);
+        assert_eq!(s.step(E::WantRestart, 1100, true), st(A::Stop, N::None));
+        assert_eq!(s.step(E::Exited(15), 1150, true), st(A::StartFinish, N::None));
+        assert_eq!(s.step(E::FinishDone, 1160, true), st(A::None, N::Cleanup));
+        assert_eq!((s.state, s.deadline), (S::Delay, Some(2160)));
+    }
+
+    #[test]
+    fn a_restart_after_a_second_of_run_starts_at_once() {
         let mut s = m(S::Setup);
         s.step(E::Launched { timed: true }, 0, true);
         s.step(E::Timeout, 2000, true);
-        s.step(E::Exited(9), 50_000, true);
-        assert_eq!(s.step(E::FinishDone, 50_001, true), A::StartSetup);
+        s.step(E::WantRestart, 5000, true);
+        s.step(E::Exited(15), 5001, true);
+        // The cycle's end (DOWN) and the new start in one step.
+        assert_eq!(s.step(E::FinishDone, 5002, true), st(A::StartSetup, N::Cleanup));
+        assert_eq!((s.state, s.since), (S::Setup, 5002));
+    }
+
+    #[test]
+    fn a_restart_of_a_down_fatal_or_delayed_service_starts_at_once() {
+        for from in [S::Down, S::Fatal, S::Delay] {
+            assert_eq!(m(from).step(E::WantRestart, 5, true), st(A::StartSetup, N::None), "{from:?}");
+        }
     }
 
     #[test]
     fn down_signals_then_kills_after_seven_seconds() {
         let mut s = m(S::Up);
-        assert_eq!(s.step(E::WantDown, 100, true), A::Stop);
+        assert_eq!(s.step(E::WantDown, 100, true), st(A::Stop, N::None));
         assert_eq!((s.state, s.deadline), (S::Shutdown, Some(7100)));
-        assert_eq!(s.step(E::Timeout, 7100, true), A::Kill);
-        assert_eq!(s.step(E::Exited(9), 7101, true), A::StartFinish);
-        assert_eq!(s.step(E::FinishDone, 7102, true), A::None);
-        assert_eq!(s.state, S::Down);
+        assert_eq!(s.step(E::Timeout, 7100, true), st(A::Kill, N::None));
+        assert_eq!(s.step(E::Exited(9), 7101, true), st(A::StartFinish, N::None));
+        assert_eq!(s.step(E::FinishDone, 7102, true), st(A::None, N::Cleanup));
+        assert_eq!((s.state, s.since), (S::Down, 7102));
     }
 
     #[test]
@@ -377,55 +484,92 @@ mod tests {
 
     #[test]
     fn setup_exit_codes() {
+        let mut s = m(S::Down);
+        s.step(E::WantUp, 100, true);
+        assert_eq!(s.step(E::SetupExited(111), 1600, true), st(A::None, N::State));
+        // FATAL from setup: the uptime still counts from the setup's fork.
+        assert_eq!((s.state, s.wstatus, s.since), (S::Fatal, -1, 100));
         let mut s = m(S::Setup);
-        s.step(E::SetupExited(111), 0, true);
-        assert_eq!((s.state, s.wstatus), (S::Fatal, -1));
-        let mut s = m(S::Setup);
-        s.step(E::SetupExited(1), 0, true);
+        assert_eq!(s.step(E::SetupExited(1), 0, true), st(A::None, N::State));
         assert_eq!((s.state, s.deadline), (S::Delay, Some(1000)));
     }
 
     #[test]
-    fn exec_failure_is_fatal_after_finish() {
+    fn exec_failure_is_fatal_after_finish_and_announces_down_then_fatal() {
         let mut s = m(S::Setup);
-        assert_eq!(s.step(E::ExecFailed, 0, true), A::StartFinish);
+        assert_eq!(s.step(E::ExecFailed, 0, true), st(A::StartFinish, N::None));
         assert_eq!((s.state, s.wstatus), (S::Fatal, -1));
-        s.step(E::FinishDone, 1, true);
+        assert_eq!(s.step(E::FinishDone, 1, true), st(A::None, N::Cleanup));
         assert_eq!((s.state, s.deadline), (S::Fatal, None));
-        assert_eq!(s.step(E::WantUp, 2, true), A::StartSetup);
+        assert_eq!(s.step(E::WantUp, 2, true), st(A::StartSetup, N::None));
     }
 
     #[test]
-    fn oneshot_down_runs_finish() {
+    fn a_vanished_service_is_fatal_with_wstatus_minus_one() {
+        let mut s = m(S::Down);
+        s.wstatus = 15;
+        s.step(E::WantUp, 10, true);
+        s.step(E::SetupExited(0), 10, true);
+        assert_eq!(s.step(E::Vanished, 11, true), st(A::StartFinish, N::None));
+        assert_eq!((s.state, s.wstatus, s.since), (S::Fatal, -1, 11));
+        assert_eq!(s.step(E::FinishDone, 11, true), st(A::None, N::Cleanup));
+        // A rescan that removes it takes it down without a word.
+        assert_eq!(s.step(E::WantDown, 12, true), st(A::None, N::None));
+        assert_eq!(s.state, S::Down);
+    }
+
+    #[test]
+    fn a_oneshot_taken_down_stays_oneshot_while_its_finish_runs() {
+        let mut s = m(S::Setup);
+        assert_eq!(s.step(E::NoRun, 0, true), st(A::None, N::State));
+        assert_eq!(s.state, S::Oneshot);
+        assert_eq!(s.step(E::WantDown, 1, true), st(A::StartFinish, N::None));
+        assert_eq!((s.state, s.deadline), (S::Oneshot, Some(1 + TIMEOUT_FINISH)));
+        // Asked again while it runs: nothing new.
+        assert_eq!(s.step(E::WantDown, 2, true), st(A::None, N::None));
+        assert_eq!(s.step(E::Timeout, 1 + TIMEOUT_FINISH, true), st(A::Kill, N::None));
+        assert_eq!(s.step(E::FinishDone, 8000, true), st(A::None, N::Cleanup));
+        assert_eq!(s.state, S::Down);
+    }
+
+    #[test]
+    fn a_restart_of_a_oneshot_runs_finish_in_restart() {
         let mut s = m(S::Setup);
         s.step(E::NoRun, 0, true);
-        assert_eq!(s.state, S::Oneshot);
-        assert_eq!(s.step(E::WantDown, 1, true), A::StartFinish);
-        assert_eq!(s.state, S::Shutdown);
-        s.step(E::FinishDone, 2, true);
-        assert_eq!(s.state, S::Down);
+        assert_eq!(s.step(E::WantRestart, 5000, true), st(A::StartFinish, N::None));
+        assert_eq!(s.state, S::Restart);
+        assert_eq!(s.step(E::FinishDone, 5001, true), st(A::StartSetup, N::Cleanup));
     }
 
     #[test]
     fn nothing_starts_during_shutdown() {
         let mut s = m(S::Down);
-        assert_eq!(s.step(E::WantUp, 0, false), A::None);
-        assert_eq!(s.step(E::WantRestart, 0, false), A::None);
+        assert_eq!(s.step(E::WantUp, 0, false).action, A::None);
+        assert_eq!(s.step(E::WantRestart, 0, false).action, A::None);
         let mut s = m(S::Up);
         s.step(E::Exited(0), 0, false);
-        s.step(E::FinishDone, 0, false);
+        assert_eq!(s.step(E::FinishDone, 0, false), st(A::None, N::Cleanup));
         assert_eq!(s.state, S::Down);
         let mut s = m(S::Delay);
-        s.step(E::Timeout, 0, false);
+        assert_eq!(s.step(E::Timeout, 0, false), st(A::None, N::None));
         assert_eq!(s.state, S::Down);
     }
 
     #[test]
-    fn down_during_setup_skips_finish() {
+    fn down_during_setup_skips_finish_and_ends_the_cycle() {
         let mut s = m(S::Setup);
-        assert_eq!(s.step(E::WantDown, 0, true), A::Stop);
-        assert_eq!(s.step(E::SetupExited(143), 1, true), A::None);
+        assert_eq!(s.step(E::WantDown, 0, true), st(A::Stop, N::None));
+        assert_eq!(s.step(E::SetupExited(143), 1, true), st(A::None, N::Cleanup));
         assert_eq!(s.state, S::Down);
+    }
+
+    #[test]
+    fn delay_and_fatal_go_down_silently() {
+        for from in [S::Delay, S::Fatal] {
+            let mut s = m(from);
+            assert_eq!(s.step(E::WantDown, 3, true), st(A::None, N::None), "{from:?}");
+            assert_eq!(s.state, S::Down);
+        }
     }
 
     /// Every (state, event) pair, running and shutting down, with and without
@@ -435,7 +579,7 @@ mod tests {
         let states = [S::Down, S::Setup, S::Starting, S::Up, S::Oneshot, S::Shutdown, S::Restart, S::Fatal, S::Delay];
         let events = [
             E::WantUp, E::WantDown, E::WantRestart, E::SetupExited(0), E::SetupExited(1),
-            E::SetupExited(111), E::Launched { timed: true }, E::Launched { timed: false }, E::NoRun,
+            E::SetupExited(111), E::Launched { timed: true }, E::Launched { timed: false }, E::NoRun, E::Vanished,
             E::SpawnFailed, E::ExecFailed, E::Exited(0), E::FinishDone, E::Timeout, E::Ready,
         ];
         let mut checked = 0;
@@ -444,7 +588,7 @@ mod tests {
                 for up in [true, false] {
                     for deadline in [None, Some(3)] {
                         let mut s = Machine { deadline, ..m(st) };
-                        let a = s.step(ev, 5, up);
+                        let a = s.step(ev, 5, up).action;
                         let what = format!("{st:?} + {ev:?} (up {up}, timer {deadline:?}) -> {:?} {a:?}", s.state);
                         assert_ne!(s.state, S::Free, "{what}");
                         // Nothing starts once shutdown has begun.
@@ -455,9 +599,9 @@ mod tests {
                         match a {
                             A::StartSetup => assert_eq!(s.state, S::Setup, "{what}"),
                             A::StartRun => assert_eq!(s.state, S::Setup, "{what}"),
-                            A::StartFinish => assert!(matches!(s.state, S::Restart | S::Shutdown | S::Fatal), "{what}"),
+                            A::StartFinish => assert!(matches!(s.state, S::Restart | S::Shutdown | S::Fatal | S::Oneshot | S::Starting), "{what}"),
                             A::Stop => assert!(matches!(s.state, S::Shutdown | S::Restart), "{what}"),
-                            A::Kill => assert!(matches!(s.state, S::Shutdown | S::Restart | S::Fatal), "{what}"),
+                            A::Kill => assert!(matches!(s.state, S::Shutdown | S::Restart | S::Fatal | S::Oneshot | S::Starting), "{what}"),
                             A::None => {}
                         }
                         // Waiting states have their timer; resting ones none.
@@ -471,7 +615,7 @@ mod tests {
                         if ev == E::Timeout && a == A::None && s.state == st {
                             assert_eq!(s.deadline, None, "{what}");
                         }
-                        // Readiness only ever moves STARTING to UP.
+                        // Readiness only ever moves a running STARTING to UP.
                         if ev == E::Ready {
                             assert_eq!(s.state, if st == S::Starting { S::Up } else { st }, "{what}");
                         }
@@ -480,7 +624,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 9 * 15 * 2 * 2);
+        assert_eq!(checked, 9 * 16 * 2 * 2);
     }
 
     #[test]

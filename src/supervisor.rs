@@ -9,7 +9,7 @@ use crate::name::{self, Name};
 use crate::out::Out;
 use crate::path::Path;
 use crate::spawn::{self, Spawn, SpawnError, Stdio};
-use crate::state::{Action, Event, State};
+use crate::state::{Action, Event, Note, State};
 use crate::sys::{self, Args, SigSet};
 use crate::table::{NO_FD, Slot, Table};
 use core::ffi::CStr;
@@ -40,11 +40,25 @@ pub enum SysKind {
     Finish,
 }
 
+/// A SYS script running. SYS shows in LIST, QUERY and INFO as an entry of
+/// its own while it runs (as in nitro, where it is a table entry): SETUP
+/// during SYS/setup, ONESHOT during SYS/finish, no pid, wstatus 0.
 #[derive(Clone, Copy)]
 pub struct SysTask {
     pub kind: SysKind,
     pub pid: i32,
     pub deadline: Option<u64>,
+    /// When it started: the base of its uptime.
+    pub since: u64,
+}
+
+impl SysTask {
+    pub fn state(&self) -> State {
+        match self.kind {
+            SysKind::Setup => State::Setup,
+            SysKind::Finish => State::Oneshot,
+        }
+    }
 }
 
 pub struct Supervisor {
@@ -65,6 +79,8 @@ pub struct Supervisor {
     pub sigfd: Option<OwnedFd>,
     /// Our own messages, never blocking.
     pub diag: crate::diag::Diag,
+    /// How deep the start of loggers by their producers has gone.
+    log_depth: u8,
     pub ctl: Option<OwnedFd>,
     pub sock_path: Path,
     pub notify_dir: Path,
@@ -199,6 +215,7 @@ impl Supervisor {
             total_sv_reaps: 0,
             sigfd: None,
             diag: crate::diag::Diag::new(),
+            log_depth: 0,
             ctl: None,
             sock_path: Path::new(),
             notify_dir: Path::new(),
@@ -370,6 +387,12 @@ impl Supervisor {
         }
         if self.sys.is_none() {
             self.phase = Phase::Up;
+            // Without SYS/setup, LOG takes the first slot before the scan
+            // (as nitro's): the order of slots is the order of timers that
+            // fall due together.
+            if crate::scan::runnable(b"LOG") {
+                let _ = crate::scan::add_service(self, b"LOG");
+            }
             crate::scan::rescan(self);
         }
         self.notify_flush();
@@ -653,23 +676,35 @@ impl Supervisor {
     /// machine waits for the outside world again.
     pub fn drive(&mut self, s: Slot, ev: Event, now: u64) {
         let mut ev = ev;
-        let entry = self.t.get(s).m.state;
-        let mut passed_rest = false;
         loop {
             if !self.t.get(s).used() {
                 return;
             }
             let up = self.up();
             let before = self.t.get(s).m.state;
-            let action = self.t.get_mut(s).m.step(ev, now, up);
+            let step = self.t.get_mut(s).m.step(ev, now, up);
             let after = self.t.get(s).m.state;
             if before != after && (after == State::Down || after == State::Fatal) {
                 self.cleanup(s);
-                passed_rest = true;
             }
-            let next = match action {
+            // nitro's notification points (see state::Note); the forks of
+            // setup, run and finish are announced where they happen.
+            match step.note {
+                Note::None => {}
+                Note::State => self.notify(s),
+                Note::Cleanup => {
+                    self.notify_as(s, State::Down);
+                    if matches!(after, State::Fatal | State::Delay) {
+                        self.notify(s);
+                    }
+                }
+            }
+            let next = match step.action {
                 Action::None => None,
-                Action::StartSetup => self.start_setup(s),
+                Action::StartSetup => {
+                    self.start_logger(s, now);
+                    self.start_setup(s)
+                }
                 Action::StartRun => Some(self.start_run(s)),
                 Action::StartFinish => self.start_finish(s),
                 Action::Stop => {
@@ -691,15 +726,24 @@ impl Supervisor {
                 None => break,
             }
         }
-        // One notification per event: the state it led to (as nitro, which
-        // reports where a step ends, not the states it passed through).
-        if self.t.get(s).used() && (self.t.get(s).m.state != entry || passed_rest) {
-            self.notify(s);
-        }
         let sv = self.t.get(s);
         if sv.used() && sv.m.state == State::Down && !sv.seen && !sv.has_process() {
             crate::scan::zap(self, s);
         }
+    }
+
+    /// Every start of a service first asks its logger up (loggers start on
+    /// first use, as nitro's). A logger already starting or running ignores
+    /// it, which also ends cycles of loggers at once; chains are followed
+    /// LOG_CHAIN_MAX deep at most, so the recursion is bounded.
+    fn start_logger(&mut self, s: Slot, now: u64) {
+        let Some(l) = self.t.get(s).logger else { return };
+        if l == s || self.log_depth >= crate::config::LOG_CHAIN_MAX {
+            return;
+        }
+        self.log_depth += 1;
+        self.drive(l, Event::WantUp, now);
+        self.log_depth -= 1;
     }
 
     /// After a service came to rest (DOWN or FATAL).
@@ -746,6 +790,17 @@ impl Supervisor {
             return None;
         }
         rustix::io::read(&fd, buf).ok()
+    }
+
+    /// `notification-fd` as nitro reads it: nothing readable (missing,
+    /// empty, unreadable) is None (UP after 2 s); otherwise every decimal
+    /// digit of its first 64 bytes, in order, up to a NUL, makes the number
+    /// (`" 3\n"` is 3; no digit at all is 0, which waits for `ready`).
+    fn notification_fd(&self, s: Slot) -> Option<u64> {
+        let mut buf = [0u8; 64];
+        let n = self.read_small(s, b"notification-fd", &mut buf).filter(|&n| n > 0)?;
+        let digits = buf[..n].iter().take_while(|&&b| b != 0).filter(|b| b.is_ascii_digit());
+        Some(digits.fold(0u64, |v, &d| v.saturating_mul(10).saturating_add((d - b'0') as u64)))
     }
 
     pub fn script_path(&self, s: Slot, file: &[u8]) -> Option<Path> {
@@ -822,6 +877,7 @@ impl Supervisor {
         match self.spawn_script(s, b"setup", &[], Some(null), &[]) {
             Ok(pid) => {
                 self.t.get_mut(s).setup_pid = pid;
+                self.notify(s);
                 None
             }
             Err(SpawnError::Resources(e)) => {
@@ -838,15 +894,10 @@ impl Supervisor {
 
     fn start_run(&mut self, s: Slot) -> Event {
         if !self.script_exists(s, b"run") {
-            return Event::NoRun;
+            // No run: a one-shot; unless the directory itself is gone.
+            return if self.script_exists(s, b".") { Event::NoRun } else { Event::Vanished };
         }
-        // notification-fd: N > 0 hands the write end of a pipe to fd N;
-        // N = 0 waits for `nitroctl ready`; absent: UP after 2 s.
-        let mut nbuf = [0u8; 16];
-        let notify_fd = self.read_small(s, b"notification-fd", &mut nbuf).map(|n| {
-            let digits = nbuf[..n].iter().take_while(|b| b.is_ascii_digit()).count();
-            crate::out::parse_u64(&nbuf[..digits]).unwrap_or(0)
-        });
+        let notify_fd = self.notification_fd(s);
         let mut pipe: Option<(OwnedFd, OwnedFd)> = None;
         if let Some(n) = notify_fd {
             if n > 0 {
@@ -915,6 +966,7 @@ impl Supervisor {
         match self.spawn_script(s, b"finish", &[a.bytes(), b.bytes()], Some(null), &[]) {
             Ok(pid) => {
                 self.t.get_mut(s).finish_pid = pid;
+                self.notify(s);
                 None
             }
             Err(SpawnError::Resources(e) | SpawnError::Exec(e)) => {
@@ -952,11 +1004,16 @@ pub fn letter_signal(c: u8) -> Option<u32> {
 }
 
 impl Supervisor {
-    /// Queue a state notification of a service.
+    /// Queue a state notification of a service: its state.
     pub fn notify(&mut self, s: Slot) {
-        let sv = self.t.get(s);
-        let (name, state) = (sv.name, sv.m.state as u8);
-        self.notes.push(name, state);
+        let state = self.t.get(s).m.state;
+        self.notify_as(s, state);
+    }
+
+    /// Queue a state notification of a service with `state`.
+    pub fn notify_as(&mut self, s: Slot, state: State) {
+        let name = self.t.get(s).name;
+        self.notes.push(name, state as u8);
         if self.notes.is_full() {
             self.notify_flush();
         }

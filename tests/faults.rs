@@ -372,11 +372,14 @@ fn grandchildren_of_orphans_get_sigterm_at_shutdown_too() {
 // =================================================================================
 
 /// One round of the resource test: `restarts` restarts (POST
-/// /service/rK/restart over one keep-alive connection per service, each
-/// waited for: the pid changes) and about `requests` requests (HTTP of every
+/// /service/rK/restart over one keep-alive connection, in rounds of every
+/// service at once, each waited for: the pids change) and about `requests` requests (HTTP of every
 /// kind, SPAT queries, lists and infos, a few nitroctl runs, jobs with
 /// descriptors, event streams, a subscriber that does not read). Returns
 /// the number of requests made.
+/// Services the resource test restarts, all at once in each round.
+const RESTARTED: usize = 100;
+
 fn resource_round(h: &Harness, restarts: usize, requests: usize) -> usize {
     let sock = http_sock(h);
     let made = Arc::new(AtomicU64::new(0));
@@ -395,42 +398,53 @@ fn resource_round(h: &Harness, restarts: usize, requests: usize) -> usize {
         assert!(c.closed_within(5 * SEC));
     }
     drop(all);
-    let services = 4;
-    // Restarts, one thread per service.
+    // Restarts: every service at once, round after round, over one
+    // keep-alive connection, each round waited for (every pid changed). A
+    // restart less than a second after a start waits a second (as nitro),
+    // so the restarts are spread over many services.
     let mut threads = Vec::new();
-    for k in 0..services {
+    {
         let (sock, made) = (sock.clone(), made.clone());
-        let n = restarts / services + usize::from(k < restarts % services);
         threads.push(thread::spawn(move || {
-            let name = format!("r{k}");
             let mut c = Http::connect(&sock).unwrap();
-            let pid_now = |c: &mut Http| -> i64 {
-                let (st, b) = c.get(&format!("/service/{name}")).unwrap();
+            let pids = |c: &mut Http| -> Vec<i64> {
+                let (st, b) = c.get("/services").unwrap();
                 assert_eq!(st, 200, "{b}");
-                json_num(&b, "pid").unwrap()
+                (0..RESTARTED)
+                    .map(|k| {
+                        let at = b.find(&format!("\"name\":\"r{k}\"")).expect("service listed");
+                        json_num(&b[at..], "pid").unwrap()
+                    })
+                    .collect()
             };
             let mut reqs = 0u64;
-            let mut pid = 0;
             let deadline = Instant::now() + 10 * SEC;
-            while pid == 0 {
-                pid = pid_now(&mut c);
+            let mut now = pids(&mut c);
+            while now.contains(&0) {
+                assert!(Instant::now() < deadline, "not all running: {now:?}");
+                now = pids(&mut c);
                 reqs += 1;
-                assert!(Instant::now() < deadline, "{name} not running");
             }
-            for _ in 0..n {
-                let (st, b) = c.request("POST", &format!("/service/{name}/restart"), None).unwrap();
-                assert_eq!(st, 200, "{b}");
-                reqs += 1;
+            let mut left = restarts;
+            while left > 0 {
+                let n = left.min(RESTARTED);
+                for k in 0..n {
+                    let (st, b) = c.request("POST", &format!("/service/r{k}/restart"), None).unwrap();
+                    assert_eq!(st, 200, "{b}");
+                }
+                reqs += n as u64;
                 let deadline = Instant::now() + 10 * SEC;
                 loop {
-                    let p = pid_now(&mut c);
+                    let p = pids(&mut c);
                     reqs += 1;
-                    if p != 0 && p != pid {
-                        pid = p;
+                    if (0..n).all(|k| p[k] != 0 && p[k] != now[k]) {
+                        now = p;
                         break;
                     }
-                    assert!(Instant::now() < deadline, "{name} did not restart");
+                    assert!(Instant::now() < deadline, "a service did not restart: {p:?}");
+                    thread::sleep(Duration::from_millis(20));
                 }
+                left -= n;
             }
             made.fetch_add(reqs, Ordering::Relaxed);
         }));
@@ -524,8 +538,10 @@ fn resource_round(h: &Harness, restarts: usize, requests: usize) -> usize {
     }
     drop(lazy);
     let _ = fs::remove_file(&lazy_path);
-    // One more change, so that nitro notices the lazy subscriber is gone.
-    let (st, _) = c.request("POST", "/service/r0/restart", None).unwrap();
+    // One more change, so that nitro notices the lazy subscriber is gone
+    // (on a new connection: the old one may have idled out meanwhile).
+    drop(c);
+    let (st, _) = http1(h, "POST", "/service/r0/restart", None);
     assert_eq!(st, 200);
     made.load(Ordering::Relaxed) as usize + own
 }
@@ -556,7 +572,7 @@ fn settled_fds(pid: i32) -> Vec<(i32, String)> {
 fn many_restarts_and_requests_leak_no_descriptor_and_no_memory() {
     let _g = heavy();
     let mut h = Harness::new();
-    for k in 0..4 {
+    for k in 0..RESTARTED {
         h.sleeper(&format!("r{k}"));
     }
     h.sleeper("LOG"); // a default logger, so that its pipe is in use
@@ -592,7 +608,7 @@ fn many_restarts_and_requests_leak_no_descriptor_and_no_memory() {
             .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
             .sum()
     };
-    report(format!("resources: metrics count {starts} starts/restarts of r0..r3"));
+    report(format!("resources: metrics count {starts} starts/restarts of r0..r{}", RESTARTED - 1));
 }
 
 /// The lowest descriptor number not open in `pid`: with RLIMIT_NOFILE set

@@ -27,20 +27,20 @@ fn sys_setup_runs_before_any_service_and_nitroctl_works_inside_it() {
     h.wait_state("a", State::Starting, 10 * SEC);
     let trace = h.wait_lines("trace", 4, 5 * SEC);
     assert_eq!(trace, ["up=0", "down=0", "setup-done", "a-run"]);
-    // Services were not even in the table while SYS/setup ran.
-    assert_eq!(h.read("list-in-setup"), "");
+    // Services were not even in the table while SYS/setup ran; SYS was
+    // (as in nitro: an entry of its own, SETUP while its setup runs).
+    assert_eq!(h.read("list-in-setup"), "SETUP SYS (wstatus 0) 0s\n");
     assert!(matches!(h.state("first"), Some(State::Starting | State::Up)));
     // A service taken down by SYS/setup stays down after the scan.
     assert_eq!(h.state("kept-down"), Some(State::Down));
-    // SYS shows in the notifications as SETUP, then DOWN.
+    // SYS shows in the notifications as SETUP, then (no SYS/run: a one-shot)
+    // ONESHOT, then DOWN; then the scan starts the services.
     sub.wait_for(State::Down, "SYS", 5 * SEC);
-    assert_eq!(sub.states_of("SYS"), ["SETUP", "DOWN"]);
+    assert_eq!(sub.states_of("SYS"), ["SETUP", "ONESHOT", "DOWN"]);
     let sys_down = sub.wait_for(State::Down, "SYS", SEC);
-    // A service without a setup script is reported STARTING straight away
-    // (as nitro does: a step reports the state it ends in).
     let a_start = sub.wait_for(State::Starting, "a", SEC);
     assert!(a_start >= sys_down);
-    // SYS is not a service.
+    // Once SYS/setup is over, SYS is gone from the list.
     assert!(h.list().iter().all(|l| l.name != "SYS"));
 }
 
@@ -54,9 +54,12 @@ fn sys_finish_runs_first_at_shutdown_with_0_0_shutdown() {
     let st = h.shutdown(20 * SEC);
     assert_eq!(st.code(), Some(0));
     assert_eq!(h.read("finish-args").trim(), "0 0 shutdown");
+    // SYS is listed as a one-shot while its finish runs; the services are
+    // still up.
     let l = h.read_lines("list-in-finish");
-    assert_eq!(l.len(), 1, "{l:?}");
-    let l = parse_list_line(&l[0]);
+    assert_eq!(l.len(), 2, "{l:?}");
+    assert_eq!(l[0], "ONESHOT SYS (wstatus 0) 0s");
+    let l = parse_list_line(&l[1]);
     assert!(l.state == "STARTING" || l.state == "UP", "services still up while SYS/finish runs: {l:?}");
 }
 
@@ -414,9 +417,7 @@ fn multi_call_names_init_halt_poweroff_reboot() {
     // Usage errors.
     assert_eq!(run("init", &[]).code, 2);
     assert_eq!(run("init", &["7"]).code, 2);
-    // halt -w does nothing.
-    assert_eq!(run("halt", &["-w"]).code, 0);
-    assert!(h.try_exit().is_none());
+    // (halt -w and -B write login records: halt_w_and_b_write_login_records.)
     // init 6 and reboot: re-exec.
     assert_eq!(run("init", &["6"]).code, 0);
     let p2 = wait_for(15 * SEC, "a restarted by init 6", || h.pid_of("a").filter(|&p| p != p1));
@@ -471,4 +472,40 @@ fn shutdown_does_not_wait_for_crash_looping_services() {
     let st = h.shutdown(20 * SEC);
     assert_eq!(st.code(), Some(0));
     assert!(t0.elapsed() < secs(3.0), "{:?}", t0.elapsed());
+}
+
+/// `halt -w` appends a shutdown record to /var/log/wtmp, `halt -B` a boot
+/// record to it and to /run/utmp, only where those files exist, and neither
+/// asks the supervisor anything. Run in a private mount namespace with
+/// files of ours bound over the system's.
+#[test]
+#[ignore = "needs root (CI runs it)"]
+fn halt_w_and_b_write_login_records() {
+    let h = Harness::new();
+    let (wtmp, utmp) = (h.path("wtmp"), h.path("utmp"));
+    std::fs::write(&wtmp, "").unwrap();
+    std::fs::write(&utmp, "").unwrap();
+    let halt = h.path("halt");
+    std::os::unix::fs::symlink(nitroctl_bin(), &halt).unwrap();
+    let script = format!(
+        "mount --bind {w} /var/log/wtmp && mount -t tmpfs none /run && touch /run/utmp && mount --bind {u} /run/utmp && {halt} -w && {halt} -B",
+        w = wtmp.display(),
+        u = utmp.display(),
+        halt = halt.display()
+    );
+    let st = std::process::Command::new("unshare").args(["-m", "sh", "-c", &script]).env("NITRO_SOCK", &h.sock).status().unwrap();
+    assert!(st.success());
+    let records = |p: &std::path::Path| -> Vec<(i16, String)> {
+        std::fs::read(p)
+            .unwrap()
+            .chunks(384)
+            .map(|r| {
+                assert_eq!(r.len(), 384, "a whole struct utmp");
+                let user = r[44..76].split(|&b| b == 0).next().unwrap();
+                (i16::from_ne_bytes([r[0], r[1]]), String::from_utf8_lossy(user).into_owned())
+            })
+            .collect()
+    };
+    assert_eq!(records(&wtmp), [(1, "shutdown".to_string()), (2, "reboot".to_string())]);
+    assert_eq!(records(&utmp), [(2, "reboot".to_string())]);
 }

@@ -167,7 +167,7 @@ fn finish_is_killed_after_seven_seconds() {
     h.start();
     h.wait_state("a", State::Starting, 5 * SEC);
     let t0 = Instant::now();
-    assert_eq!(h.ctl(&["down", "a"]).code, 0);
+    assert_eq!(h.ctl(&["fast-stop", "a"]).code, 0);
     let fpid = h.wait_pid_file("finish.pid", 5 * SEC);
     assert!(alive(fpid));
     assert_eq!(h.state("a"), Some(State::Shutdown));
@@ -178,10 +178,12 @@ fn finish_is_killed_after_seven_seconds() {
 }
 
 #[test]
-fn nitroctl_down_from_inside_finish_cancels_the_pending_restart() {
+fn nitroctl_fast_stop_from_inside_finish_cancels_the_pending_restart() {
     let mut h = Harness::new();
+    // (fast-stop returns at SHUTDOWN; `down` would wait for DOWN, which
+    // comes only once this finish has ended.)
     h.service("a", "echo run >> $T/runs\nsleep 0.2\nexit 1");
-    h.script("a/finish", "\"$NITROCTL\" down .\necho \"down=$?\" >> $T/finish");
+    h.script("a/finish", "\"$NITROCTL\" fast-stop .\necho \"down=$?\" >> $T/finish");
     h.start();
     assert_eq!(h.wait_lines("finish", 1, 5 * SEC), ["down=0"]);
     h.wait_state("a", State::Down, 5 * SEC);
@@ -367,7 +369,7 @@ fn up_while_stopping_restarts_the_service() {
     h.start();
     // (The line comes after the trap is set.)
     h.wait_lines("runs", 1, 5 * SEC);
-    h.ctl_ok(&["down", "a"]);
+    h.ctl_ok(&["fast-stop", "a"]);
     assert_eq!(h.state("a"), Some(State::Shutdown));
     h.ctl_ok(&["up", "a"]);
     h.wait_lines("runs", 2, 5 * SEC);

@@ -139,6 +139,9 @@ pub enum Bad {
     Usage,
     /// `nitroctl: invalid timeout`, exit 2.
     Timeout,
+    /// `nitroctl: unrecognized option: x` (as nitro's getopt), then the
+    /// usage; exit 2.
+    Option(u8),
 }
 
 pub const USAGE: &[u8] = b"usage: nitroctl COMMAND [SERVICE ...]\n";
@@ -175,7 +178,7 @@ pub fn parse<'a>(argc: usize, arg: impl Fn(usize) -> &'a [u8]) -> Result<Opts, B
                     timeout_ms = Some(parse_timeout(value).ok_or(Bad::Timeout)?);
                     break;
                 }
-                _ => return Err(Bad::Usage),
+                _ => return Err(Bad::Option(f)),
             }
         }
         i += 1;
@@ -255,8 +258,8 @@ pub enum Multi {
     Request(Cmd),
     /// `-f`: reboot(2) right away; true = restart, false = power off.
     Force { restart: bool },
-    /// `-w`/`-B` (nitro writes wtmp records and does nothing else): exit 0.
-    Nothing,
+    /// `-w`/`-B`: write a login accounting record and do nothing else.
+    Record(crate::wtmp::Record),
     /// Print this and exit 2.
     Usage(&'static [u8]),
 }
@@ -274,7 +277,8 @@ pub fn multicall(p: Personality, argc: usize, arg1: Option<&[u8]>) -> Multi {
             let restart = p == Personality::Reboot;
             match arg1 {
                 Some(b"-f") => Multi::Force { restart },
-                Some(b"-w") | Some(b"-B") => Multi::Nothing,
+                Some(b"-w") => Multi::Record(crate::wtmp::Record::Shutdown),
+                Some(b"-B") => Multi::Record(crate::wtmp::Record::Boot),
                 _ => Multi::Request(if restart { Cmd::Reboot } else { Cmd::Shutdown }),
             }
         }
@@ -337,7 +341,7 @@ mod tests {
         assert_eq!((o.timeout_ms, o.verbose, o.first), (Some(1000), true, 4));
         let o = p(&["--", "list"]).unwrap();
         assert_eq!((o.cmd, o.first), (Cmd::List, 3));
-        assert_eq!(p(&["-x", "list"]), Err(Bad::Usage));
+        assert_eq!(p(&["-x", "list"]), Err(Bad::Option(b'x')));
         assert_eq!(p(&["-t"]), Err(Bad::Usage));
         assert_eq!(p(&["-t", "abc", "list"]), Err(Bad::Timeout));
         assert_eq!(p(&["-t", "-1", "list"]), Err(Bad::Timeout));
@@ -389,7 +393,8 @@ mod tests {
         let h = Personality::Halt;
         assert_eq!(multicall(h, 1, None), Multi::Request(Cmd::Shutdown));
         assert_eq!(multicall(h, 2, Some(b"-f")), Multi::Force { restart: false });
-        assert_eq!(multicall(h, 2, Some(b"-w")), Multi::Nothing);
+        assert_eq!(multicall(h, 2, Some(b"-w")), Multi::Record(crate::wtmp::Record::Shutdown));
+        assert_eq!(multicall(h, 2, Some(b"-B")), Multi::Record(crate::wtmp::Record::Boot));
         let r = Personality::Reboot;
         assert_eq!(multicall(r, 1, None), Multi::Request(Cmd::Reboot));
         assert_eq!(multicall(r, 2, Some(b"-f")), Multi::Force { restart: true });

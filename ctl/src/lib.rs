@@ -11,6 +11,7 @@ pub mod cli;
 pub mod errno;
 pub mod norm;
 pub mod reply;
+pub mod wtmp;
 
 /// Where output goes: stdout and stderr in the binary, buffers in tests.
 pub trait Sink {

@@ -109,12 +109,20 @@ fn start(args: &Args, recv: &'static mut [u8; RECV_MAX], io: &mut Io) -> i32 {
                 io.err(cli::INVALID_TIMEOUT);
                 return 2;
             }
+            Err(Bad::Option(f)) => {
+                // (Named by argv[0], as getopt does in nitro's nitroctl.)
+                let mut o = Out::<{ PATH_MAX + 48 }>::new();
+                o.s(arg(args, 0)).t(": unrecognized option: ").s(&[f]).t("\n");
+                io.err(o.bytes());
+                io.err(cli::USAGE);
+                return 2;
+            }
         }
     } else {
         match cli::multicall(personality, argc, args.get(1).map(CStr::to_bytes)) {
             Multi::Request(cmd) => Opts { timeout_ms: None, verbose: false, cmd, first: argc },
             Multi::Force { restart } => return force(restart, io),
-            Multi::Nothing => return 0,
+            Multi::Record(r) => return write_record(r, io),
             Multi::Usage(u) => {
                 io.err(u);
                 return 2;
@@ -200,6 +208,31 @@ fn exec_nitro(args: &Args, io: &mut Io) -> i32 {
     }
     error(io, "exec init failed", b"", "", err);
     111
+}
+
+/// `halt -w` / `-B`: append the record to each accounting file there is.
+fn write_record(r: nitroctl::wtmp::Record, io: &mut Io) -> i32 {
+    use rustix::fs::{Mode, OFlags};
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::Realtime);
+    let uts = rustix::system::uname();
+    let rec = nitroctl::wtmp::record(r, now.tv_sec as i64, (now.tv_nsec / 1000) as i32, uts.release().to_bytes());
+    let mut code = 0;
+    for f in nitroctl::wtmp::files(r) {
+        let fd = match rustix::fs::open(*f, OFlags::WRONLY | OFlags::APPEND | OFlags::CLOEXEC | OFlags::NOCTTY, Mode::empty()) {
+            Ok(fd) => fd,
+            Err(Errno::NOENT) => continue,
+            Err(e) => {
+                error(io, "could not open ", f.to_bytes(), "", e);
+                code = 111;
+                continue;
+            }
+        };
+        if !write_all(rustix::fd::AsFd::as_fd(&fd), &rec) {
+            error(io, "could not write ", f.to_bytes(), "", Errno::IO);
+            code = 111;
+        }
+    }
+    code
 }
 
 /// `halt -f`, `poweroff -f`, `reboot -f`: reboot(2) without the supervisor.

@@ -271,6 +271,7 @@ impl<'a> Job<'a> {
         matches!(
             self.cmd,
             Cmd::Start
+                | Cmd::Down
                 | Cmd::Stop
                 | Cmd::Restart
                 | Cmd::FastStart
@@ -326,7 +327,8 @@ impl<'a> Job<'a> {
             Cmd::Rescan | Cmd::Shutdown | Cmd::Reboot | Cmd::Signal(_) => {
                 if k == Kind::Ok { Step::Done(0) } else { Step::Wait }
             }
-            Cmd::Up | Cmd::Down | Cmd::Ready => match k {
+            // `down` waits for DOWN, as `stop` (nitro's nitroctl does).
+            Cmd::Up | Cmd::Ready => match k {
                 Kind::Ok => Step::Done(0),
                 Kind::Notification if self.mine(d) => {
                     if verbose && self.cmd != Cmd::Ready {
@@ -426,7 +428,7 @@ impl<'a> Job<'a> {
             Cmd::Restart => (&[Up, Oneshot], Some("restart")),
             Cmd::FastStart => (&[Starting, Up, Oneshot], Some("start")),
             Cmd::FastRestart => (&[Starting, Up, Oneshot], Some("restart")),
-            Cmd::Stop | Cmd::WaitDown => (&[Down, Fatal], None),
+            Cmd::Down | Cmd::Stop | Cmd::WaitDown => (&[Down, Fatal], None),
             Cmd::FastStop => (&[Shutdown, Down, Fatal], None),
             Cmd::WaitUp => (&[Up, Oneshot], None),
             Cmd::WaitStarting => (&[Starting, Up, Oneshot], None),
@@ -505,13 +507,15 @@ mod tests {
     }
 
     #[test]
-    fn up_and_down_are_done_at_the_first_reply() {
+    fn up_is_done_at_the_first_reply_and_down_waits_for_down() {
         let (s, b) = run(Cmd::Up, b"web", true, &[&notif(3, b"web")]);
         assert_eq!(s, [Step::Done(0)]);
         assert_eq!(b.out_str(), "STARTING web\n");
-        let (s, b) = run(Cmd::Down, b"web", false, &[OK]);
-        assert_eq!(s, [Step::Done(0)]);
+        let (s, b) = run(Cmd::Down, b"web", false, &[&notif(6, b"web"), OK, &notif(1, b"web")]);
+        assert_eq!(s, [Step::Wait, Step::Wait, Step::Done(0)]);
         assert!(b.out.is_empty());
+        let (s, _) = run(Cmd::Down, b"web", false, &[&notif(8, b"web")]);
+        assert_eq!(s, [Step::Done(0)]);
         let (s, _) = run(Cmd::Ready, b"web", false, &[&notif(4, b"web")]);
         assert_eq!(s, [Step::Done(0)]);
         let (s, b) = run(Cmd::Up, b"nope", false, &[ESRCH]);

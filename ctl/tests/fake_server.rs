@@ -495,10 +495,13 @@ fn events_prints_every_notification() {
 #[test]
 fn usage_and_argument_errors() {
     let f = Fake::new("usage", Box::new(|_, send| send(OK)));
-    for args in [&["up"][..], &["bogus"], &["-x"], &["-t"], &["kill"], &["pidof"]] {
+    for args in [&["up"][..], &["bogus"], &["-t"], &["kill"], &["pidof"]] {
         let o = f.run(args);
         assert_eq!((code(&o), err(&o)), (2, "usage: nitroctl COMMAND [SERVICE ...]\n"), "{args:?}");
     }
+    // An unknown option is named first, as nitro's getopt does.
+    let o = f.run(&["-x"]);
+    assert_eq!((code(&o), err(&o)), (2, format!("{BIN}: unrecognized option: x\nusage: nitroctl COMMAND [SERVICE ...]\n").as_str()));
     let o = f.run(&["-t", "soon", "list"]);
     assert_eq!((code(&o), err(&o)), (2, "nitroctl: invalid timeout\n"));
     let long = "x".repeat(64);
