@@ -297,3 +297,98 @@ fn default_log_lines_survive_a_restart_of_log() {
     wait_until(10 * SEC, "LOG drained the pipe", || numbers(&h.read_lines("log")).last().is_some_and(|&l| l >= last));
     assert_contiguous(&numbers(&h.read_lines("log")));
 }
+
+// ---- nitro's exact behaviour (see ci/compat for the side-by-side) ---------
+
+/// An instance without a log link logs to LOG@<parameter> (LOG@ gets the
+/// parameter as $1).
+#[test]
+fn an_instance_logs_to_log_at_its_parameter() {
+    let mut h = Harness::new();
+    h.script("sv@/run", "echo $1 1\necho $1 2\nexec sleep 1000");
+    h.script("LOG@/run", "exec cat > $T/log.$1");
+    h.start();
+    h.ctl_ok(&["up", "sv@one", "sv@two"]);
+    assert_eq!(h.wait_lines("log.one", 2, 5 * SEC), ["one 1", "one 2"]);
+    assert_eq!(h.wait_lines("log.two", 2, 5 * SEC), ["two 1", "two 2"]);
+    let names: Vec<String> = h.list().into_iter().map(|l| l.name).collect();
+    assert_eq!(names, ["LOG@one", "LOG@two", "sv@one", "sv@two"]);
+}
+
+/// A logger created for a producer stays DOWN until the producer starts
+/// (whatever its own down file says); a start of the producer starts it,
+/// also after someone took it down; its producer's stop leaves it running.
+#[test]
+fn loggers_start_on_first_use_by_their_producer() {
+    let mut h = Harness::new();
+    h.service("sv", "echo 1\necho 2\necho 3\nexec sleep 1000");
+    h.file("sv/down", "");
+    h.symlink("sv/log", "../log");
+    h.service("log", "exec cat > $T/log.txt");
+    h.file("log/down", "");
+    h.script("LOG@/run", "exec cat > $T/at.$1");
+    h.service("other", "echo x\nexec sleep 1000");
+    h.file("other/down", "");
+    h.start();
+    h.wait_state("LOG@other", State::Down, 5 * SEC);
+    assert!(never_within(secs(0.5), || h.state("log") != Some(State::Down) || h.state("LOG@other") != Some(State::Down)));
+    h.ctl_ok(&["up", "sv", "other"]);
+    assert_eq!(h.wait_lines("log.txt", 3, 5 * SEC), ["1", "2", "3"]);
+    assert_eq!(h.wait_lines("at.other", 1, 5 * SEC), ["x"]);
+    h.ctl_ok(&["stop", "log"]);
+    h.ctl_ok(&["restart", "sv"]);
+    h.wait_states("log", &[State::Starting, State::Up], 5 * SEC);
+    h.ctl_ok(&["stop", "sv"]);
+    assert!(matches!(h.state("log"), Some(State::Starting | State::Up)), "a producer's stop stopped its logger");
+}
+
+/// `restart` and `up` re-read the log link; a restart by itself (a signal)
+/// does not.
+#[test]
+fn restart_and_up_re_read_the_log_link() {
+    let mut h = Harness::new();
+    h.service("sv", "echo \"hello $$\"\nexec sleep 1000");
+    h.symlink("sv/log", "../mylog");
+    h.service("mylog", "exec cat >> $T/mylog.txt");
+    h.service("myotherlog", "exec cat >> $T/myotherlog.txt");
+    h.start();
+    h.wait_lines("mylog.txt", 1, 5 * SEC);
+    h.wait_state("sv", State::Up, 5 * SEC);
+    h.remove("sv/log");
+    h.symlink("sv/log", "../myotherlog");
+    h.ctl_ok(&["hup", "sv"]);
+    h.wait_lines("mylog.txt", 2, 5 * SEC);
+    assert_eq!(h.read("myotherlog.txt"), "");
+    h.ctl_ok(&["restart", "sv"]);
+    h.wait_lines("myotherlog.txt", 1, 5 * SEC);
+    h.remove("sv/log");
+    h.symlink("sv/log", "../mylog");
+    h.ctl_ok(&["up", "sv"]);
+    h.ctl_ok(&["hup", "sv"]);
+    h.wait_lines("mylog.txt", 3, 5 * SEC);
+    assert_eq!(h.read_lines("myotherlog.txt").len(), 1);
+}
+
+/// A service whose log link names itself reads its own output.
+#[test]
+fn a_service_logging_into_itself_reads_its_own_output() {
+    let mut h = Harness::new();
+    h.service("sv", "echo 111\necho 222\nread l\necho \"got <$l>\" >> $T/got\nread l\necho \"got <$l>\" >> $T/got\nexec sleep 1000");
+    h.symlink("sv/log", "../sv");
+    h.start();
+    assert_eq!(h.wait_lines("got", 2, 5 * SEC), ["got <111>", "got <222>"]);
+}
+
+/// `log -> ../LOG` is the default log.
+#[test]
+fn a_log_link_to_log_is_the_default_log() {
+    let mut h = Harness::new();
+    h.script("LOG/run", "exec cat > $T/LOG.txt");
+    h.service("sv", "echo from sv\nexec sleep 1000");
+    h.symlink("sv/log", "../LOG");
+    h.service("plain", "echo from plain\nexec sleep 1000");
+    h.start();
+    let mut l = h.wait_lines("LOG.txt", 2, 5 * SEC);
+    l.sort();
+    assert_eq!(l, ["from plain", "from sv"]);
+}

@@ -467,3 +467,39 @@ fn verbose_up_shows_the_resulting_state() {
     let l = o.lines();
     assert!(!l.is_empty() && l.iter().all(|l| l.ends_with(" x")), "{o:?}");
 }
+
+/// The announcements of a restart, as `-v` shows them (nitro's points:
+/// the request's state, the cycle's end, the new run, UP); `-v start` of a
+/// new instance shows STARTING twice (the fork, then the request's state).
+#[test]
+fn verbose_restart_and_start_show_nitros_sequence() {
+    let mut h = Harness::new();
+    h.script("t@/run", "exec sleep 1000");
+    h.start();
+    let o = h.ctl(&["-v", "start", "t@x"]);
+    assert_eq!((o.code, o.stdout.as_str()), (0, "STARTING t@x\nSTARTING t@x\nUP t@x\n"));
+    let o = h.ctl(&["-v", "restart", "t@x"]);
+    assert_eq!((o.code, o.stdout.as_str()), (0, "RESTART t@x\nDOWN t@x\nSTARTING t@x\nUP t@x\n"));
+}
+
+/// A service killed by a signal restarts through DOWN (the end of its
+/// cycle); a crash loop announces STARTING and DOWN (and DELAY, ours).
+#[test]
+fn a_signalled_or_crashing_service_restarts_through_down() {
+    let mut h = Harness::new();
+    h.precreate_notify();
+    let sub = h.subscribe();
+    h.sleeper("a");
+    h.service("crash", "n=$(cat $T/n 2>/dev/null || echo 0); echo $((n + 1)) > $T/n\n[ $n -ge 2 ] || exit 3\nexec sleep 1000");
+    h.start();
+    h.wait_state("a", State::Up, 5 * SEC);
+    h.ctl_ok(&["hup", "a"]);
+    sub.wait_for_nth(State::Starting, "a", 2, 5 * SEC);
+    // (RESTART is announced only when a finish script is forked.)
+    assert_eq!(sub.states_of("a"), ["STARTING", "UP", "DOWN", "STARTING"]);
+    h.wait_state("crash", State::Up, 10 * SEC);
+    assert_eq!(
+        sub.states_of("crash"),
+        ["STARTING", "DOWN", "DELAY", "STARTING", "DOWN", "DELAY", "STARTING", "UP"]
+    );
+}

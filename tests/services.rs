@@ -402,3 +402,142 @@ fn down_signal_k_kills_at_once() {
     assert!(t0.elapsed() < secs(3.0));
     assert_eq!(h.read("finish").trim(), "-1 9");
 }
+
+// ---- nitro's exact behaviour (see ci/compat for the side-by-side) ---------
+
+/// Starting a service whose directory was deleted makes it FATAL with
+/// wstatus -1 (not a one-shot); `start` fails; a rescan drops it silently.
+#[test]
+fn a_service_whose_directory_is_gone_is_fatal_when_started_and_a_rescan_drops_it() {
+    let mut h = Harness::new();
+    h.precreate_notify();
+    let sub = h.subscribe();
+    h.sleeper("a");
+    h.start();
+    h.wait_state("a", State::Starting, 5 * SEC);
+    h.ctl_ok(&["down", "a"]);
+    h.remove("a");
+    assert_eq!(h.ctl(&["up", "a"]).code, 0);
+    let st = h.wait_state("a", State::Fatal, 5 * SEC);
+    assert_eq!((st.wstatus, st.pid), (-1, 0));
+    let o = h.ctl(&["start", "a"]);
+    assert_eq!((o.code, o.stderr.as_str()), (1, "nitroctl: failed to start 'a'\n"));
+    // (The start's FATAL, then FATAL as the state after the request.)
+    sub.wait_for_nth(State::Fatal, "a", 4, 5 * SEC);
+    let before = sub.lines().len();
+    h.ctl_ok(&["rescan"]);
+    assert_eq!(h.state("a"), None);
+    assert!(never_within(secs(0.3), || sub.lines().len() > before), "the removal was announced: {:?}", sub.lines());
+    // The events of the `up`: the cycle's end (DOWN), FATAL, and FATAL as
+    // the state after the request.
+    let a = sub.states_of("a");
+    let after_down = a.iter().rposition(|s| *s == "SHUTDOWN").unwrap();
+    assert_eq!(&a[after_down..after_down + 5], ["SHUTDOWN", "DOWN", "DOWN", "FATAL", "FATAL"], "{a:?}");
+}
+
+/// The same for an instance whose template directory was deleted.
+#[test]
+fn an_instance_whose_template_is_gone_is_fatal_when_started() {
+    let mut h = Harness::new();
+    h.script("t@/run", "exec sleep 1000");
+    h.start();
+    h.ctl_ok(&["up", "t@x"]);
+    h.wait_state("t@x", State::Starting, 5 * SEC);
+    h.ctl_ok(&["down", "t@x"]);
+    h.remove("t@");
+    h.ctl_ok(&["up", "t@x"]);
+    assert_eq!(h.wait_state("t@x", State::Fatal, 5 * SEC).wstatus, -1);
+    h.ctl_ok(&["rescan"]);
+    assert_eq!(h.state("t@x"), None);
+}
+
+/// A restart asked for less than a second after the start waits a second
+/// in DELAY, like a crash; one after a longer run starts at once.
+#[test]
+fn a_restart_within_a_second_of_the_start_waits_a_second() {
+    let mut h = Harness::new();
+    h.service("a", "date +%s.%N >> $T/starts\nexec sleep 1000");
+    h.start();
+    h.wait_lines("starts", 1, 5 * SEC);
+    let o = h.ctl(&["fast-restart", "a"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    let l = h.wait_lines("starts", 2, 5 * SEC);
+    let gap = l[1].parse::<f64>().unwrap() - l[0].parse::<f64>().unwrap();
+    assert!(gap >= 0.95, "second start {gap:.3} s after the first");
+    h.wait_state("a", State::Up, 5 * SEC);
+    let t0 = Instant::now();
+    h.ctl_ok(&["fast-restart", "a"]);
+    h.wait_lines("starts", 3, 5 * SEC);
+    assert!(t0.elapsed() < secs(0.9), "a restart after 2 s of run waited {:?}", t0.elapsed());
+}
+
+/// A one-shot taken down stays ONESHOT while its finish runs, then DOWN;
+/// announced as ONESHOT (finish forked), ONESHOT (the request), DOWN.
+#[test]
+fn a_oneshot_taken_down_stays_oneshot_while_its_finish_runs() {
+    let mut h = Harness::new();
+    h.precreate_notify();
+    let sub = h.subscribe();
+    h.script("one/setup", "true");
+    h.script("one/finish", "touch $T/finishing\nwhile [ ! -e $T/release ]; do sleep 0.02; done");
+    h.start();
+    h.wait_state("one", State::Oneshot, 5 * SEC);
+    let mut down = h.ctl_background(&["down", "one"], "down.out");
+    wait_until(5 * SEC, "finish running", || h.path("finishing").exists());
+    assert_eq!(h.state("one"), Some(State::Oneshot));
+    std::fs::write(h.path("release"), "").unwrap();
+    assert_eq!(wait_for(5 * SEC, "down returned", || down.try_code()), 0);
+    sub.wait_for(State::Down, "one", 5 * SEC);
+    assert_eq!(sub.states_of("one"), ["SETUP", "ONESHOT", "ONESHOT", "ONESHOT", "DOWN"]);
+}
+
+/// A run that ends before it is UP stays STARTING while its finish runs
+/// (announced as such), then, under a second, waits in DELAY.
+#[test]
+fn a_run_that_ends_before_up_stays_starting_through_its_finish() {
+    let mut h = Harness::new();
+    h.precreate_notify();
+    let sub = h.subscribe();
+    h.service("a", "if [ ! -e $T/once ]; then : > $T/once; exit 7; fi\nexec sleep 1000");
+    h.script("a/finish", "echo \"$1 $2 $(\"$NITROCTL\" list a | cut -d' ' -f1)\" > $T/finish");
+    h.start();
+    assert_eq!(h.wait_lines("finish", 1, 5 * SEC), ["7 0 STARTING"]);
+    sub.wait_for_nth(State::Starting, "a", 3, 5 * SEC);
+    let a: Vec<&str> = sub.states_of("a").into_iter().filter(|s| *s != "DELAY").collect();
+    assert_eq!(&a[..4], ["STARTING", "STARTING", "DOWN", "STARTING"], "{a:?}");
+}
+
+/// notification-fd as nitro reads it: empty means none (UP after 2 s);
+/// every digit counts (" 3\n" is fd 3); no digit at all is 0 (`ready`).
+#[test]
+fn notification_fd_is_read_as_nitro_reads_it() {
+    let mut h = Harness::new();
+    h.sleeper("empty");
+    h.file("empty/notification-fd", "");
+    h.service("spaced", "echo >&3\nexec sleep 1000");
+    h.file("spaced/notification-fd", " 3\n");
+    h.sleeper("letters");
+    h.file("letters/notification-fd", "none\n");
+    h.start();
+    h.wait_state("spaced", State::Up, secs(1.5));
+    h.wait_state("empty", State::Up, 5 * SEC);
+    assert_eq!(h.state("letters"), Some(State::Starting));
+    h.ctl_ok(&["ready", "letters"]);
+    h.wait_state("letters", State::Up, SEC);
+}
+
+/// The uptime base: a DELAY counts from when the run ended (0 s in the
+/// 1 s wait); a FATAL from setup exit 111 from when setup started.
+#[test]
+fn uptime_counts_from_the_end_of_the_cycle_and_from_setup_for_fatal() {
+    let mut h = Harness::new();
+    h.service("sv", "sleep 0.9\nexit 1");
+    h.script("f111/setup", "sleep 1.5\nexit 111");
+    h.sleeper("f111");
+    h.start();
+    let st = h.wait_state("sv", State::Delay, 5 * SEC);
+    assert_eq!(st.uptime, 0);
+    h.wait_state("f111", State::Fatal, 5 * SEC);
+    wait_until(3 * SEC, "f111 uptime 2 s", || h.query("f111").is_some_and(|s| s.uptime >= 2));
+    assert!(h.query("f111").unwrap().uptime <= 3);
+}
