@@ -1,283 +1,232 @@
-//! The control socket: nitro's SPAT protocol on a unix datagram socket.
-//! Requests are decoded with `spat`, acted on, and answered to the sender's
-//! address.
+//! The control socket: nitro's SPAT protocol on a unix datagram socket, a
+//! codec around the core's command executor. A datagram is decoded into
+//! commands (`spat`), each is executed (`Core::execute`), and its outcome
+//! is encoded as the reply to the sender's address. State changes go to
+//! the subscribers in `notify/` (`notify::Notifier`), the requester among
+//! them, before the reply.
 
-use crate::config::REQUEST_MAX;
-use crate::name;
+use crate::config::{LIST_REPLY_MAX, REQUEST_MAX};
+use crate::core::{Command, Core, Outcome, ServiceView};
+use crate::notify::Notifier;
 use crate::path::{self, Path};
-use crate::scan;
-use crate::spat::{self, Command, Packet, Status, Writer, tag};
-use crate::state::{Event, State};
-use crate::supervisor::Supervisor;
-use crate::sys::{self, Args};
-use crate::table::{Slot, Table};
-use rustix::fd::OwnedFd;
-use rustix::io::Errno;
-use rustix::io::IoSliceMut;
+use crate::spat::{self, Packet, Status, Writer, tag};
+use crate::sys::Args;
+use rustix::fd::{AsFd, OwnedFd};
+use rustix::io::{Errno, IoSliceMut};
 use rustix::net::{AddressFamily, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, SendFlags, SocketAddrUnix, SocketFlags, SocketType};
 
-/// Create the socket directory, `notify/`, check for another instance and
-/// bind the socket (mode 0600).
-pub fn open(sup: &mut Supervisor, args: &Args) {
-    sup.sock_path = match path::control_socket(args) {
-        Ok(p) => p,
-        Err(bad) => {
-            let mut o = crate::out::Out::<160>::new();
-            bad.describe(&mut o);
-            sup.fatal(o.bytes(), None)
-        }
-    };
-    let dir = Path::from(&[sup.sock_path.dirname()]).unwrap_or_default();
-    let mode = rustix::fs::Mode::from_raw_mode(0o700);
-    let _ = rustix::fs::mkdirat(rustix::fs::CWD, dir.as_cstr(), mode);
-    sup.notify_dir = Path::from(&[dir.as_bytes(), b"/notify"]).unwrap_or_default();
-    let _ = rustix::fs::mkdirat(rustix::fs::CWD, sup.notify_dir.as_cstr(), mode);
-    match rustix::fs::openat(
-        rustix::fs::CWD,
-        sup.notify_dir.as_cstr(),
-        rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
-        rustix::fs::Mode::empty(),
-    ) {
-        Ok(fd) => sup.notify_fd = Some(fd),
-        Err(e) => sup.fatal(b"could not open notify directory", Some(e)),
-    }
+pub struct Control {
+    fd: Option<OwnedFd>,
+    path: Path,
+    pub notify: Notifier,
+    /// One LIST reply holds every service (a full table of the longest
+    /// names): it lives in a static, touched only as far as it is used.
+    list_buf: &'static mut [u8; LIST_REPLY_MAX],
+}
 
-    let addr = match SocketAddrUnix::new(sup.sock_path.as_cstr()) {
-        Ok(a) => a,
-        Err(e) => sup.fatal(b"control socket path", Some(e)),
-    };
-    // Created under umask 0177: the socket is mode 0600.
-    // Is someone there? A stream connect to a datagram socket says
-    // EPROTOTYPE (another supervisor), ECONNREFUSED a stale file.
-    if let Ok(check) = rustix::net::socket_with(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC, None) {
-        match rustix::net::connect(&check, &addr) {
-            Ok(()) => sup.fatal(b"socket in use outside of nitro", None),
-            Err(Errno::PROTOTYPE) => sup.fatal(b"socket already in use", None),
-            Err(Errno::CONNREFUSED) => {
-                let _ = rustix::fs::unlinkat(rustix::fs::CWD, sup.sock_path.as_cstr(), rustix::fs::AtFlags::empty());
+/// The control front-end's large state, zero-initialised (.bss).
+pub struct ControlStorage {
+    list_buf: [u8; LIST_REPLY_MAX],
+    notify: crate::notify::Backlog,
+}
+
+impl Default for ControlStorage {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ControlStorage {
+    pub const fn new() -> ControlStorage {
+        ControlStorage { list_buf: [0; LIST_REPLY_MAX], notify: crate::notify::Backlog::new() }
+    }
+}
+
+impl Control {
+    /// Create the socket directory and `notify/`, check for another
+    /// instance and bind the socket (mode 0600). Unrecoverable errors are
+    /// the core's fatal ones.
+    pub fn open(core: &Core, args: &Args, storage: &'static mut ControlStorage) -> Control {
+        let path = match path::control_socket(args) {
+            Ok(p) => p,
+            Err(bad) => {
+                let mut o = crate::out::Out::<160>::new();
+                bad.describe(&mut o);
+                core.fatal(o.bytes(), None)
             }
-            Err(_) => {}
-        }
-    }
-    let sock = match rustix::net::socket_with(AddressFamily::UNIX, SocketType::DGRAM, SocketFlags::CLOEXEC | SocketFlags::NONBLOCK, None) {
-        Ok(s) => s,
-        Err(e) => sup.fatal(b"control socket", Some(e)),
-    };
-    let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o177));
-    let r = rustix::net::bind(&sock, &addr);
-    rustix::process::umask(old);
-    if let Err(e) = r {
-        sup.fatal(b"could not bind control socket", Some(e));
-    }
-    if let Err(e) = rustix::net::sockopt::set_socket_passcred(&sock, true) {
-        sup.fatal(b"SO_PASSCRED on the control socket", Some(e));
-    }
-    sup.ctl = Some(sock);
-}
-
-pub fn close(sup: &mut Supervisor) {
-    if sup.ctl.take().is_some() {
-        let _ = rustix::fs::unlinkat(rustix::fs::CWD, sup.sock_path.as_cstr(), rustix::fs::AtFlags::empty());
-    }
-}
-
-/// Serve every datagram waiting on the socket.
-pub fn handle(sup: &mut Supervisor) {
-    let me = rustix::process::geteuid();
-    for _ in 0..64 {
-        let mut buf = [0u8; REQUEST_MAX];
-        let mut space = [core::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmCredentials(1))];
-        let mut cmsg = RecvAncillaryBuffer::new(&mut space);
-        let Some(ctl) = &sup.ctl else { return };
-        let msg = match rustix::net::recvmsg(ctl, &mut [IoSliceMut::new(&mut buf)], &mut cmsg, RecvFlags::DONTWAIT | RecvFlags::TRUNC) {
-            Ok(m) => m,
-            Err(Errno::INTR) => continue,
-            Err(_) => return,
         };
-        // The socket's mode keeps others out; the sender's credentials
-        // (SO_PASSCRED) keep them out even if someone loosens it.
-        let allowed = cmsg.drain().any(|m| match m {
-            RecvAncillaryMessage::ScmCredentials(c) => c.uid.is_root() || c.uid == me,
-            _ => false,
-        });
-        let n = msg.bytes;
-        let from: Option<SocketAddrUnix> = msg.address.and_then(|a| a.try_into().ok());
-        if !allowed {
-            // Not for this user: nothing it asks is available (the answer
-            // lets its client end instead of waiting).
-            reply_status(sup, from.as_ref(), tag::ENOSYS);
-            continue;
-        }
-        if n > REQUEST_MAX {
-            // Longer than any request can be: refuse, do not guess.
-            reply_status(sup, from.as_ref(), tag::ENOSYS);
-            continue;
-        }
-        serve(sup, &buf[..n], from.as_ref());
-    }
-}
-
-fn reply(ctl: &Option<OwnedFd>, to: Option<&SocketAddrUnix>, bytes: &[u8]) {
-    if let (Some(ctl), Some(to)) = (ctl, to) {
-        let _ = rustix::net::sendto(ctl, bytes, SendFlags::DONTWAIT, to);
-    }
-}
-
-fn reply_status(sup: &Supervisor, to: Option<&SocketAddrUnix>, t: u8) {
-    reply(&sup.ctl, to, &[0, 0, t]);
-}
-
-fn serve(sup: &mut Supervisor, req: &[u8], from: Option<&SocketAddrUnix>) {
-    let mut handled = false;
-    for p in spat::packets(req) {
-        let (t, payload) = match p {
-            Ok(Packet::Data(t, payload)) => (t, payload),
-            Ok(_) => continue,
-            Err(_) => break,
+        let dir = Path::from(&[path.dirname()]).unwrap_or_default();
+        let _ = rustix::fs::mkdirat(rustix::fs::CWD, dir.as_cstr(), rustix::fs::Mode::from_raw_mode(0o700));
+        let notify = match Notifier::open(&dir, &mut storage.notify, core.events().next_seq()) {
+            Ok(n) => n,
+            Err(e) => core.fatal(b"could not open notify directory", Some(e)),
         };
-        if let Some(cmd) = Command::decode(t, payload) {
-            handled = true;
-            command(sup, cmd, from);
+        let addr = match SocketAddrUnix::new(path.as_cstr()) {
+            Ok(a) => a,
+            Err(e) => core.fatal(b"control socket path", Some(e)),
+        };
+        // Is someone there? A stream connect to a datagram socket says
+        // EPROTOTYPE (another supervisor), ECONNREFUSED a stale file.
+        if let Ok(check) = rustix::net::socket_with(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC, None) {
+            match rustix::net::connect(&check, &addr) {
+                Ok(()) => core.fatal(b"socket in use outside of nitro", None),
+                Err(Errno::PROTOTYPE) => core.fatal(b"socket already in use", None),
+                Err(Errno::CONNREFUSED) => {
+                    let _ = rustix::fs::unlinkat(rustix::fs::CWD, path.as_cstr(), rustix::fs::AtFlags::empty());
+                }
+                Err(_) => {}
+            }
+        }
+        let sock = match rustix::net::socket_with(AddressFamily::UNIX, SocketType::DGRAM, SocketFlags::CLOEXEC | SocketFlags::NONBLOCK, None) {
+            Ok(s) => s,
+            Err(e) => core.fatal(b"control socket", Some(e)),
+        };
+        // Created under umask 0177: the socket is mode 0600.
+        let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o177));
+        let r = rustix::net::bind(&sock, &addr);
+        rustix::process::umask(old);
+        if let Err(e) = r {
+            core.fatal(b"could not bind control socket", Some(e));
+        }
+        if let Err(e) = rustix::net::sockopt::set_socket_passcred(&sock, true) {
+            core.fatal(b"SO_PASSCRED on the control socket", Some(e));
+        }
+        Control { fd: Some(sock), path, notify, list_buf: &mut storage.list_buf }
+    }
+
+    /// Where the control socket is (the HTTP socket goes beside it).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn fd(&self) -> Option<i32> {
+        use rustix::fd::AsRawFd;
+        self.fd.as_ref().map(|f| f.as_raw_fd())
+    }
+
+    pub fn close(&mut self) {
+        if self.fd.take().is_some() {
+            let _ = rustix::fs::unlinkat(rustix::fs::CWD, self.path.as_cstr(), rustix::fs::AtFlags::empty());
         }
     }
-    if !handled {
-        reply_status(sup, from, tag::ENOSYS);
-    }
-}
 
-fn status_of(t: &Table, s: Slot, now: u64) -> Status {
-    let sv = t.get(s);
-    Status {
-        state: sv.m.state as u8,
-        pid: sv.pid.max(0) as u32,
-        wstatus: sv.m.wstatus,
-        uptime: (now.saturating_sub(sv.m.since) / 1000).min(u32::MAX as u64) as u32,
+    /// The core's new changes to the subscribers.
+    pub fn deliver(&mut self, core: &Core) {
+        if let Some(fd) = &self.fd {
+            self.notify.deliver(core.events(), fd.as_fd());
+        }
     }
-}
 
-/// The SYS entry while a SYS script runs (see `SysTask`).
-fn sys_status(sup: &Supervisor, now: u64) -> Option<Status> {
-    let task = sup.sys?;
-    Some(Status { state: task.state() as u8, pid: 0, wstatus: 0, uptime: (now.saturating_sub(task.since) / 1000) as u32 })
-}
-
-/// Find a service for UP/RESTART, or for DOWN while a SYS script runs (so
-/// that SYS/setup can keep services down): as nitro, these go through adding
-/// the service when its directory (the template's, for an instance) exists,
-/// which creates instances and services that appeared since the last scan,
-/// and re-reads the `log` link of a known one. A service whose directory is
-/// gone is only found (and becomes FATAL when started).
-pub fn lookup(sup: &mut Supervisor, name: &[u8], create: bool) -> Option<Slot> {
-    let known = sup.t.find(name);
-    let dir_exists = || Path::from(&[name::script_dir(name), b"/."]).is_ok_and(|p| {
-        rustix::fs::accessat(rustix::fs::CWD, p.as_cstr(), rustix::fs::Access::EXISTS, rustix::fs::AtFlags::empty()).is_ok()
-    });
-    if !create || !name::valid(name) || !sup.up() || !dir_exists() {
-        return known;
-    }
-    let s = scan::add_service(sup, name).ok()?;
-    if known.is_none() {
-        // The request decides about this service.
-        sup.t.get_mut(s).fresh = false;
-    }
-    Some(s)
-}
-
-fn command(sup: &mut Supervisor, cmd: Command, from: Option<&SocketAddrUnix>) {
-    let now = Supervisor::now();
-    match cmd {
-        Command::Up(n) | Command::Restart(n) | Command::Down(n) | Command::Ready(n) => {
-            let create = match cmd {
-                Command::Up(_) | Command::Restart(_) => true,
-                Command::Down(_) => sup.sys.is_some(),
+    /// Serve every datagram waiting on the socket.
+    pub fn handle(&mut self, core: &mut Core) {
+        let me = rustix::process::geteuid();
+        for _ in 0..64 {
+            let mut buf = [0u8; REQUEST_MAX];
+            let mut space = [core::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmCredentials(1))];
+            let mut cmsg = RecvAncillaryBuffer::new(&mut space);
+            let Some(fd) = &self.fd else { return };
+            let msg = match rustix::net::recvmsg(fd, &mut [IoSliceMut::new(&mut buf)], &mut cmsg, RecvFlags::DONTWAIT | RecvFlags::TRUNC) {
+                Ok(m) => m,
+                Err(Errno::INTR) => continue,
+                Err(_) => return,
+            };
+            // The socket's mode keeps others out; the sender's credentials
+            // (SO_PASSCRED) keep them out even if someone loosens it.
+            let allowed = cmsg.drain().any(|m| match m {
+                RecvAncillaryMessage::ScmCredentials(c) => c.uid.is_root() || c.uid == me,
                 _ => false,
-            };
-            let Some(s) = lookup(sup, n, create) else {
-                return reply_status(sup, from, tag::ESRCH);
-            };
-            sup.t.get_mut(s).seen = true;
-            let ev = match cmd {
-                Command::Up(_) => Event::WantUp,
-                Command::Restart(_) => Event::WantRestart,
-                Command::Down(_) => Event::WantDown,
-                _ => Event::Ready,
-            };
-            if ev == Event::Ready {
-                sup.close_ready(s);
+            });
+            let from: Option<SocketAddrUnix> = msg.address.and_then(|a| a.try_into().ok());
+            // Not for this user, or longer than any request can be: refuse,
+            // do not guess (the answer lets the client end at once).
+            if !allowed || msg.bytes > REQUEST_MAX {
+                self.reply(from.as_ref(), &[0, 0, tag::ENOSYS]);
+                continue;
             }
-            sup.drive(s, ev, now);
-            // The resulting state is announced after every such command,
-            // even when it was just announced (as nitro), then OK.
-            let state = if sup.t.get(s).used() && sup.t.get(s).name.as_bytes() == n {
-                sup.t.get(s).m.state as u8
-            } else {
-                State::Down as u8
-            };
-            sup.notify_name(n, state);
-            sup.notify_flush();
-            reply_status(sup, from, tag::OK);
+            self.serve(core, &buf[..msg.bytes], from.as_ref());
         }
-        Command::Query(n) => {
-            let st = match sup.t.find(n) {
-                Some(s) => status_of(&sup.t, s, now),
-                None => match sys_status(sup, now) {
-                    Some(st) if n == b"SYS" => st,
-                    _ => return reply_status(sup, from, tag::ESRCH),
-                },
+    }
+
+    fn reply(&self, to: Option<&SocketAddrUnix>, bytes: &[u8]) {
+        if let (Some(fd), Some(to)) = (&self.fd, to) {
+            let _ = rustix::net::sendto(fd, bytes, SendFlags::DONTWAIT, to);
+        }
+    }
+
+    fn serve(&mut self, core: &mut Core, req: &[u8], from: Option<&SocketAddrUnix>) {
+        let mut handled = false;
+        for p in spat::packets(req) {
+            let (t, payload) = match p {
+                Ok(Packet::Data(t, payload)) => (t, payload),
+                Ok(_) => continue,
+                Err(_) => break,
             };
-            let mut buf = [0u8; 32];
-            let mut w = Writer::new(&mut buf);
-            if st.encode(&mut w).is_ok() {
-                reply(&sup.ctl, from, w.bytes());
+            if let Some(cmd) = spat::Command::decode(t, payload) {
+                handled = true;
+                self.command(core, cmd, from);
             }
         }
-        Command::List => {
-            // Every service in one datagram, however many there are (the
-            // buffer holds a full table of the longest names).
-            let sys = sys_status(sup, now);
-            let mut w = Writer::new(&mut sup.list_buf[..]);
-            if let Some(st) = sys {
-                let _ = spat::encode_list_entry(&mut w, b"SYS", &st);
-            }
-            for s in sup.t.slots() {
-                let st = status_of(&sup.t, s, now);
-                if spat::encode_list_entry(&mut w, sup.t.get(s).name.as_bytes(), &st).is_err() {
-                    break;
+        if !handled {
+            self.reply(from, &[0, 0, tag::ENOSYS]);
+        }
+    }
+
+    fn command(&mut self, core: &mut Core, cmd: spat::Command, from: Option<&SocketAddrUnix>) {
+        let c = match cmd {
+            spat::Command::Up(n) => Command::Up(n),
+            spat::Command::Down(n) => Command::Down(n),
+            spat::Command::Restart(n) => Command::Restart(n),
+            spat::Command::Ready(n) => Command::Ready(n),
+            spat::Command::Signal(sig, n) => Command::Signal(sig as u32, n),
+            spat::Command::Query(n) => Command::Query(n),
+            spat::Command::List => Command::List,
+            spat::Command::Info => Command::Info,
+            spat::Command::Rescan => Command::Rescan,
+            spat::Command::Shutdown => Command::Shutdown,
+            spat::Command::Reboot => Command::Reboot,
+        };
+        let query = matches!(cmd, spat::Command::Query(_));
+        match core.execute(c) {
+            Outcome::Service(v) if query => {
+                let mut buf = [0u8; 32];
+                let mut w = Writer::new(&mut buf);
+                if status(&v).encode(&mut w).is_ok() {
+                    self.reply(from, w.bytes());
                 }
             }
-            let len = w.len();
-            reply(&sup.ctl, from, &sup.list_buf[..len]);
-        }
-        Command::Info => {
-            let mut buf = [0u8; 40];
-            let mut w = Writer::new(&mut buf);
-            let _ = w.u32(tag::NITRO_PID, sup.pid as u32);
-            let _ = w.u32(tag::PID, sup.pid as u32);
-            let sys = sys_status(sup, now).is_some() as usize;
-            let _ = w.u32(tag::MAX_SERVICE, (sup.t.count() + sys) as u32);
-            let _ = w.u32(tag::TOTAL_REAPS, sup.total_reaps);
-            let _ = w.u32(tag::TOTAL_SV_REAPS, sup.total_sv_reaps);
-            reply(&sup.ctl, from, w.bytes());
-        }
-        Command::Rescan => {
-            sup.want_rescan = true;
-            reply_status(sup, from, tag::OK);
-        }
-        Command::Shutdown => {
-            sup.want_shutdown = true;
-            reply_status(sup, from, tag::OK);
-        }
-        Command::Reboot => {
-            sup.want_reboot = true;
-            reply_status(sup, from, tag::OK);
-        }
-        Command::Signal(sig, n) => {
-            let pid = sup.t.find(n).map_or(0, |s| sup.t.get(s).pid);
-            if pid > 0 && (1..=64).contains(&sig) && sys::kill(pid, sig as u32).is_ok() {
-                reply_status(sup, from, tag::OK);
-            } else {
-                reply_status(sup, from, tag::ESRCH);
+            // The requester learns the resulting state (a notification it
+            // gets as a subscriber), then OK.
+            Outcome::Service(_) | Outcome::Removed => {
+                self.deliver(core);
+                self.reply(from, &[0, 0, tag::OK]);
             }
+            Outcome::Done => self.reply(from, &[0, 0, tag::OK]),
+            Outcome::List => {
+                // Every service in one datagram, however many there are.
+                let mut w = Writer::new(&mut self.list_buf[..]);
+                for v in core.services(crate::core::now()) {
+                    if spat::encode_list_entry(&mut w, v.name.as_bytes(), &status(&v)).is_err() {
+                        break;
+                    }
+                }
+                let len = w.len();
+                self.reply(from, &self.list_buf[..len]);
+            }
+            Outcome::Info(i) => {
+                let mut buf = [0u8; 40];
+                let mut w = Writer::new(&mut buf);
+                let _ = w.u32(tag::NITRO_PID, i.pid as u32);
+                let _ = w.u32(tag::PID, i.pid as u32);
+                let _ = w.u32(tag::MAX_SERVICE, i.entries);
+                let _ = w.u32(tag::TOTAL_REAPS, i.total_reaps);
+                let _ = w.u32(tag::TOTAL_SV_REAPS, i.total_sv_reaps);
+                self.reply(from, w.bytes());
+            }
+            _ => self.reply(from, &[0, 0, tag::ESRCH]),
         }
     }
+}
+
+fn status(v: &ServiceView) -> Status {
+    Status { state: v.state as u8, pid: v.pid, wstatus: v.wstatus, uptime: v.uptime }
 }

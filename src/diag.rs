@@ -66,7 +66,7 @@ impl Diag {
                 let path: &CStr = if console { c"/dev/console" } else { c"/proc/self/fd/2" };
                 let flags = OFlags::WRONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
                 if let Ok(fd) = rustix::fs::open(path, flags, Mode::empty()) {
-                    self.fd = crate::supervisor::into_raw(fd);
+                    self.fd = crate::core::into_raw(fd);
                     self.kind = Kind::Private;
                 }
             }

@@ -1,22 +1,22 @@
-//! The HTTP endpoint inside the event loop: a listening unix stream socket,
-//! a fixed set of connection slots, non-blocking reads and writes, the
-//! 10 s idle deadline, and the dispatch of validated requests (`http::`)
-//! to services, jobs, events and metrics.
+//! The HTTP endpoint, a codec around the core's command executor: a
+//! listening unix stream socket, a fixed set of connection slots, and
+//! non-blocking reads and writes inside the one event loop. A request is
+//! parsed (`http::request`) into a route, the route into a `Command` for
+//! `Core::execute` (or a read of the core's views), and the outcome into a
+//! reply (`http::response`). `GET /events` streams read the core's queue of
+//! changes, each at its own position.
 
-use crate::http::job;
+use crate::core::{Change, Command, Core, Outcome, Read, ServiceView};
 use crate::http::json::Json;
 use crate::http::request::{self, Action, Parsed, Route};
 use crate::http::response::{self, Head, Stream};
-use crate::http::{Error, REQUEST_BUF_MAX, Status};
-use crate::jobs::{Phase as JobPhase, PutError};
+use crate::http::{Error, Full, REQUEST_BUF_MAX, Status};
 use crate::name::Name;
 use crate::path::Path;
-use crate::state::{Event, State};
-use crate::supervisor::{Supervisor, into_raw};
 use crate::sys::{self, Args};
-use crate::table::{NO_FD, Slot, Table};
+use crate::table::NO_FD;
 use rustix::io::Errno;
-use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
+use rustix::net::{AddressFamily, SendFlags, SocketAddrUnix, SocketFlags, SocketType};
 
 /// Connection slots; one more connection is answered 503 and closed.
 pub const CONN_MAX: usize = 16;
@@ -41,18 +41,18 @@ pub const LINGER_MAX: usize = 16;
 pub const IDLE_MS: u64 = 10_000;
 
 pub struct Conn {
-    pub fd: i32,
+    fd: i32,
     inbuf: [u8; REQUEST_BUF_MAX],
     in_len: usize,
     out: [u8; OUT_MAX],
     out_len: usize,
     out_sent: usize,
-    pub deadline: Option<u64>,
+    deadline: Option<u64>,
     close_after: bool,
     continued: bool,
-    /// 0: not streaming events; 1: chunked; 2: until close (HTTP/1.0).
-    events: u8,
-    missed: u32,
+    /// An event stream (`GET /events`), and its position in the queue.
+    stream: Option<Stream>,
+    seq: u64,
 }
 
 impl Conn {
@@ -66,301 +66,410 @@ impl Conn {
         deadline: None,
         close_after: false,
         continued: false,
-        events: 0,
-        missed: 0,
+        stream: None,
+        seq: 0,
     };
 
     fn pending(&self) -> bool {
         self.out_sent < self.out_len
     }
 
-    fn stream(&self) -> Option<Stream> {
-        match self.events {
-            1 => Some(Stream::Chunked),
-            2 => Some(Stream::UntilClose),
-            _ => None,
+    /// Forget the connection: close it, empty its buffers.
+    fn drop_it(&mut self) {
+        if self.fd != NO_FD {
+            drop(sys::own(self.fd));
         }
+        self.fd = NO_FD;
+        self.in_len = 0;
+        self.out_len = 0;
+        self.out_sent = 0;
+        self.deadline = None;
+        self.close_after = false;
+        self.continued = false;
+        self.stream = None;
+    }
+
+    /// Send what the socket takes now. Ok(true): everything went out.
+    fn send_out(&mut self) -> Result<bool, Errno> {
+        while self.pending() {
+            match rustix::net::send(sys::fd(self.fd), &self.out[self.out_sent..self.out_len], SendFlags::DONTWAIT | SendFlags::NOSIGNAL) {
+                Ok(n) => self.out_sent += n,
+                Err(Errno::AGAIN) => return Ok(false),
+                Err(Errno::INTR) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.out_sent = 0;
+        self.out_len = 0;
+        Ok(true)
+    }
+
+    /// The reply is an error: it closes the connection.
+    fn error(&mut self, e: &Error) {
+        self.out_len = response::error(&mut self.out, e).unwrap_or(0);
+        self.close_after = true;
+    }
+}
+
+/// The HTTP front-end's large state, zero-initialised (.bss).
+pub struct HttpStorage {
+    conns: [Conn; CONN_MAX],
+}
+
+impl Default for HttpStorage {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl HttpStorage {
+    pub const fn new() -> HttpStorage {
+        HttpStorage { conns: [const { Conn::EMPTY }; CONN_MAX] }
     }
 }
 
 pub struct Http {
     /// Refused connections, answered and shut for writing, whose request is
     /// read and dropped until the client closes or the deadline passes.
-    pub linger: [(i32, u64); LINGER_MAX],
-    pub listen: i32,
+    linger: [(i32, u64); LINGER_MAX],
+    listen: i32,
     /// Out of descriptors: the listener is not polled until then, or the
     /// loop would spin on a connection it cannot accept.
-    pub paused_until: Option<u64>,
-    pub path: Path,
-    pub conns: [Conn; CONN_MAX],
+    paused_until: Option<u64>,
+    path: Path,
+    conns: &'static mut [Conn; CONN_MAX],
 }
 
-impl Default for Http {
-    fn default() -> Self {
-        Self::new()
-    }
+/// What to poll: the listener, a connection, a lingering refusal.
+#[derive(Clone, Copy)]
+pub enum Source {
+    Listen,
+    Conn(usize),
+    Linger(usize),
 }
 
 impl Http {
-    pub const fn new() -> Http {
-        Http { linger: [(NO_FD, 0); LINGER_MAX], listen: NO_FD, paused_until: None, path: Path::new(), conns: [const { Conn::EMPTY }; CONN_MAX] }
-    }
-
-    /// Lingering refused connections to poll: (index, fd).
-    pub fn lingering(&self) -> impl Iterator<Item = (usize, i32)> + '_ {
-        self.linger.iter().enumerate().filter(|(_, (fd, _))| *fd != NO_FD).map(|(i, &(fd, _))| (i, fd))
-    }
-
-    /// Descriptors to poll: (index or None for the listener, fd, events).
-    pub fn poll_set(&self) -> impl Iterator<Item = (Option<usize>, i32, i16)> + '_ {
-        let listen = (self.listen != NO_FD && self.paused_until.is_none()).then_some((None, self.listen, sys::POLLIN));
-        listen.into_iter().chain(self.conns.iter().enumerate().filter(|(_, c)| c.fd != NO_FD).map(|(i, c)| {
-            let ev = if c.pending() { sys::POLLOUT } else if c.close_after { 0 } else { sys::POLLIN };
-            (Some(i), c.fd, ev)
-        }))
-    }
-}
-
-/// Bind the HTTP socket: `$NITRO_HTTP`, else `http.sock` beside the control
-/// socket; mode 0600. Failure is reported, not fatal: supervision goes on.
-pub fn open(sup: &mut Supervisor, args: &Args) {
-    let path = match crate::path::http_socket(args, &sup.sock_path) {
-        Ok(p) => p,
-        Err(bad) => {
-            let mut o = crate::out::Out::<160>::new();
-            bad.describe(&mut o);
-            return sup.say(&[o.bytes(), b": no HTTP endpoint"]);
-        }
-    };
-    let Ok(addr) = SocketAddrUnix::new(path.as_cstr()) else { return sup.say(&[b"HTTP socket path unusable: ", path.as_bytes()]) };
-    if let Ok(check) = rustix::net::socket_with(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC, None) {
-        match rustix::net::connect(&check, &addr) {
-            Ok(()) => return sup.say(&[b"HTTP socket in use: ", path.as_bytes()]),
-            Err(Errno::CONNREFUSED) => {
-                let _ = rustix::fs::unlinkat(rustix::fs::CWD, path.as_cstr(), rustix::fs::AtFlags::empty());
-            }
-            Err(_) => {}
-        }
-    }
-    let sock = match rustix::net::socket_with(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC | SocketFlags::NONBLOCK, None) {
-        Ok(s) => s,
-        Err(e) => return sup.say_errno(&[b"HTTP socket"], e),
-    };
-    let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o177));
-    let r = rustix::net::bind(&sock, &addr).and_then(|()| rustix::net::listen(&sock, CONN_MAX as i32));
-    rustix::process::umask(old);
-    if let Err(e) = r {
-        return sup.say_errno(&[b"could not bind HTTP socket ", path.as_bytes()], e);
-    }
-    sup.http.listen = into_raw(sock);
-    sup.http.path = path;
-}
-
-pub fn close(sup: &mut Supervisor) {
-    if sup.http.listen != NO_FD {
-        drop(sys::own(sup.http.listen));
-        sup.http.listen = NO_FD;
-        let _ = rustix::fs::unlinkat(rustix::fs::CWD, sup.http.path.as_cstr(), rustix::fs::AtFlags::empty());
-    }
-    for c in 0..CONN_MAX {
-        drop_conn(sup, c);
-    }
-    for i in 0..LINGER_MAX {
-        linger(sup.http, i, true);
-    }
-}
-
-fn drop_conn(sup: &mut Supervisor, c: usize) {
-    drop_conn_in(&mut sup.http, c)
-}
-
-fn drop_conn_in(http: &mut Http, c: usize) {
-    let conn = &mut http.conns[c];
-    if conn.fd != NO_FD {
-        drop(sys::own(conn.fd));
-    }
-    conn.fd = NO_FD;
-    conn.in_len = 0;
-    conn.out_len = 0;
-    conn.out_sent = 0;
-    conn.deadline = None;
-    conn.close_after = false;
-    conn.continued = false;
-    conn.events = 0;
-    conn.missed = 0;
-}
-
-/// Answer a connection we will not keep (no slot, foreign user): one
-/// non-blocking write and a shutdown for writing, then let it linger until
-/// the client has sent its request and closed (closing at once, with the
-/// request unread, would reset the connection before the answer is read).
-fn refuse(http: &mut Http, fd: rustix::fd::OwnedFd, e: &Error, now: u64) {
-    let mut buf = [0u8; 512];
-    if let Ok(n) = response::error(&mut buf, e) {
-        let _ = rustix::net::send(&fd, &buf[..n], rustix::net::SendFlags::DONTWAIT | rustix::net::SendFlags::NOSIGNAL);
-    }
-    let _ = rustix::net::shutdown(&fd, rustix::net::Shutdown::Write);
-    if let Some(slot) = http.linger.iter_mut().find(|(f, _)| *f == NO_FD) {
-        *slot = (into_raw(fd), now + LINGER_MS);
-    }
-}
-
-/// A lingering connection is readable: drop what it sent; close it at
-/// end-of-file, on error, or when `expired`.
-pub fn linger(http: &mut Http, i: usize, expired: bool) {
-    let Some(&(fd, _)) = http.linger.get(i) else { return };
-    if fd == NO_FD {
-        return;
-    }
-    let mut buf = [0u8; 512];
-    let done = expired
-        || loop {
-            match rustix::io::read(sys::fd(fd), &mut buf) {
-                Ok(0) => break true,
-                Ok(_) => continue,
-                Err(Errno::AGAIN) => break false,
-                Err(Errno::INTR) => continue,
-                Err(_) => break true,
+    /// Bind the HTTP socket: `$NITRO_HTTP`, else `http.sock` beside the
+    /// control socket; mode 0600. Failure is reported, not fatal:
+    /// supervision goes on without the endpoint.
+    pub fn open(core: &Core, args: &Args, ctl: &Path, storage: &'static mut HttpStorage) -> Http {
+        let mut http = Http { linger: [(NO_FD, 0); LINGER_MAX], listen: NO_FD, paused_until: None, path: Path::new(), conns: &mut storage.conns };
+        let path = match crate::path::http_socket(args, ctl) {
+            Ok(p) => p,
+            Err(bad) => {
+                let mut o = crate::out::Out::<160>::new();
+                bad.describe(&mut o);
+                core.say(&[o.bytes(), b": no HTTP endpoint"]);
+                return http;
             }
         };
-    if done {
-        drop(sys::own(fd));
-        http.linger[i] = (NO_FD, 0);
+        let Ok(addr) = SocketAddrUnix::new(path.as_cstr()) else {
+            core.say(&[b"HTTP socket path unusable: ", path.as_bytes()]);
+            return http;
+        };
+        if let Ok(check) = rustix::net::socket_with(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC, None) {
+            match rustix::net::connect(&check, &addr) {
+                Ok(()) => {
+                    core.say(&[b"HTTP socket in use: ", path.as_bytes()]);
+                    return http;
+                }
+                Err(Errno::CONNREFUSED) => {
+                    let _ = rustix::fs::unlinkat(rustix::fs::CWD, path.as_cstr(), rustix::fs::AtFlags::empty());
+                }
+                Err(_) => {}
+            }
+        }
+        let sock = match rustix::net::socket_with(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC | SocketFlags::NONBLOCK, None) {
+            Ok(s) => s,
+            Err(e) => {
+                core.say_errno(&[b"HTTP socket"], e);
+                return http;
+            }
+        };
+        let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o177));
+        let r = rustix::net::bind(&sock, &addr).and_then(|()| rustix::net::listen(&sock, CONN_MAX as i32));
+        rustix::process::umask(old);
+        if let Err(e) = r {
+            core.say_errno(&[b"could not bind HTTP socket ", path.as_bytes()], e);
+            return http;
+        }
+        http.listen = crate::core::into_raw(sock);
+        http.path = path;
+        http
     }
-}
 
-pub fn accept(sup: &mut Supervisor, now: u64) {
-    for _ in 0..CONN_MAX {
-        let fd = match rustix::net::accept_with(sys::fd(sup.http.listen), SocketFlags::CLOEXEC | SocketFlags::NONBLOCK) {
-            Ok(fd) => fd,
-            Err(Errno::MFILE | Errno::NFILE | Errno::NOBUFS | Errno::NOMEM) => {
-                sup.http.paused_until = Some(now + 1000);
+    pub fn close(&mut self) {
+        if self.listen != NO_FD {
+            drop(sys::own(self.listen));
+            self.listen = NO_FD;
+            let _ = rustix::fs::unlinkat(rustix::fs::CWD, self.path.as_cstr(), rustix::fs::AtFlags::empty());
+        }
+        for c in self.conns.iter_mut() {
+            c.drop_it();
+        }
+        for i in 0..LINGER_MAX {
+            self.linger(i, true);
+        }
+    }
+
+    /// Descriptors to poll, with the events wanted.
+    pub fn poll_set(&self) -> impl Iterator<Item = (Source, i32, i16)> + '_ {
+        let listen = (self.listen != NO_FD && self.paused_until.is_none()).then_some((Source::Listen, self.listen, sys::POLLIN));
+        let conns = self.conns.iter().enumerate().filter(|(_, c)| c.fd != NO_FD).map(|(i, c)| {
+            let ev = if c.pending() { sys::POLLOUT } else if c.close_after { 0 } else { sys::POLLIN };
+            (Source::Conn(i), c.fd, ev)
+        });
+        let linger = self.linger.iter().enumerate().filter(|(_, (fd, _))| *fd != NO_FD).map(|(i, &(fd, _))| (Source::Linger(i), fd, sys::POLLIN));
+        listen.into_iter().chain(conns).chain(linger)
+    }
+
+    /// Fire the endpoint's due deadlines; the time of the next one.
+    pub fn timers(&mut self, now: u64) -> Option<u64> {
+        if self.paused_until.is_some_and(|d| d <= now) {
+            self.paused_until = None;
+        }
+        let mut next = self.paused_until;
+        let mut earliest = |d: u64| next = Some(next.map_or(d, |n: u64| n.min(d)));
+        for i in 0..LINGER_MAX {
+            let (fd, deadline) = self.linger[i];
+            if fd != NO_FD {
+                if deadline <= now {
+                    self.linger(i, true);
+                } else {
+                    earliest(deadline);
+                }
+            }
+        }
+        for c in 0..CONN_MAX {
+            if self.conns[c].deadline.is_some_and(|d| d <= now) {
+                self.timeout(c);
+            }
+            if let Some(d) = self.conns[c].deadline {
+                earliest(d);
+            }
+        }
+        next
+    }
+
+    /// Something happened on a descriptor of ours.
+    pub fn ready(&mut self, core: &mut Core, src: Source, revents: i16, now: u64) {
+        match src {
+            Source::Listen => self.accept(now),
+            Source::Linger(i) => self.linger(i, false),
+            Source::Conn(c) => {
+                if revents & sys::POLLOUT != 0 {
+                    self.writable(core, c);
+                }
+                if revents & (sys::POLLIN | sys::POLLHUP | sys::POLLERR) != 0 {
+                    self.readable(core, c, now);
+                }
+            }
+        }
+    }
+
+    /// Answer a connection we will not keep (no slot, foreign user): one
+    /// non-blocking write and a shutdown for writing, then let it linger
+    /// until the client has sent its request and closed (closing at once,
+    /// with the request unread, would reset the connection before the
+    /// answer is read).
+    fn refuse(&mut self, fd: rustix::fd::OwnedFd, e: &Error, now: u64) {
+        let mut buf = [0u8; 512];
+        if let Ok(n) = response::error(&mut buf, e) {
+            let _ = rustix::net::send(&fd, &buf[..n], SendFlags::DONTWAIT | SendFlags::NOSIGNAL);
+        }
+        let _ = rustix::net::shutdown(&fd, rustix::net::Shutdown::Write);
+        if let Some(slot) = self.linger.iter_mut().find(|(f, _)| *f == NO_FD) {
+            *slot = (crate::core::into_raw(fd), now + LINGER_MS);
+        }
+    }
+
+    /// A lingering connection is readable: drop what it sent; close it at
+    /// end-of-file, on error, or when `expired`.
+    fn linger(&mut self, i: usize, expired: bool) {
+        let Some(&(fd, _)) = self.linger.get(i) else { return };
+        if fd == NO_FD {
+            return;
+        }
+        let mut buf = [0u8; 512];
+        let done = expired
+            || loop {
+                match rustix::io::read(sys::fd(fd), &mut buf) {
+                    Ok(0) => break true,
+                    Ok(_) => continue,
+                    Err(Errno::AGAIN) => break false,
+                    Err(Errno::INTR) => continue,
+                    Err(_) => break true,
+                }
+            };
+        if done {
+            drop(sys::own(fd));
+            self.linger[i] = (NO_FD, 0);
+        }
+    }
+
+    fn accept(&mut self, now: u64) {
+        for _ in 0..CONN_MAX {
+            let fd = match rustix::net::accept_with(sys::fd(self.listen), SocketFlags::CLOEXEC | SocketFlags::NONBLOCK) {
+                Ok(fd) => fd,
+                Err(Errno::MFILE | Errno::NFILE | Errno::NOBUFS | Errno::NOMEM) => {
+                    self.paused_until = Some(now + 1000);
+                    return;
+                }
+                Err(_) => return,
+            };
+            // Only root and our own user get in (the socket's mode says the
+            // same; this holds even if someone loosens it).
+            let me = rustix::process::geteuid();
+            match rustix::net::sockopt::socket_peercred(&fd) {
+                Ok(cred) if cred.uid.is_root() || cred.uid == me => {}
+                _ => {
+                    self.refuse(fd, &Error::new(Status::Forbidden, "forbidden"), now);
+                    continue;
+                }
+            }
+            let Some(conn) = self.conns.iter_mut().find(|c| c.fd == NO_FD) else {
+                self.refuse(fd, &Error::new(Status::ServiceUnavailable, "too many connections"), now);
+                continue;
+            };
+            conn.fd = crate::core::into_raw(fd);
+            conn.deadline = Some(now + IDLE_MS);
+        }
+    }
+
+    fn readable(&mut self, core: &mut Core, c: usize, now: u64) {
+        let conn = &mut self.conns[c];
+        if conn.fd == NO_FD {
+            return;
+        }
+        let room = &mut conn.inbuf[conn.in_len..];
+        if room.is_empty() {
+            // The parser has already answered a request this large.
+            return;
+        }
+        match rustix::io::read(sys::fd(conn.fd), room) {
+            Ok(0) => return conn.drop_it(),
+            Ok(n) => {
+                conn.in_len += n;
+                if conn.stream.is_none() {
+                    conn.deadline = Some(now + IDLE_MS);
+                }
+            }
+            Err(Errno::AGAIN) | Err(Errno::INTR) => return,
+            Err(_) => return conn.drop_it(),
+        }
+        if conn.stream.is_some() {
+            // An event stream takes no more requests; what the client sends
+            // is ignored.
+            conn.in_len = 0;
+            return;
+        }
+        process(core, conn, now);
+        self.writable(core, c);
+    }
+
+    fn writable(&mut self, core: &mut Core, c: usize) {
+        let conn = &mut self.conns[c];
+        if conn.fd == NO_FD {
+            return;
+        }
+        match conn.send_out() {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(_) => return conn.drop_it(),
+        }
+        if conn.close_after {
+            return conn.drop_it();
+        }
+        if conn.stream.is_some() {
+            // Room again: the stream reads on in the queue.
+            return stream(core, conn);
+        }
+        if conn.in_len > 0 {
+            // A pipelined request waited for this reply to go out.
+            process(core, conn, crate::core::now());
+            if conn.pending() {
+                self.writable(core, c);
+            }
+        }
+    }
+
+    fn timeout(&mut self, c: usize) {
+        let conn = &mut self.conns[c];
+        conn.deadline = None;
+        if conn.in_len > 0 && !conn.pending() {
+            conn.error(&Error::new(Status::RequestTimeout, "request timeout"));
+            conn.out_sent = 0;
+            if conn.out_len > 0 {
+                if conn.send_out().is_err() || !conn.pending() {
+                    conn.drop_it();
+                }
                 return;
             }
-            Err(_) => return,
+        }
+        conn.drop_it();
+    }
+
+    /// The core's new changes to every event stream.
+    pub fn deliver(&mut self, core: &Core) {
+        for conn in self.conns.iter_mut().filter(|c| c.fd != NO_FD && c.stream.is_some()) {
+            stream(core, conn);
+        }
+    }
+
+    /// The oldest change an event stream still has to get.
+    pub fn min_seq(&self) -> Option<u64> {
+        self.conns.iter().filter(|c| c.fd != NO_FD && c.stream.is_some()).map(|c| c.seq).min()
+    }
+}
+
+/// Write the changes from the stream's position into its buffer, as many
+/// as fit, one JSON object per line (after `{"missed":N}` when the queue
+/// went on without it), and send what the socket takes.
+fn stream(core: &Core, conn: &mut Conn) {
+    let Some(framing) = conn.stream else { return };
+    // Move what is still unsent to the front: the room left is then what
+    // the client really has not read yet.
+    if conn.out_sent > 0 {
+        conn.out.copy_within(conn.out_sent..conn.out_len, 0);
+        conn.out_len -= conn.out_sent;
+        conn.out_sent = 0;
+    }
+    loop {
+        let mut seq = conn.seq;
+        let item = core.events().read(&mut seq);
+        let written = match item {
+            Read::End => break,
+            Read::Missed(n) => framing.piece(&mut conn.out[conn.out_len..], &mut |w| {
+                let mut j = Json::new(w);
+                j.begin_object()?;
+                j.field_u64(b"missed", n)?;
+                j.end_object()?;
+                j.finish()?;
+                w.push(b"\n").map(drop)
+            }),
+            Read::Event(Change { name, state }) => framing.piece(&mut conn.out[conn.out_len..], &mut |w| {
+                let mut j = Json::new(w);
+                j.begin_object()?;
+                j.field_str(b"service", name.as_bytes())?;
+                j.field_str(b"state", state.name().as_bytes())?;
+                j.end_object()?;
+                j.finish()?;
+                w.push(b"\n").map(drop)
+            }),
         };
-        // Only root and our own user get in (the socket's mode says the
-        // same; this holds even if someone loosens it).
-        let me = rustix::process::geteuid();
-        match rustix::net::sockopt::socket_peercred(&fd) {
-            Ok(cred) if cred.uid.is_root() || cred.uid == me => {}
-            _ => {
-                refuse(&mut sup.http, fd, &Error::new(Status::Forbidden, "forbidden"), now);
-                continue;
+        match written {
+            Ok(n) => {
+                conn.out_len += n;
+                conn.seq = seq;
             }
-        }
-        let Some(c) = sup.http.conns.iter().position(|c| c.fd == NO_FD) else {
-            refuse(&mut sup.http, fd, &Error::new(Status::ServiceUnavailable, "too many connections"), now);
-            continue;
-        };
-        let conn = &mut sup.http.conns[c];
-        conn.fd = into_raw(fd);
-        conn.deadline = Some(now + IDLE_MS);
-    }
-}
-
-pub fn readable(sup: &mut Supervisor, c: usize, now: u64) {
-    let conn = &mut sup.http.conns[c];
-    if conn.fd == NO_FD {
-        return;
-    }
-    let room = &mut conn.inbuf[conn.in_len..];
-    if room.is_empty() {
-        // The parser has already answered a request this large.
-        return;
-    }
-    match rustix::io::read(sys::fd(conn.fd), room) {
-        Ok(0) => return drop_conn(sup, c),
-        Ok(n) => {
-            conn.in_len += n;
-            if conn.events == 0 {
-                conn.deadline = Some(now + IDLE_MS);
-            }
-        }
-        Err(Errno::AGAIN) | Err(Errno::INTR) => return,
-        Err(_) => return drop_conn(sup, c),
-    }
-    if sup.http.conns[c].events != 0 {
-        // An event stream takes no more requests; what the client sends
-        // is ignored.
-        sup.http.conns[c].in_len = 0;
-        return;
-    }
-    process(sup, c, now);
-    writable(sup, c);
-}
-
-/// Send what the socket takes now. Ok(true): everything went out.
-fn send_out(conn: &mut Conn) -> Result<bool, Errno> {
-    while conn.pending() {
-        match rustix::net::send(sys::fd(conn.fd), &conn.out[conn.out_sent..conn.out_len], rustix::net::SendFlags::DONTWAIT | rustix::net::SendFlags::NOSIGNAL) {
-            Ok(n) => conn.out_sent += n,
-            Err(Errno::AGAIN) => return Ok(false),
-            Err(Errno::INTR) => {}
-            Err(e) => return Err(e),
+            // No room: the client reads slower than the changes come; the
+            // rest waits in the queue.
+            Err(_) => break,
         }
     }
-    conn.out_sent = 0;
-    conn.out_len = 0;
-    Ok(true)
-}
-
-pub fn writable(sup: &mut Supervisor, c: usize) {
-    let conn = &mut sup.http.conns[c];
-    if conn.fd == NO_FD {
-        return;
+    if conn.send_out().is_err() {
+        conn.drop_it();
     }
-    match send_out(conn) {
-        Ok(true) => {}
-        Ok(false) => return,
-        Err(_) => return drop_conn_in(&mut sup.http, c),
-    }
-    let conn = &mut sup.http.conns[c];
-    if conn.close_after {
-        return drop_conn(sup, c);
-    }
-    if conn.events == 0 && conn.in_len > 0 {
-        // A pipelined request waited for this reply to go out.
-        let now = Supervisor::now();
-        process(sup, c, now);
-        if sup.http.conns[c].pending() {
-            writable(sup, c);
-        }
-    }
-}
-
-pub fn timeout(sup: &mut Supervisor, c: usize) {
-    let conn = &mut sup.http.conns[c];
-    conn.deadline = None;
-    if conn.in_len > 0 && !conn.pending() {
-        let e = Error::new(Status::RequestTimeout, "request timeout");
-        if let Ok(n) = response::error(&mut conn.out, &e) {
-            conn.out_len = n;
-            conn.out_sent = 0;
-            conn.close_after = true;
-            return writable(sup, c);
-        }
-    }
-    drop_conn(sup, c);
-}
-
-/// A request with its names copied out of the connection buffer.
-#[derive(Clone, Copy)]
-enum Want {
-    Jobs,
-    GetJob(Name),
-    PutJob(Name, Result<(), Error>),
-    DeleteJob(Name),
-    SignalJob(Name, u8),
-    Services,
-    GetService(Name),
-    ServiceAction(Name, Action),
-    SignalService(Name, u8),
-    Rescan,
-    Shutdown,
-    Reboot,
-    Events,
-    Metrics,
 }
 
 fn name(n: &[u8]) -> Name {
@@ -369,14 +478,12 @@ fn name(n: &[u8]) -> Name {
 }
 
 /// Serve the complete requests in the buffer, one reply at a time.
-fn process(sup: &mut Supervisor, c: usize, now: u64) {
+fn process(core: &mut Core, conn: &mut Conn, now: u64) {
     loop {
-        let conn = &mut sup.http.conns[c];
-        if conn.fd == NO_FD || conn.pending() || conn.close_after || conn.events != 0 || conn.in_len == 0 {
+        if conn.fd == NO_FD || conn.pending() || conn.close_after || conn.stream.is_some() || conn.in_len == 0 {
             return;
         }
-        let parsed = request::parse(&conn.inbuf[..conn.in_len]);
-        let (want, head, used) = match parsed {
+        let used = match request::parse(&conn.inbuf[..conn.in_len]) {
             Ok(Parsed::Partial) => return,
             Ok(Parsed::Body { expect_continue, .. }) => {
                 if expect_continue && !conn.continued {
@@ -388,296 +495,171 @@ fn process(sup: &mut Supervisor, c: usize, now: u64) {
                 return;
             }
             Err(e) => {
-                if let Ok(n) = response::error(&mut conn.out, &e) {
-                    conn.out_len = n;
-                }
-                conn.close_after = true;
+                conn.error(&e);
                 conn.in_len = 0;
                 return;
             }
             Ok(Parsed::Complete(req)) => {
-                let want = match req.route {
-                    Route::Jobs => Want::Jobs,
-                    Route::GetJob(n) => Want::GetJob(name(n)),
-                    Route::PutJob(n) => Want::PutJob(name(n), sup.jobs.scratch.parse_into(req.body)),
-                    Route::DeleteJob(n) => Want::DeleteJob(name(n)),
-                    Route::SignalJob(n, s) => Want::SignalJob(name(n), s),
-                    Route::Services => Want::Services,
-                    Route::GetService(n) => Want::GetService(name(n)),
-                    Route::ServiceAction(n, a) => Want::ServiceAction(name(n), a),
-                    Route::SignalService(n, s) => Want::SignalService(name(n), s),
-                    Route::Rescan => Want::Rescan,
-                    Route::Shutdown => Want::Shutdown,
-                    Route::Reboot => Want::Reboot,
-                    Route::Events => Want::Events,
-                    Route::Metrics => Want::Metrics,
-                };
-                (want, Head { status: Status::Ok, version: req.version, keep_alive: req.keep_alive }, req.len)
+                let head = Head { status: Status::Ok, version: req.version, keep_alive: req.keep_alive };
+                if !head.keep_alive {
+                    conn.close_after = true;
+                }
+                serve(core, &mut conn.out, &mut conn.out_len, &mut conn.close_after, &mut conn.stream, req.route, req.body, head, now);
+                req.len
             }
         };
         // Drop the request from the buffer; keep what follows.
-        let conn = &mut sup.http.conns[c];
         conn.inbuf.copy_within(used..conn.in_len, 0);
         conn.in_len -= used;
         conn.continued = false;
-        conn.deadline = Some(now + IDLE_MS);
-        if !head.keep_alive {
-            conn.close_after = true;
+        conn.deadline = if conn.stream.is_some() { None } else { Some(now + IDLE_MS) };
+        if conn.stream.is_some() {
+            conn.seq = core.events().next_seq();
         }
-        serve(sup, c, want, head, now);
     }
 }
 
-fn reply_error(sup: &mut Supervisor, c: usize, e: Error) {
-    let conn = &mut sup.http.conns[c];
-    match response::error(&mut conn.out, &e) {
-        Ok(n) => conn.out_len = n,
-        Err(_) => conn.out_len = 0,
-    }
-    conn.close_after = true;
-}
-
-fn reply_status(sup: &mut Supervisor, c: usize, head: Head) {
-    let conn = &mut sup.http.conns[c];
-    if let Ok(n) = response::json(&mut conn.out, head, |j| {
-        j.begin_object()?;
-        j.field_str(b"status", b"ok")?;
-        j.end_object()
-    }) {
-        conn.out_len = n;
-    }
-}
-
-fn service_json(j: &mut Json, t: &Table, s: Slot, now: u64) -> Result<(), crate::http::Full> {
-    let sv = t.get(s);
+fn service_json(j: &mut Json, v: &ServiceView) -> Result<(), Full> {
     j.begin_object()?;
-    j.field_str(b"name", sv.name.as_bytes())?;
-    j.field_str(b"state", sv.m.state.name().as_bytes())?;
-    j.field_u64(b"pid", sv.pid.max(0) as u64)?;
+    j.field_str(b"name", v.name.as_bytes())?;
+    j.field_str(b"state", v.state.name().as_bytes())?;
+    j.field_u64(b"pid", v.pid as u64)?;
     j.key(b"wstatus")?;
-    j.i64(sv.m.wstatus as i64)?;
-    j.field_u64(b"uptime", now.saturating_sub(sv.m.since) / 1000)?;
+    j.i64(v.wstatus as i64)?;
+    j.field_u64(b"uptime", v.uptime as u64)?;
     j.end_object()
 }
 
-fn job_json(j: &mut Json, slot: &crate::jobs::Slot) -> Result<(), crate::http::Full> {
-    job::write_status(j, slot.name.as_bytes(), slot.state(), slot.task.min(slot.job.len().saturating_sub(1)), slot.pid.max(0) as u32, slot.exits())
+fn job_json(j: &mut Json, v: &crate::core::JobView) -> Result<(), Full> {
+    crate::http::job::write_status(j, v.name(), v.state(), v.task(), v.pid(), v.exits())
 }
 
-fn serve(sup: &mut Supervisor, c: usize, want: Want, head: Head, now: u64) {
-    let not_found = Error::new(Status::NotFound, "not found");
-    match want {
-        Want::Services => {
-            let t = &*sup.t;
-            let conn = &mut sup.http.conns[c];
-            match response::json(&mut conn.out, head, |j| {
+/// One request: the route as a command (or a read of the core's views),
+/// the outcome as the reply. The reply goes to `out` (its length to
+/// `out_len`); an error reply sets `close_after`; `GET /events` makes the
+/// connection a stream.
+#[allow(clippy::too_many_arguments)]
+fn serve(core: &mut Core, out: &mut [u8; OUT_MAX], out_len: &mut usize, close_after: &mut bool, stream: &mut Option<Stream>, route: Route, body: &[u8], head: Head, now: u64) {
+    let cmd = match route {
+        Route::ServiceAction(n, a) => Command::from_action(n, a),
+        Route::SignalService(n, s) => Command::Signal(s as u32, n),
+        Route::GetService(n) => Command::Query(n),
+        Route::Rescan => Command::Rescan,
+        Route::Shutdown => Command::Shutdown,
+        Route::Reboot => Command::Reboot,
+        Route::GetJob(n) => Command::GetJob(n),
+        Route::DeleteJob(n) => Command::DeleteJob(n),
+        Route::SignalJob(n, s) => Command::SignalJob(n, s as u32),
+        Route::PutJob(n) => match core.job_scratch().parse_into(body) {
+            Ok(()) => Command::PutJob(name(n)),
+            Err(e) => return error(out, out_len, close_after, &e),
+        },
+        Route::Services => Command::List,
+        Route::Jobs => {
+            let r = response::json(out, Head { status: Status::Ok, ..head }, &mut |j| {
                 j.begin_array()?;
-                for s in t.slots() {
-                    service_json(j, t, s, now)?;
+                for v in core.jobs() {
+                    job_json(j, &v)?;
                 }
                 j.end_array()
-            }) {
-                Ok(n) => conn.out_len = n,
-                Err(_) => reply_error(sup, c, Error::new(Status::InternalServerError, "reply too large")),
-            }
-        }
-        Want::GetService(n) => {
-            let Some(s) = sup.t.find(n.as_bytes()) else { return reply_error(sup, c, not_found) };
-            let t = &*sup.t;
-            let conn = &mut sup.http.conns[c];
-            if let Ok(len) = response::json(&mut conn.out, head, |j| service_json(j, t, s, now)) {
-                conn.out_len = len;
-            }
-        }
-        Want::ServiceAction(n, a) => {
-            let (create, ev) = match a {
-                Action::Up => (true, Event::WantUp),
-                Action::Restart => (true, Event::WantRestart),
-                Action::Down => (false, Event::WantDown),
-                Action::Ready => (false, Event::Ready),
-            };
-            let s = crate::control::lookup(sup, n.as_bytes(), create);
-            let Some(s) = s else { return reply_error(sup, c, not_found) };
-            sup.t.get_mut(s).seen = true;
-            if ev == Event::Ready {
-                sup.close_ready(s);
-            }
-            sup.drive(s, ev, now);
-            // The resulting state is announced, as for the control socket.
-            let state = if sup.t.get(s).used() && sup.t.get(s).name == n { sup.t.get(s).m.state } else { State::Down };
-            sup.notify_name(n.as_bytes(), state as u8);
-            if !sup.t.get(s).used() {
-                return reply_status(sup, c, head);
-            }
-            let t = &*sup.t;
-            let conn = &mut sup.http.conns[c];
-            if let Ok(len) = response::json(&mut conn.out, head, |j| service_json(j, t, s, now)) {
-                conn.out_len = len;
-            }
-        }
-        Want::SignalService(n, sig) => {
-            let pid = sup.t.find(n.as_bytes()).map_or(0, |s| sup.t.get(s).pid);
-            if pid <= 0 {
-                return reply_error(sup, c, Error::new(Status::NotFound, "no such running service"));
-            }
-            match sys::kill(pid, sig as u32) {
-                Ok(()) => reply_status(sup, c, head),
-                Err(_) => reply_error(sup, c, Error::new(Status::NotFound, "no such running service")),
-            }
-        }
-        Want::Rescan => {
-            sup.want_rescan = true;
-            reply_status(sup, c, Head { status: Status::Accepted, ..head });
-        }
-        Want::Shutdown => {
-            sup.want_shutdown = true;
-            reply_status(sup, c, Head { status: Status::Accepted, ..head });
-        }
-        Want::Reboot => {
-            sup.want_reboot = true;
-            reply_status(sup, c, Head { status: Status::Accepted, ..head });
-        }
-        Want::Jobs => {
-            let jobs = &*sup.jobs;
-            let conn = &mut sup.http.conns[c];
-            if let Ok(n) = response::json(&mut conn.out, head, |j| {
-                j.begin_array()?;
-                for slot in jobs.slots.iter().filter(|s| s.phase != JobPhase::Free) {
-                    job_json(j, slot)?;
-                }
-                j.end_array()
-            }) {
-                conn.out_len = n;
-            }
-        }
-        Want::GetJob(n) => {
-            let Some(i) = sup.jobs.find(n.as_bytes()) else { return reply_error(sup, c, not_found) };
-            write_job(sup, c, i, head);
-        }
-        Want::PutJob(n, parsed) => {
-            if let Err(e) = parsed {
-                return reply_error(sup, c, e);
-            }
-            match sup.job_put(n) {
-                Ok((i, replaced)) => {
-                    let status = if replaced { Status::Ok } else { Status::Created };
-                    write_job(sup, c, i, Head { status, ..head });
-                }
-                Err(PutError::Full) => reply_error(sup, c, Error::new(Status::ServiceUnavailable, "job table full")),
-                Err(PutError::Conflict(why)) => reply_error(sup, c, Error::new(Status::Conflict, why)),
-            }
-        }
-        Want::DeleteJob(n) => {
-            let Some(i) = sup.jobs.find(n.as_bytes()) else { return reply_error(sup, c, not_found) };
-            let down = sup.job_stop(i, true, now);
-            let status = if down { Status::Ok } else { Status::Accepted };
-            if down {
-                // Gone already: answer with what it was.
-                let conn = &mut sup.http.conns[c];
-                if let Ok(len) = response::json(&mut conn.out, Head { status, ..head }, |j| {
-                    j.begin_object()?;
-                    j.field_str(b"name", n.as_bytes())?;
-                    j.field_str(b"state", b"removed")?;
-                    j.end_object()
-                }) {
-                    conn.out_len = len;
-                }
-            } else {
-                write_job(sup, c, i, Head { status, ..head });
-            }
-        }
-        Want::SignalJob(n, sig) => {
-            let Some(i) = sup.jobs.find(n.as_bytes()) else { return reply_error(sup, c, not_found) };
-            let pid = sup.jobs.slots[i].pid;
-            if pid <= 0 || sys::kill(pid, sig as u32).is_err() {
-                return reply_error(sup, c, Error::new(Status::Conflict, "job not running"));
-            }
-            write_job(sup, c, i, head);
-        }
-        Want::Metrics => {
-            let conn = &mut sup.http.conns[c];
-            let t = &*sup.t;
-            let (reaps, sv_reaps) = (sup.total_reaps, sup.total_sv_reaps);
-            match response::metrics(&mut conn.out, head, |w| crate::metrics::write(w, t, reaps, sv_reaps, now)) {
-                Ok(n) => conn.out_len = n,
-                Err(_) => reply_error(sup, c, Error::new(Status::InternalServerError, "reply too large")),
-            }
-        }
-        Want::Events => {
-            let conn = &mut sup.http.conns[c];
-            match response::stream_head(&mut conn.out, head, response::CONTENT_NDJSON) {
-                Ok((n, stream)) => {
-                    conn.out_len = n;
-                    conn.events = match stream {
-                        Stream::Chunked => 1,
-                        Stream::UntilClose => 2,
-                    };
-                    conn.deadline = None;
-                    conn.close_after = false;
-                }
-                Err(_) => reply_error(sup, c, Error::new(Status::InternalServerError, "reply too large")),
-            }
-        }
-    }
-}
-
-fn write_job(sup: &mut Supervisor, c: usize, i: usize, head: Head) {
-    let slot = &sup.jobs.slots[i];
-    let conn = &mut sup.http.conns[c];
-    if let Ok(n) = response::json(&mut conn.out, head, |j| job_json(j, slot)) {
-        conn.out_len = n;
-    }
-}
-
-/// Hand state changes to every `GET /events` stream, one JSON object per
-/// line. A stream whose client does not keep up is told how many changes
-/// it missed, in a line `{"missed":N}`, once it has room again.
-pub fn broadcast(http: &mut Http, changes: &[(Name, u8)]) {
-    for c in 0..CONN_MAX {
-        let conn = &mut http.conns[c];
-        let Some(stream) = conn.stream() else { continue };
-        if conn.fd == NO_FD {
-            continue;
-        }
-        // Move what is still unsent to the front: the room left is then
-        // what the client really has not read yet.
-        if conn.out_sent > 0 {
-            conn.out.copy_within(conn.out_sent..conn.out_len, 0);
-            conn.out_len -= conn.out_sent;
-            conn.out_sent = 0;
-        }
-        for &(name, state) in changes {
-            let missed = conn.missed;
-            let out = &mut conn.out[conn.out_len..];
-            let r = stream.piece(out, |w| {
-                let mut j = Json::new(w);
-                if missed > 0 {
-                    j.begin_object()?;
-                    j.field_u64(b"missed", missed as u64)?;
-                    j.end_object()?;
-                    j.finish()?;
-                    w.push(b"\n")?;
-                    j = Json::new(w);
-                }
-                j.begin_object()?;
-                j.field_str(b"service", name.as_bytes())?;
-                j.field_str(b"state", State::name_of(state).as_bytes())?;
-                j.end_object()?;
-                j.finish()?;
-                w.push(b"\n")?;
-                Ok(())
             });
-            match r {
-                Ok(n) => {
-                    conn.out_len += n;
-                    conn.missed = 0;
+            return finish(r, out, out_len, close_after);
+        }
+        Route::Metrics => {
+            let r = response::metrics(out, head, &mut |w| crate::metrics::write(w, core, now));
+            return finish(r, out, out_len, close_after);
+        }
+        Route::Events => {
+            match response::stream_head(out, head, response::CONTENT_NDJSON) {
+                Ok((n, s)) => {
+                    *out_len = n;
+                    *stream = Some(s);
+                    *close_after = false;
                 }
-                Err(_) => conn.missed = conn.missed.saturating_add(1),
+                Err(_) => error(out, out_len, close_after, &Error::new(Status::InternalServerError, "reply too large")),
+            }
+            return;
+        }
+    };
+    let job_name = match route {
+        Route::GetJob(n) | Route::DeleteJob(n) | Route::SignalJob(n, _) | Route::PutJob(n) => n,
+        _ => b"",
+    };
+    let not_found = Error::new(Status::NotFound, "not found");
+    let r = match core.execute(cmd) {
+        Outcome::Service(v) => response::json(out, Head { status: Status::Ok, ..head }, &mut |j| service_json(j, &v)),
+        Outcome::List => response::json(out, Head { status: Status::Ok, ..head }, &mut |j| {
+            j.begin_array()?;
+            for v in core.services(now) {
+                service_json(j, &v)?;
+            }
+            j.end_array()
+        }),
+        Outcome::Done if matches!(route, Route::SignalService(..)) => response::json(out, Head { status: Status::Ok, ..head }, &mut |j| ok(j)),
+        Outcome::Done | Outcome::Info(_) => response::json(out, Head { status: Status::Accepted, ..head }, &mut |j| ok(j)),
+        Outcome::Removed if matches!(route, Route::DeleteJob(_)) => response::json(out, Head { status: Status::Ok, ..head }, &mut |j| {
+            j.begin_object()?;
+            j.field_str(b"name", job_name)?;
+            j.field_str(b"state", b"removed")?;
+            j.end_object()
+        }),
+        Outcome::Removed => response::json(out, Head { status: Status::Ok, ..head }, &mut |j| ok(j)),
+        Outcome::Job { created } => {
+            let status = match route {
+                Route::PutJob(_) if created => Status::Created,
+                _ => Status::Ok,
+            };
+            match core.job(job_name) {
+                Some(v) => response::json(out, Head { status, ..head }, &mut |j| job_json(j, &v)),
+                None => return error(out, out_len, close_after, &not_found),
             }
         }
-        if send_out(conn).is_err() {
-            drop_conn_in(http, c);
+        Outcome::JobStopping => match core.job(job_name) {
+            Some(v) => response::json(out, Head { status: Status::Accepted, ..head }, &mut |j| job_json(j, &v)),
+            None => return error(out, out_len, close_after, &not_found),
+        },
+        Outcome::JobRefused(crate::core::PutError::Full) => {
+            return error(out, out_len, close_after, &Error::new(Status::ServiceUnavailable, "job table full"));
         }
+        Outcome::JobRefused(crate::core::PutError::Conflict(why)) => {
+            return error(out, out_len, close_after, &Error::new(Status::Conflict, why));
+        }
+        Outcome::JobNotRunning => return error(out, out_len, close_after, &Error::new(Status::Conflict, "job not running")),
+        Outcome::NotRunning => return error(out, out_len, close_after, &Error::new(Status::NotFound, "no such running service")),
+        Outcome::NoSuchService if matches!(route, Route::SignalService(..)) => {
+            return error(out, out_len, close_after, &Error::new(Status::NotFound, "no such running service"));
+        }
+        Outcome::NoSuchService | Outcome::NoSuchJob => return error(out, out_len, close_after, &not_found),
+    };
+    finish(r, out, out_len, close_after)
+}
+
+fn ok(j: &mut Json) -> Result<(), Full> {
+    j.begin_object()?;
+    j.field_str(b"status", b"ok")?;
+    j.end_object()
+}
+
+fn error(out: &mut [u8], out_len: &mut usize, close_after: &mut bool, e: &Error) {
+    *out_len = response::error(out, e).unwrap_or(0);
+    *close_after = true;
+}
+
+/// A reply written, or a 500 when it did not fit.
+fn finish(r: Result<usize, Full>, out: &mut [u8], out_len: &mut usize, close_after: &mut bool) {
+    match r {
+        Ok(n) => *out_len = n,
+        Err(_) => error(out, out_len, close_after, &Error::new(Status::InternalServerError, "reply too large")),
     }
 }
 
+impl<'a> Command<'a> {
+    fn from_action(n: &'a [u8], a: Action) -> Command<'a> {
+        match a {
+            Action::Up => Command::Up(n),
+            Action::Down => Command::Down(n),
+            Action::Restart => Command::Restart(n),
+            Action::Ready => Command::Ready(n),
+        }
+    }
+}

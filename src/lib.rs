@@ -7,9 +7,29 @@
 //! * One event loop sleeps in one poll(2) until a signal, a socket, a pipe or
 //!   the nearest deadline wakes it. Idle is zero system calls.
 //! * The per-service state machine (`state`) and the protocol codecs
-//!   (`spat`) are pure and tested on the host; effects (fork, kill, mount)
-//!   happen in the supervisor alone.
+//!   (`spat`, `http`) are pure and tested on the host; effects (fork, kill,
+//!   mount) happen in the core alone.
 //! * All unsafe code is in `sys`.
+//!
+//! Module map (who depends on whom, and why; an arrow points at what a
+//! module uses):
+//!
+//! ```text
+//! main ─▶ supervisor            the loop: poll, signals, deliver changes
+//!           ├─▶ control ─▶ notify   SPAT front-end and its subscribers
+//!           ├─▶ httpd ─▶ metrics    HTTP front-end
+//!           └─▶ core                table, state machines, processes,
+//!                 ├ command         the one executor behind both front-ends
+//!                 ├ events          the one queue of changes they read
+//!                 ├ scan, lifecycle, jobs, pid1
+//!                 └─▶ state, table, spawn, job, diag
+//! leaves: spat, http::{request, response, json, job} (codecs), name, path,
+//!         config, out, buf, argv, sys
+//! ```
+//!
+//! The core imports no front-end (`control`, `notify`, `httpd`, `metrics`,
+//! `supervisor`) and no codec of theirs (`spat`, `http`): front-ends call
+//! `Core::execute` with a `Command` and read the core's views and events.
 
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code)]
@@ -18,22 +38,20 @@ pub mod argv;
 pub mod buf;
 pub mod config;
 pub mod control;
+pub mod core;
 pub mod diag;
 #[cfg(feature = "http")]
 pub mod http;
 #[cfg(feature = "http")]
 pub mod httpd;
 #[cfg(feature = "http")]
-pub mod jobs;
-pub mod lifecycle;
+pub mod job;
 #[cfg(feature = "http")]
 pub mod metrics;
 pub mod name;
 pub mod notify;
 pub mod out;
 pub mod path;
-pub mod pid1;
-pub mod scan;
 pub mod spawn;
 pub mod spat;
 pub mod state;

@@ -15,8 +15,5 @@ static STORAGE: Singleton<Storage> = Singleton::new(Storage::new());
 
 fn main(args: Args) -> i32 {
     let Some(storage) = STORAGE.take() else { return 111 };
-    let mut sup = Supervisor::new(storage);
-    sup.init(args);
-    sup.run();
-    0
+    Supervisor::new(storage, args).run()
 }

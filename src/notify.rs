@@ -1,73 +1,41 @@
 //! State notifications to subscribers: every socket file in `notify/` whose
 //! name starts with `ALL,` or `<service>,` gets a packet `u16 len(name),
-//! u8 state, name` per state change. Changes are collected during a loop
-//! pass and sent in one sweep of the directory.
+//! u8 state, name` per change. After each loop pass the new changes of the
+//! core's queue are sent in one sweep of the directory.
 //!
 //! nitro drops a notification when the subscriber's queue is full (Linux
 //! queues 10 datagrams per unix socket by default). We do not: a subscriber
-//! that would block gets a connected socket and a backlog, which is sent as
-//! soon as poll(2) says the socket is writable again. Only a subscriber that
-//! falls more than `BACKLOG_LEN` changes behind loses the oldest of them.
+//! that would block gets a connected socket and its own position in the
+//! core's queue, and reads on from there as soon as poll(2) says its socket
+//! is writable again. Only a subscriber that falls more than the queue
+//! holds behind loses the oldest changes.
 
 use crate::config::NAME_MAX;
-use crate::name::Name;
+use crate::core::{Events, Read};
 use crate::path::Path;
 use crate::spat;
-use crate::supervisor::{Supervisor, into_raw};
 use crate::sys;
 use crate::table::NO_FD;
 use core::mem::MaybeUninit;
-use rustix::fd::OwnedFd;
+use rustix::fd::{BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::net::{AddressFamily, SendFlags, SocketAddrUnix, SocketFlags, SocketType};
 
-const PENDING_MAX: usize = 64;
-/// Subscribers that can be behind at the same time, and how far.
+/// Subscribers that can be behind at the same time.
 pub const BACKLOG_SUBSCRIBERS: usize = 16;
-pub const BACKLOG_LEN: usize = 1024;
 const FILE_MAX: usize = 128;
 
-pub struct Pending {
-    items: heapless::Vec<(Name, u8), PENDING_MAX>,
-}
-
-impl Default for Pending {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Pending {
-    pub const fn new() -> Pending {
-        Pending { items: heapless::Vec::new() }
-    }
-
-    pub fn push(&mut self, name: Name, state: u8) {
-        let _ = self.items.push((name, state));
-    }
-
-    pub fn is_full(&self) -> bool {
-        self.items.is_full()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-}
-
-type Queue = heapless::Deque<(Name, u8), BACKLOG_LEN>;
-
-/// Subscribers that could not take a notification at once, kept as
-/// parallel arrays so that the per-pass check (`waiting`) reads only the
-/// small `fds` array, not the large queues.
+/// Subscribers that could not take a notification at once, as parallel
+/// arrays: the per-pass check (`waiting`) reads only the small `fds`.
 pub struct Backlog {
     /// Connected to the subscriber's socket; NO_FD when the slot is free.
     fds: [i32; BACKLOG_SUBSCRIBERS],
+    /// The next change of the queue it gets.
+    seqs: [u64; BACKLOG_SUBSCRIBERS],
     file_lens: [u8; BACKLOG_SUBSCRIBERS],
     files: [[u8; FILE_MAX]; BACKLOG_SUBSCRIBERS],
-    /// Changes dropped because the subscriber fell too far behind.
-    pub lost: [u32; BACKLOG_SUBSCRIBERS],
-    queues: [Queue; BACKLOG_SUBSCRIBERS],
+    /// Changes lost because the subscriber fell too far behind.
+    pub lost: [u64; BACKLOG_SUBSCRIBERS],
 }
 
 impl Default for Backlog {
@@ -80,10 +48,10 @@ impl Backlog {
     pub const fn new() -> Backlog {
         Backlog {
             fds: [NO_FD; BACKLOG_SUBSCRIBERS],
+            seqs: [0; BACKLOG_SUBSCRIBERS],
             file_lens: [0; BACKLOG_SUBSCRIBERS],
             files: [[0; FILE_MAX]; BACKLOG_SUBSCRIBERS],
             lost: [0; BACKLOG_SUBSCRIBERS],
-            queues: [const { Queue::new() }; BACKLOG_SUBSCRIBERS],
         }
     }
 
@@ -95,26 +63,17 @@ impl Backlog {
         (0..BACKLOG_SUBSCRIBERS).find(|&i| self.fds[i] != NO_FD && self.file(i) == file)
     }
 
-    fn push(&mut self, i: usize, name: Name, state: u8) {
-        let q = &mut self.queues[i];
-        if q.is_full() {
-            q.pop_front();
-            self.lost[i] = self.lost[i].wrapping_add(1);
-        }
-        let _ = q.push_back((name, state));
-    }
-
     fn free(&mut self, i: usize) {
         if self.fds[i] != NO_FD {
             drop(sys::own(self.fds[i]));
         }
         self.fds[i] = NO_FD;
         self.file_lens[i] = 0;
-        self.queues[i].clear();
     }
 
-    /// Take a slot for a subscriber: connect a socket to it.
-    fn open(&mut self, file: &[u8], addr: &SocketAddrUnix) -> Option<usize> {
+    /// Take a slot for a subscriber that will read on from `seq`: connect
+    /// a socket to it.
+    fn open(&mut self, file: &[u8], addr: &SocketAddrUnix, seq: u64) -> Option<usize> {
         let i = self.fds.iter().position(|&fd| fd == NO_FD)?;
         if file.len() > FILE_MAX {
             return None;
@@ -123,27 +82,36 @@ impl Backlog {
         rustix::net::connect(&fd, addr).ok()?;
         self.files[i][..file.len()].copy_from_slice(file);
         self.file_lens[i] = file.len() as u8;
-        self.fds[i] = into_raw(fd);
+        self.fds[i] = crate::core::into_raw(fd);
+        self.seqs[i] = seq;
         Some(i)
     }
 
-    /// Send what a subscriber's socket takes now; free the slot when the
-    /// backlog is empty or the subscriber is gone.
-    pub fn drain(&mut self, i: usize) {
+    /// Send what a subscriber's socket takes now; free the slot when it
+    /// has caught up or is gone.
+    pub fn drain(&mut self, i: usize, events: &Events) {
         if i >= BACKLOG_SUBSCRIBERS || self.fds[i] == NO_FD {
             return;
         }
-        while let Some(&(name, state)) = self.queues[i].front() {
-            let mut pkt = [0u8; 3 + NAME_MAX];
-            let mut w = spat::Writer::new(&mut pkt);
-            if spat::encode_notification(&mut w, state, name.as_bytes()).is_ok() {
-                match rustix::net::send(sys::fd(self.fds[i]), w.bytes(), SendFlags::DONTWAIT) {
-                    Ok(_) => {}
+        loop {
+            let mut seq = self.seqs[i];
+            let ev = match events.read(&mut seq) {
+                Read::End => break,
+                Read::Missed(n) => {
+                    self.lost[i] += n;
+                    self.seqs[i] = seq;
+                    continue;
+                }
+                Read::Event(ev) => ev,
+            };
+            if subscribes(self.file(i), ev.name.as_bytes()) {
+                match send_change(sys::fd(self.fds[i]), None, ev.state as u8, ev.name.as_bytes()) {
+                    Ok(()) => {}
                     Err(Errno::AGAIN) | Err(Errno::INTR) => return,
                     Err(_) => break,
                 }
             }
-            self.queues[i].pop_front();
+            self.seqs[i] = seq;
         }
         self.free(i);
     }
@@ -154,73 +122,102 @@ impl Backlog {
     }
 }
 
+pub struct Notifier {
+    dir: Path,
+    dirfd: OwnedFd,
+    /// The next change not yet swept to the subscribers.
+    sent: u64,
+    pub backlog: &'static mut Backlog,
+}
+
 /// Whether notify file `file` subscribes to `service`.
 pub fn subscribes(file: &[u8], service: &[u8]) -> bool {
     file.starts_with(b"ALL,")
         || (file.len() > service.len() && file.starts_with(service) && file[service.len()] == b',')
 }
 
-pub fn flush(sup: &mut Supervisor) {
-    if sup.notes.is_empty() {
-        return;
+/// One notification packet, to `to` (or to the connected peer).
+fn send_change(fd: BorrowedFd, to: Option<&SocketAddrUnix>, state: u8, name: &[u8]) -> Result<(), Errno> {
+    let mut pkt = [0u8; 3 + NAME_MAX];
+    let mut w = spat::Writer::new(&mut pkt);
+    if spat::encode_notification(&mut w, state, name).is_err() {
+        return Ok(());
     }
-    #[cfg(feature = "http")]
-    crate::httpd::broadcast(sup.http, &sup.notes.items);
-    let (Some(dirfd), Some(ctl)) = (&sup.notify_fd, &sup.ctl) else {
-        sup.notes.items.clear();
-        return;
+    let r = match to {
+        Some(to) => rustix::net::sendto(fd, w.bytes(), SendFlags::DONTWAIT, to),
+        None => rustix::net::send(fd, w.bytes(), SendFlags::DONTWAIT),
     };
-    if rustix::fs::seek(dirfd, rustix::fs::SeekFrom::Start(0)).is_err() {
-        sup.notes.items.clear();
-        return;
+    r.map(drop)
+}
+
+impl Notifier {
+    /// `notify/` in `dir`, created (0700) if missing; the sweep starts with
+    /// the change numbered `seq`.
+    pub fn open(dir: &Path, backlog: &'static mut Backlog, seq: u64) -> Result<Notifier, Errno> {
+        let dir = Path::from(&[dir.as_bytes(), b"/notify"]).map_err(|_| Errno::NAMETOOLONG)?;
+        let _ = rustix::fs::mkdirat(rustix::fs::CWD, dir.as_cstr(), rustix::fs::Mode::from_raw_mode(0o700));
+        let flags = rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC;
+        let dirfd = rustix::fs::openat(rustix::fs::CWD, dir.as_cstr(), flags, rustix::fs::Mode::empty())?;
+        Ok(Notifier { dir, dirfd, sent: seq, backlog })
     }
-    let backlog = &mut *sup.backlog;
-    let mut buf = [MaybeUninit::<u8>::uninit(); 1024];
-    let mut dir = rustix::fs::RawDir::new(dirfd, &mut buf);
-    while let Some(Ok(ent)) = dir.next() {
-        let file = ent.file_name().to_bytes();
-        if file.first() == Some(&b'.') {
-            continue;
+
+    /// The oldest change a subscriber still has to get.
+    pub fn min_seq(&self) -> u64 {
+        self.backlog.waiting().map(|(i, _)| self.backlog.seqs[i]).fold(self.sent, u64::min)
+    }
+
+    /// Send the changes since the last sweep, from `ctl` (the control
+    /// socket), to every subscriber of each; one that would block is left
+    /// behind with its own position, one that is gone is removed.
+    pub fn deliver(&mut self, events: &Events, ctl: BorrowedFd) {
+        let next = events.next_seq();
+        if self.sent >= next {
+            return;
         }
-        if !sup.notes.items.iter().any(|(n, _)| subscribes(file, n.as_bytes())) {
-            continue;
+        let from = self.sent;
+        self.sent = next;
+        if rustix::fs::seek(&self.dirfd, rustix::fs::SeekFrom::Start(0)).is_err() {
+            return;
         }
-        let Ok(path) = Path::from(&[sup.notify_dir.as_bytes(), b"/", file]) else { continue };
-        let Ok(addr) = SocketAddrUnix::new(path.as_cstr()) else { continue };
-        let mut behind = backlog.find(file);
-        for &(name, state) in sup.notes.items.iter() {
-            if !subscribes(file, name.as_bytes()) {
+        let mut buf = [MaybeUninit::<u8>::uninit(); 1024];
+        let mut dir = rustix::fs::RawDir::new(&self.dirfd, &mut buf);
+        while let Some(Ok(ent)) = dir.next() {
+            let file = ent.file_name().to_bytes();
+            if file.first() == Some(&b'.') || self.backlog.find(file).is_some() {
                 continue;
             }
-            if let Some(i) = behind {
-                backlog.push(i, name, state);
-                continue;
-            }
-            let mut pkt = [0u8; 3 + NAME_MAX];
-            let mut w = spat::Writer::new(&mut pkt);
-            if spat::encode_notification(&mut w, state, name.as_bytes()).is_err() {
-                continue;
-            }
-            match rustix::net::sendto(ctl, w.bytes(), SendFlags::DONTWAIT, &addr) {
-                Ok(_) => {}
-                Err(Errno::AGAIN) => {
-                    behind = backlog.open(file, &addr);
-                    if let Some(i) = behind {
-                        backlog.push(i, name, state);
+            let Ok(path) = Path::from(&[self.dir.as_bytes(), b"/", file]) else { continue };
+            let Ok(addr) = SocketAddrUnix::new(path.as_cstr()) else { continue };
+            let mut seq = from;
+            loop {
+                let at = seq;
+                let ev = match events.read(&mut seq) {
+                    Read::Event(ev) => ev,
+                    Read::Missed(_) => continue,
+                    Read::End => break,
+                };
+                if !subscribes(file, ev.name.as_bytes()) {
+                    continue;
+                }
+                match send_change(ctl, Some(&addr), ev.state as u8, ev.name.as_bytes()) {
+                    Ok(()) => {}
+                    Err(Errno::AGAIN) => {
+                        // Behind: it reads on from this change by itself.
+                        self.backlog.open(file, &addr, at);
+                        break;
                     }
+                    Err(Errno::CONNREFUSED) | Err(Errno::NOENT) => {
+                        // Nobody listens there any more: a stale subscriber.
+                        let _ = rustix::fs::unlinkat(&self.dirfd, ent.file_name(), rustix::fs::AtFlags::empty());
+                        break;
+                    }
+                    Err(_) => {}
                 }
-                Err(Errno::CONNREFUSED) | Err(Errno::NOENT) => {
-                    // Nobody listens there any more: a stale subscriber.
-                    let _ = rustix::fs::unlinkat(dirfd, ent.file_name(), rustix::fs::AtFlags::empty());
-                    break;
-                }
-                Err(_) => {}
             }
         }
-    }
-    sup.notes.items.clear();
-    for i in 0..BACKLOG_SUBSCRIBERS {
-        backlog.drain(i);
+        for i in 0..BACKLOG_SUBSCRIBERS {
+            self.backlog.drain(i, events);
+        }
     }
 }
 
@@ -236,26 +233,5 @@ mod tests {
         assert!(!subscribes(b"we,1", b"web"));
         assert!(!subscribes(b"web", b"web"));
         assert!(!subscribes(b",123_0", b"web"));
-    }
-
-    #[test]
-    fn a_full_backlog_drops_the_oldest_and_counts() {
-        // The backlog is large (it lives in .bss in the binary): build it
-        // on a thread with room for it.
-        std::thread::Builder::new()
-            .stack_size(64 << 20)
-            .spawn(|| {
-                let mut b = Box::new(Backlog::new());
-                let n = Name::new(b"x").unwrap();
-                for s in 0..(BACKLOG_LEN + 3) {
-                    b.push(0, n, (s % 9 + 1) as u8);
-                }
-                assert_eq!(b.lost[0], 3);
-                assert_eq!(b.queues[0].len(), BACKLOG_LEN);
-                assert_eq!(b.queues[0].front().map(|e| e.1), Some((3 % 9 + 1) as u8));
-            })
-            .unwrap()
-            .join()
-            .unwrap();
     }
 }

@@ -1,164 +1,25 @@
-//! The supervisor: one event loop around the service table. It sleeps in one
-//! poll(2) on the signalfd, the control socket and the readiness pipes, with
-//! the nearest deadline as timeout; every wake-up is turned into state
-//! machine events (`state.rs`), and the resulting actions are carried out
-//! here — the only place that forks, signals and reaps.
+//! The event loop: the core and its front-ends around one poll(2). It
+//! sleeps on the signalfd, the control socket, the subscribers behind, the
+//! HTTP connections and the services' readiness pipes, with the nearest
+//! deadline as timeout; it hands each wake-up to whom it belongs, and after
+//! each pass the core's new changes to every front-end.
 
-use crate::config::*;
-use crate::name::{self, Name};
-use crate::out::Out;
-use crate::path::Path;
-use crate::spawn::{self, Spawn, SpawnError, Stdio};
-use crate::state::{Action, Event, Note, State};
+use crate::control::{Control, ControlStorage};
+use crate::core::{Command, Core, CoreStorage, now};
 use crate::sys::{self, Args, SigSet};
-use crate::table::{NO_FD, Slot, Table};
-use core::ffi::CStr;
+use crate::table::Slot;
 use linux_raw_sys::general as k;
 use rustix::fd::{AsRawFd, OwnedFd};
 use rustix::io::Errno;
 
-/// Where the supervisor is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Phase {
-    /// SYS/setup runs; services start only on request.
-    Boot,
-    Up,
-    /// Shutdown requested: SYS/setup is stopped and SYS/finish runs.
-    SysFinish { finish_started: bool },
-    /// Services are taken down, loggers last.
-    Stopping,
-    /// What is left gets SIGTERM, then SIGKILL.
-    KillTerm,
-    KillKill,
-    Done,
-}
-
-/// SYS/setup or SYS/finish: scripts of the system, not services.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum SysKind {
-    Setup,
-    Finish,
-}
-
-/// A SYS script running. SYS shows in LIST, QUERY and INFO as an entry of
-/// its own while it runs (as in nitro, where it is a table entry): SETUP
-/// during SYS/setup, ONESHOT during SYS/finish, no pid, wstatus 0.
-#[derive(Clone, Copy)]
-pub struct SysTask {
-    pub kind: SysKind,
-    pub pid: i32,
-    pub deadline: Option<u64>,
-    /// When it started: the base of its uptime.
-    pub since: u64,
-}
-
-impl SysTask {
-    pub fn state(&self) -> State {
-        match self.kind {
-            SysKind::Setup => State::Setup,
-            SysKind::Finish => State::Oneshot,
-        }
-    }
-}
-
-pub struct Supervisor {
-    pub t: &'static mut Table,
-    pub args: Option<Args>,
-    pub phase: Phase,
-    pub phase_deadline: Option<u64>,
-    pub reboot: bool,
-    pub want_rescan: bool,
-    pub want_shutdown: bool,
-    pub want_reboot: bool,
-    pub pid1: bool,
-    pub real_pid1: bool,
-    pub pid: i32,
-    pub sys: Option<SysTask>,
-    pub total_reaps: u32,
-    pub total_sv_reaps: u32,
-    pub sigfd: Option<OwnedFd>,
-    /// Our own messages, never blocking.
-    pub diag: crate::diag::Diag,
-    /// How deep the start of loggers by their producers has gone.
-    log_depth: u8,
-    pub ctl: Option<OwnedFd>,
-    pub sock_path: Path,
-    pub notify_dir: Path,
-    pub notify_fd: Option<OwnedFd>,
-    pub null_fd: i32,
-    /// The default log pipe: producers without a logger write to [1] while
-    /// LOG runs; LOG reads [0].
-    pub global_log: [i32; 2],
-    /// The environment handed to children (our own, plus PATH if missing).
-    pub envp: *const *const u8,
-    pub env_buf: &'static mut [*const u8; ENV_MAX + 2],
-    pub notes: &'static mut crate::notify::Pending,
-    pub list_buf: &'static mut [u8; LIST_REPLY_MAX],
-    pub backlog: &'static mut crate::notify::Backlog,
-    poll: &'static mut PollSet,
-    #[cfg(feature = "http")]
-    pub http: &'static mut crate::httpd::Http,
-    #[cfg(feature = "http")]
-    pub jobs: &'static mut crate::jobs::Jobs,
-}
-
-/// The supervisor's large state, all zero-initialised: it lives in a static
+/// Everything the supervisor keeps, zero-initialised: it lives in a static
 /// (.bss), and pages of it that are never used are never touched.
 pub struct Storage {
-    pub table: Table,
-    pub list_buf: [u8; LIST_REPLY_MAX],
-    pub backlog: crate::notify::Backlog,
-    pub poll: PollSet,
-    pub notes: crate::notify::Pending,
-    pub env_buf: [*const u8; ENV_MAX + 2],
+    core: CoreStorage,
+    control: ControlStorage,
+    poll: PollSet,
     #[cfg(feature = "http")]
-    pub http: crate::httpd::Http,
-    #[cfg(feature = "http")]
-    pub jobs: crate::jobs::Jobs,
-}
-
-/// The descriptors of one poll(2) call and who each belongs to.
-pub struct PollSet {
-    fds: [sys::PollEntry; POLL_MAX],
-    src: [Src; POLL_MAX],
-    len: usize,
-}
-
-#[cfg(feature = "http")]
-const POLL_MAX: usize = MAX_SERVICES + crate::notify::BACKLOG_SUBSCRIBERS + crate::httpd::CONN_MAX + crate::httpd::LINGER_MAX + 3;
-#[cfg(not(feature = "http"))]
-const POLL_MAX: usize = MAX_SERVICES + crate::notify::BACKLOG_SUBSCRIBERS + 2;
-
-#[derive(Clone, Copy)]
-enum Src {
-    Signal,
-    Control,
-    Ready(Slot),
-    Subscriber(usize),
-    #[cfg(feature = "http")]
-    HttpListen,
-    #[cfg(feature = "http")]
-    Http(usize),
-    #[cfg(feature = "http")]
-    Linger(usize),
-}
-
-impl PollSet {
-    const fn new() -> PollSet {
-        PollSet {
-            fds: [sys::PollEntry { fd: 0, events: 0, revents: 0 }; POLL_MAX],
-            src: [Src::Signal; POLL_MAX],
-            len: 0,
-        }
-    }
-
-    fn add(&mut self, fd: i32, events: i16, src: Src) {
-        if self.len < POLL_MAX {
-            self.fds[self.len] = sys::PollEntry { fd, events, revents: 0 };
-            self.src[self.len] = src;
-            self.len += 1;
-        }
-    }
+    http: crate::httpd::HttpStorage,
 }
 
 impl Default for Storage {
@@ -170,368 +31,154 @@ impl Default for Storage {
 impl Storage {
     pub const fn new() -> Storage {
         Storage {
-            table: Table::new(),
-            list_buf: [0; LIST_REPLY_MAX],
-            backlog: crate::notify::Backlog::new(),
+            core: CoreStorage::new(),
+            control: ControlStorage::new(),
             poll: PollSet::new(),
-            notes: crate::notify::Pending::new(),
-            env_buf: [core::ptr::null(); ENV_MAX + 2],
             #[cfg(feature = "http")]
-            http: crate::httpd::Http::new(),
-            #[cfg(feature = "http")]
-            jobs: crate::jobs::Jobs::new(),
+            http: crate::httpd::HttpStorage::new(),
         }
     }
 }
 
-const DEFAULT_PATH: &CStr = c"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+#[cfg(feature = "http")]
+const POLL_MAX: usize = crate::config::MAX_SERVICES + crate::notify::BACKLOG_SUBSCRIBERS + crate::httpd::CONN_MAX + crate::httpd::LINGER_MAX + 3;
+#[cfg(not(feature = "http"))]
+const POLL_MAX: usize = crate::config::MAX_SERVICES + crate::notify::BACKLOG_SUBSCRIBERS + 2;
+
+/// Who a polled descriptor belongs to.
+#[derive(Clone, Copy)]
+enum Src {
+    Signal,
+    Control,
+    Ready(Slot),
+    Subscriber(usize),
+    #[cfg(feature = "http")]
+    Http(crate::httpd::Source),
+}
+
+/// The descriptors of one poll(2) call and who each belongs to.
+pub struct PollSet {
+    fds: [sys::PollEntry; POLL_MAX],
+    src: [Src; POLL_MAX],
+    len: usize,
+}
+
+impl PollSet {
+    const fn new() -> PollSet {
+        PollSet { fds: [sys::PollEntry { fd: 0, events: 0, revents: 0 }; POLL_MAX], src: [Src::Signal; POLL_MAX], len: 0 }
+    }
+
+    fn add(&mut self, fd: i32, events: i16, src: Src) {
+        if self.len < POLL_MAX {
+            self.fds[self.len] = sys::PollEntry { fd, events, revents: 0 };
+            self.src[self.len] = src;
+            self.len += 1;
+        }
+    }
+}
+
+pub struct Supervisor {
+    core: Core,
+    control: Control,
+    #[cfg(feature = "http")]
+    http: crate::httpd::Http,
+    sigfd: OwnedFd,
+    poll: &'static mut PollSet,
+}
 
 impl Supervisor {
-    pub fn new(storage: &'static mut Storage) -> Supervisor {
+    /// Set everything up: the core (into the service directory), the
+    /// signals, the control socket, the HTTP endpoint.
+    pub fn new(storage: &'static mut Storage, args: Args) -> Supervisor {
         #[cfg(feature = "http")]
-        let Storage { table, list_buf, backlog, poll, notes, env_buf, http, jobs } = storage;
+        let Storage { core, control, poll, http } = storage;
         #[cfg(not(feature = "http"))]
-        let Storage { table, list_buf, backlog, poll, notes, env_buf } = storage;
-        Supervisor {
-            #[cfg(feature = "http")]
-            http,
-            #[cfg(feature = "http")]
-            jobs,
-            t: table,
-            backlog,
-            poll,
-            args: None,
-            phase: Phase::Boot,
-            phase_deadline: None,
-            reboot: false,
-            want_rescan: false,
-            want_shutdown: false,
-            want_reboot: false,
-            pid1: false,
-            real_pid1: false,
-            pid: 0,
-            sys: None,
-            total_reaps: 0,
-            total_sv_reaps: 0,
-            sigfd: None,
-            diag: crate::diag::Diag::new(),
-            log_depth: 0,
-            ctl: None,
-            sock_path: Path::new(),
-            notify_dir: Path::new(),
-            notify_fd: None,
-            null_fd: NO_FD,
-            global_log: [NO_FD, NO_FD],
-            envp: core::ptr::null(),
-            env_buf,
-            notes,
-            list_buf,
-        }
-    }
-
-    /// Whether services may start: not once shutdown has begun.
-    pub fn up(&self) -> bool {
-        matches!(self.phase, Phase::Boot | Phase::Up)
-    }
-
-    pub fn say(&self, msg: &[&[u8]]) {
-        let mut o = Out::<512>::new();
-        o.s(b"- nitro: ");
-        for m in msg {
-            o.s(m);
-        }
-        o.s(b"\n");
-        self.diag.write(o.bytes());
-    }
-
-    pub fn say_errno(&self, what: &[&[u8]], e: Errno) {
-        let mut o = Out::<512>::new();
-        o.s(b"- nitro: ");
-        for w in what {
-            o.s(w);
-        }
-        o.s(b": errno=").i(e.raw_os_error() as i64).s(b"\n");
-        self.diag.write(o.bytes());
-    }
-
-    /// An unrecoverable error: hand over to SYS/fatal, or exit 111 (as
-    /// process 1: the last resort, `sys::last_resort`).
-    pub fn fatal(&self, what: &[u8], e: Option<Errno>) -> ! {
-        match e {
-            Some(e) => self.say_errno(&[what], e),
-            None => self.say(&[what]),
-        }
-        let argv = [c"SYS/fatal".as_ptr() as *const u8, core::ptr::null()];
-        let envp = if self.envp.is_null() { [core::ptr::null()].as_ptr() } else { self.envp };
-        let _ = sys::execve(c"SYS/fatal", &argv, envp);
-        sys::leave(111)
-    }
-
-    pub fn now() -> u64 {
-        sys::monotonic_ms()
-    }
-
-    // ---- start-up ------------------------------------------------------
-
-    pub fn init(&mut self, args: Args) {
-        self.args = Some(args);
-        self.pid = rustix::process::getpid().as_raw_nonzero().get();
-        self.pid1 = self.pid == 1;
-        // Nothing we inherited passes on to the services (nitro bug 9).
-        if sys::cloexec_from(3).is_err() {
-            for fd in 3..1024 {
-                let _ = rustix::io::fcntl_setfd(sys::fd(fd), rustix::io::FdFlags::CLOEXEC);
-            }
-        }
-        // We catch nothing with handlers: signals arrive through a
-        // signalfd, so children start with default dispositions.
-        sys::reset_signal_dispositions();
-        if self.pid1 {
-            crate::pid1::early(self);
-        } else {
-            let _ = rustix::process::set_child_subreaper(Some(rustix::process::getpid()));
-        }
-        self.setup_env(&args);
-        self.setup_stdio();
-        self.diag.setup(self.real_pid1);
-
-        let dir: &CStr = match args.get(1) {
-            Some(d) if args.len() == 2 => d,
-            _ => c"/etc/nitro",
-        };
-        if let Err(e) = rustix::process::chdir(dir) {
-            self.fatal(b"chdir to service directory", Some(e));
-        }
-        sys::FATAL_HANDOVER.store(true, core::sync::atomic::Ordering::Relaxed);
-
+        let Storage { core, control, poll } = storage;
+        let mut core = Core::new(core);
+        core.init(args);
         let mut mask = SigSet::EMPTY;
         for s in [k::SIGCHLD, k::SIGHUP, k::SIGINT, k::SIGTERM, k::SIGPIPE] {
             mask = mask.with(s);
         }
         if let Err(e) = sys::set_sigmask(mask) {
-            self.fatal(b"sigprocmask", Some(e));
+            core.fatal(b"sigprocmask", Some(e));
         }
-        match sys::signalfd(mask) {
-            Ok(fd) => self.sigfd = Some(fd),
-            Err(e) => self.fatal(b"signalfd", Some(e)),
-        }
-        match rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC) {
-            Ok((r, w)) => self.global_log = [into_raw(r), into_raw(w)],
-            Err(e) => self.fatal(b"global log pipe", Some(e)),
-        }
-        crate::control::open(self, &args);
-        #[cfg(feature = "http")]
-        crate::httpd::open(self, &args);
-    }
-
-    /// Children get our environment, plus a default PATH when it has none.
-    /// Adding PATH takes a copy of the pointer array; an environment too
-    /// large for it is passed on whole, without PATH, and said so (never
-    /// cut: the services would lose NITRO_SOCK among others).
-    fn setup_env(&mut self, args: &Args) {
-        self.envp = args.envp();
-        if args.var(b"PATH").is_some() {
-            return;
-        }
-        let n = args.env().count();
-        if n > ENV_MAX {
-            let mut o = Out::<16>::new();
-            o.u(n as u64);
-            self.say(&[b"environment of ", o.bytes(), b" entries is too large to add PATH to; passed on without PATH"]);
-            return;
-        }
-        self.env_buf[0] = DEFAULT_PATH.as_ptr() as *const u8;
-        for (i, kv) in args.env().enumerate() {
-            self.env_buf[i + 1] = kv.as_ptr();
-        }
-        self.env_buf[n + 1] = core::ptr::null();
-        self.envp = self.env_buf.as_ptr();
-    }
-
-    /// /dev/null for children's stdin; and fds 0-2 must exist, or our own
-    /// descriptors would land there.
-    fn setup_stdio(&mut self) {
-        let null = rustix::fs::open(c"/dev/null", rustix::fs::OFlags::RDWR | rustix::fs::OFlags::CLOEXEC, rustix::fs::Mode::empty());
-        let null = match null {
+        let sigfd = match sys::signalfd(mask) {
             Ok(fd) => fd,
-            Err(_) => match rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC) {
-                // A pipe whose write end is closed reads as end-of-file.
-                Ok((r, _w)) => r,
-                Err(e) => self.fatal(b"no /dev/null and no pipe", Some(e)),
-            },
+            Err(e) => core.fatal(b"signalfd", Some(e)),
         };
-        let mut raw = into_raw(null);
-        while raw <= 2 {
-            // fds 0-2 were closed: keep this one there and take another.
-            let _ = sys::dup_to(raw, raw);
-            match rustix::io::fcntl_dupfd_cloexec(sys::fd(raw), 3) {
-                Ok(fd) => raw = into_raw(fd),
-                Err(e) => self.fatal(b"dup", Some(e)),
-            }
+        let control = Control::open(&core, &args, control);
+        #[cfg(feature = "http")]
+        let http = crate::httpd::Http::open(&core, &args, control.path(), http);
+        Supervisor {
+            core,
+            control,
+            #[cfg(feature = "http")]
+            http,
+            sigfd,
+            poll,
         }
-        for fd in 0..3 {
-            if rustix::io::fcntl_getfd(sys::fd(fd)).is_err() {
-                let _ = sys::dup_to(raw, fd);
-            }
-        }
-        self.null_fd = raw;
     }
 
-    // ---- the loop ------------------------------------------------------
-
-    pub fn run(&mut self) {
-        self.say(&[b"booting"]);
-        let now = Self::now();
-        if rustix::fs::accessat(rustix::fs::CWD, c"SYS/setup", rustix::fs::Access::EXISTS, rustix::fs::AtFlags::empty()).is_ok() {
-            self.start_sys(SysKind::Setup, now);
-        }
-        if self.sys.is_none() {
-            self.phase = Phase::Up;
-            // Without SYS/setup, LOG takes the first slot before the scan
-            // (as nitro's): the order of slots is the order of timers that
-            // fall due together.
-            if crate::scan::runnable(b"LOG") {
-                let _ = crate::scan::add_service(self, b"LOG");
-            }
-            crate::scan::rescan(self);
-        }
-        self.notify_flush();
-
-        while self.phase != Phase::Done {
-            let timeout = self.run_timers();
-            self.notify_flush();
-            if self.phase == Phase::Done {
+    pub fn run(&mut self) -> ! {
+        self.core.boot();
+        self.deliver();
+        while !self.core.done() {
+            let now = now();
+            let next = self.core.timers(now);
+            #[cfg(feature = "http")]
+            let next = match (next, self.http.timers(now)) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            self.deliver();
+            if self.core.done() {
                 break;
             }
-            self.wait(timeout);
-            self.reap();
-            if !self.pid1 && matches!(self.phase, Phase::KillTerm | Phase::KillKill) {
-                // Orphans reparented to us since the last sweep (children of
-                // orphans that just died) get the same signal.
-                let sig = if self.phase == Phase::KillTerm { k::SIGTERM } else { k::SIGKILL };
-                crate::pid1::signal_children(self.pid, sig);
-            }
-            if self.want_rescan {
-                self.want_rescan = false;
-                if self.up() {
-                    crate::scan::rescan(self);
-                }
-            }
-            if self.want_shutdown || self.want_reboot {
-                self.begin_shutdown();
-            }
-            self.advance_shutdown();
-            self.notify_flush();
+            self.wait(next.map(|d| d.saturating_sub(now)));
+            self.core.reap();
+            self.core.after_pass();
+            self.deliver();
         }
-        self.finish();
+        self.control.close();
+        #[cfg(feature = "http")]
+        self.http.close();
+        self.core.finish()
     }
 
-    /// Fire due deadlines; return the poll timeout to the next one.
-    fn run_timers(&mut self) -> Option<u64> {
-        let now = Self::now();
-        let mut next: Option<u64> = None;
-        let mut earliest = |d: Option<u64>| {
-            if let Some(d) = d {
-                next = Some(next.map_or(d, |n: u64| n.min(d)));
-            }
-        };
-        for s in 0..self.t.end() {
-            if !self.t.get(s).used() {
-                continue;
-            }
-            if let Some(d) = self.t.get(s).m.deadline {
-                if d <= now {
-                    self.drive(s, Event::Timeout, now);
-                }
-            }
-            if self.t.get(s).drain.is_some_and(|d| d.next <= now) {
-                self.check_drain(s, now);
-            }
-            if self.t.get(s).used() {
-                earliest(self.t.get(s).m.deadline);
-                earliest(self.t.get(s).drain.map(|d| d.next));
-            }
-        }
+    /// The core's new changes to every reader; then the queue may forget
+    /// what all have read.
+    fn deliver(&mut self) {
+        self.control.deliver(&self.core);
+        let min = self.control.notify.min_seq();
         #[cfg(feature = "http")]
-        if self.http.paused_until.is_some_and(|d| d <= now) {
-            self.http.paused_until = None;
-        }
+        self.http.deliver(&self.core);
         #[cfg(feature = "http")]
-        earliest(self.http.paused_until);
-        #[cfg(feature = "http")]
-        for i in 0..crate::httpd::LINGER_MAX {
-            let (fd, deadline) = self.http.linger[i];
-            if fd != NO_FD {
-                if deadline <= now {
-                    crate::httpd::linger(self.http, i, true);
-                } else {
-                    earliest(Some(deadline));
-                }
-            }
-        }
-        #[cfg(feature = "http")]
-        for c in 0..crate::httpd::CONN_MAX {
-            let d = self.http.conns[c].deadline;
-            if d.is_some_and(|d| d <= now) {
-                crate::httpd::timeout(self, c);
-            }
-            earliest(self.http.conns[c].deadline);
-        }
-        #[cfg(feature = "http")]
-        for j in 0..crate::jobs::JOBS_MAX {
-            if self.jobs.slots[j].deadline.is_some_and(|d| d <= now) {
-                self.job_timeout(j);
-            }
-            earliest(self.jobs.slots[j].deadline);
-        }
-        if let Some(task) = self.sys {
-            if task.deadline.is_some_and(|d| d <= now) {
-                let _ = sys::kill(task.pid, k::SIGKILL);
-                self.sys = Some(SysTask { deadline: None, ..task });
-            }
-        }
-        if let Some(task) = self.sys {
-            earliest(task.deadline);
-        }
-        if self.phase_deadline.is_some_and(|d| d <= now) {
-            self.phase_deadline = None;
-            self.phase_timeout();
-            self.advance_shutdown();
-        }
-        earliest(self.phase_deadline);
-        next.map(|d| d.saturating_sub(now))
+        let min = self.http.min_seq().map_or(min, |m| m.min(min));
+        self.core.release_events(min);
     }
 
     fn wait(&mut self, timeout_ms: Option<u64>) {
         let p = &mut *self.poll;
         p.len = 0;
-        if let Some(fd) = &self.sigfd {
-            p.add(fd.as_raw_fd(), sys::POLLIN, Src::Signal);
+        p.add(self.sigfd.as_raw_fd(), sys::POLLIN, Src::Signal);
+        if let Some(fd) = self.control.fd() {
+            p.add(fd, sys::POLLIN, Src::Control);
         }
-        if let Some(fd) = &self.ctl {
-            p.add(fd.as_raw_fd(), sys::POLLIN, Src::Control);
+        for (s, fd) in self.core.ready_fds() {
+            p.add(fd, sys::POLLIN, Src::Ready(s));
         }
-        for s in self.t.slots() {
-            let fd = self.t.get(s).ready_fd;
-            if fd != NO_FD {
-                p.add(fd, sys::POLLIN, Src::Ready(s));
-            }
-        }
-        for (i, fd) in self.backlog.waiting() {
+        for (i, fd) in self.control.notify.backlog.waiting() {
             p.add(fd, sys::POLLOUT, Src::Subscriber(i));
         }
         #[cfg(feature = "http")]
-        for (c, fd, ev) in self.http.poll_set() {
-            p.add(fd, ev, c.map_or(Src::HttpListen, Src::Http));
-        }
-        #[cfg(feature = "http")]
-        for (i, fd) in self.http.lingering() {
-            p.add(fd, sys::POLLIN, Src::Linger(i));
+        for (src, fd, ev) in self.http.poll_set() {
+            p.add(fd, ev, Src::Http(src));
         }
         match sys::poll(&mut p.fds[..p.len], timeout_ms) {
             Ok(_) | Err(Errno::INTR) => {}
             Err(e) => {
-                self.say_errno(&[b"poll"], e);
+                self.core.say_errno(&[b"poll"], e);
                 return;
             }
         }
@@ -540,495 +187,32 @@ impl Supervisor {
             if ev == 0 {
                 continue;
             }
-            let hup = ev & (sys::POLLHUP | sys::POLLERR) != 0;
             match self.poll.src[i] {
                 Src::Signal => self.read_signals(),
-                Src::Control => crate::control::handle(self),
-                Src::Ready(s) => self.read_ready(s, hup),
-                Src::Subscriber(i) => self.backlog.drain(i),
+                Src::Control => self.control.handle(&mut self.core),
+                Src::Ready(s) => self.core.read_ready(s, ev & (sys::POLLHUP | sys::POLLERR) != 0),
+                Src::Subscriber(i) => self.control.notify.backlog.drain(i, self.core.events()),
                 #[cfg(feature = "http")]
-                Src::HttpListen => crate::httpd::accept(self, Self::now()),
-                #[cfg(feature = "http")]
-                Src::Linger(i) => crate::httpd::linger(self.http, i, false),
-                #[cfg(feature = "http")]
-                Src::Http(c) => {
-                    if ev & sys::POLLOUT != 0 {
-                        crate::httpd::writable(self, c);
-                    }
-                    if ev & (sys::POLLIN | sys::POLLHUP | sys::POLLERR) != 0 {
-                        crate::httpd::readable(self, c, Self::now());
-                    }
-                }
+                Src::Http(src) => self.http.ready(&mut self.core, src, ev, now()),
             }
         }
     }
 
+    /// Signals are requests: SIGHUP rescans; SIGINT reboots the real init
+    /// (Ctrl-Alt-Del) and shuts anything else down; SIGTERM shuts down
+    /// (the real init ignores it); SIGCHLD is reaped after the pass.
     fn read_signals(&mut self) {
         let mut buf = [0u8; 128];
-        loop {
-            let Some(fd) = &self.sigfd else { return };
-            match rustix::io::read(fd, &mut buf) {
-                Ok(128) => {}
-                _ => return,
-            }
+        while let Ok(128) = rustix::io::read(&self.sigfd, &mut buf) {
             let sig = u32::from_ne_bytes([buf[0], buf[1], buf[2], buf[3]]);
-            match sig {
-                k::SIGHUP => self.want_rescan = true,
-                k::SIGINT if self.real_pid1 => self.want_reboot = true,
-                k::SIGINT => self.want_shutdown = true,
-                k::SIGTERM if !self.real_pid1 => self.want_shutdown = true,
-                _ => {} // SIGCHLD: reaped below; SIGPIPE: nothing.
-            }
-        }
-    }
-
-    /// Readiness: a newline on the notification fd means UP.
-    fn read_ready(&mut self, s: Slot, hup: bool) {
-        let fd = self.t.get(s).ready_fd;
-        if fd == NO_FD {
-            return;
-        }
-        let mut buf = [0u8; 256];
-        let r = rustix::io::read(sys::fd(fd), &mut buf);
-        let ready = matches!(r, Ok(n) if buf[..n].contains(&b'\n'));
-        let closed = matches!(r, Ok(0)) || (hup && !matches!(r, Ok(n) if n > 0)) || matches!(r, Err(e) if e != Errno::AGAIN && e != Errno::INTR);
-        if ready || closed {
-            self.close_ready(s);
-        }
-        if ready {
-            self.drive(s, Event::Ready, Self::now());
-        }
-    }
-
-    pub fn close_ready(&mut self, s: Slot) {
-        let sv = self.t.get_mut(s);
-        if sv.ready_fd != NO_FD {
-            drop(sys::own(sv.ready_fd));
-            sv.ready_fd = NO_FD;
-        }
-    }
-
-    pub(crate) fn reap(&mut self) {
-        // One clock read for a batch of exits (orphans can come by the
-        // thousand).
-        let mut now: Option<u64> = None;
-        loop {
-            match rustix::process::wait(rustix::process::WaitOptions::NOHANG) {
-                Ok(Some((pid, status))) => {
-                    self.total_reaps = self.total_reaps.wrapping_add(1);
-                    let now = *now.get_or_insert_with(Self::now);
-                    self.died(pid.as_raw_nonzero().get(), status.as_raw() as i32, now);
-                }
-                Ok(None) => return,
-                Err(Errno::INTR) => {}
-                Err(Errno::CHILD) => {
-                    if matches!(self.phase, Phase::KillTerm | Phase::KillKill) {
-                        self.phase = Phase::Done;
-                    }
-                    return;
-                }
-                Err(e) => {
-                    self.say_errno(&[b"waitpid"], e);
-                    return;
-                }
-            }
-        }
-    }
-
-    fn died(&mut self, pid: i32, status: i32, now: u64) {
-        if let Some(task) = self.sys {
-            if task.pid == pid {
-                self.total_sv_reaps = self.total_sv_reaps.wrapping_add(1);
-                self.sys = None;
-                self.sys_ended(task.kind, status);
-                return;
-            }
-        }
-        #[cfg(feature = "http")]
-        if let Some(j) = (0..crate::jobs::JOBS_MAX).find(|&j| self.jobs.slots[j].pid == pid && self.jobs.slots[j].phase == crate::jobs::Phase::Running) {
-            self.job_exited(j, status);
-            return;
-        }
-        let found = self.t.slots().find(|&s| {
-            let sv = self.t.get(s);
-            sv.pid == pid || sv.setup_pid == pid || sv.finish_pid == pid
-        });
-        let Some(s) = found else { return };
-        self.total_sv_reaps = self.total_sv_reaps.wrapping_add(1);
-        let sv = self.t.get_mut(s);
-        if sv.setup_pid == pid {
-            sv.setup_pid = 0;
-            let code = if status & 0x7f == 0 { (status >> 8) & 0xff } else { 128 + (status & 0x7f) };
-            self.drive(s, Event::SetupExited(code), now);
-        } else if sv.pid == pid {
-            sv.pid = 0;
-            self.close_ready(s);
-            self.drive(s, Event::Exited(status), now);
-        } else {
-            sv.finish_pid = 0;
-            self.drive(s, Event::FinishDone, now);
-        }
-    }
-
-    // ---- carrying out the state machine --------------------------------
-
-    /// Feed an event to a service and carry out what follows, until the
-    /// machine waits for the outside world again.
-    pub fn drive(&mut self, s: Slot, ev: Event, now: u64) {
-        let mut ev = ev;
-        loop {
-            if !self.t.get(s).used() {
-                return;
-            }
-            let up = self.up();
-            let before = self.t.get(s).m.state;
-            let step = self.t.get_mut(s).m.step(ev, now, up);
-            let after = self.t.get(s).m.state;
-            if before != after && (after == State::Down || after == State::Fatal) {
-                self.cleanup(s);
-            }
-            // nitro's notification points (see state::Note); the forks of
-            // setup, run and finish are announced where they happen.
-            match step.note {
-                Note::None => {}
-                Note::State => self.notify(s),
-                Note::Cleanup => {
-                    self.notify_as(s, State::Down);
-                    if matches!(after, State::Fatal | State::Delay) {
-                        self.notify(s);
-                    }
-                }
-            }
-            let next = match step.action {
-                Action::None => None,
-                Action::StartSetup => {
-                    self.start_logger(s, now);
-                    self.start_setup(s)
-                }
-                Action::StartRun => Some(self.start_run(s)),
-                Action::StartFinish => self.start_finish(s),
-                Action::Stop => {
-                    self.stop(s);
-                    None
-                }
-                Action::Kill => {
-                    let sv = self.t.get(s);
-                    for pid in [sv.setup_pid, sv.pid, sv.finish_pid] {
-                        if pid > 0 {
-                            let _ = sys::kill(pid, k::SIGKILL);
-                        }
-                    }
-                    None
-                }
+            let cmd = match sig {
+                k::SIGHUP => Command::Rescan,
+                k::SIGINT if self.core.real_pid1() => Command::Reboot,
+                k::SIGINT => Command::Shutdown,
+                k::SIGTERM if !self.core.real_pid1() => Command::Shutdown,
+                _ => continue,
             };
-            match next {
-                Some(e) => ev = e,
-                None => break,
-            }
+            self.core.execute(cmd);
         }
-        let sv = self.t.get(s);
-        if sv.used() && sv.m.state == State::Down && !sv.seen && !sv.has_process() {
-            crate::scan::zap(self, s);
-        }
-    }
-
-    /// Every start of a service first asks its logger up (loggers start on
-    /// first use, as nitro's). A logger already starting or running ignores
-    /// it, which also ends cycles of loggers at once; chains are followed
-    /// LOG_CHAIN_MAX deep at most, so the recursion is bounded.
-    fn start_logger(&mut self, s: Slot, now: u64) {
-        let Some(l) = self.t.get(s).logger else { return };
-        if l == s || self.log_depth >= crate::config::LOG_CHAIN_MAX {
-            return;
-        }
-        self.log_depth += 1;
-        self.drive(l, Event::WantUp, now);
-        self.log_depth -= 1;
-    }
-
-    /// After a service came to rest (DOWN or FATAL).
-    fn cleanup(&mut self, s: Slot) {
-        self.close_ready(s);
-        self.t.get_mut(s).drain = None;
-    }
-
-    fn stop(&mut self, s: Slot) {
-        let sv = self.t.get(s);
-        if sv.setup_pid > 0 {
-            let _ = sys::kill(sv.setup_pid, k::SIGTERM);
-            let _ = sys::kill(sv.setup_pid, k::SIGCONT);
-        }
-        if sv.pid > 0 {
-            let sig = self.down_signal(s);
-            let _ = sys::kill(sv.pid, sig);
-            let _ = sys::kill(sv.pid, k::SIGCONT);
-        }
-    }
-
-    /// The first letter of `down-signal` picks the stop signal.
-    fn down_signal(&self, s: Slot) -> u32 {
-        let mut buf = [0u8; 1];
-        let n = self.read_small(s, b"down-signal", &mut buf);
-        match n {
-            Some(1) => letter_signal(buf[0]).unwrap_or(k::SIGTERM),
-            _ => k::SIGTERM,
-        }
-    }
-
-    /// Read a small file of the service (from the template for instances).
-    /// Only a regular file counts: the open is non-blocking (a FIFO or a
-    /// device there must not stop the supervisor) and anything else is
-    /// named in a message and treated as absent.
-    pub fn read_small(&self, s: Slot, file: &[u8], buf: &mut [u8]) -> Option<usize> {
-        use rustix::fs::OFlags;
-        let p = self.script_path(s, file)?;
-        let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
-        let fd = rustix::fs::open(p.as_cstr(), flags, rustix::fs::Mode::empty()).ok()?;
-        let regular = rustix::fs::fstat(&fd).is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile);
-        if !regular {
-            self.say(&[p.as_bytes(), b": not a regular file, ignored"]);
-            return None;
-        }
-        rustix::io::read(&fd, buf).ok()
-    }
-
-    /// `notification-fd` as nitro reads it: nothing readable (missing,
-    /// empty, unreadable) is None (UP after 2 s); otherwise every decimal
-    /// digit of its first 64 bytes, in order, up to a NUL, makes the number
-    /// (`" 3\n"` is 3; no digit at all is 0, which waits for `ready`).
-    fn notification_fd(&self, s: Slot) -> Option<u64> {
-        let mut buf = [0u8; 64];
-        let n = self.read_small(s, b"notification-fd", &mut buf).filter(|&n| n > 0)?;
-        let digits = buf[..n].iter().take_while(|&&b| b != 0).filter(|b| b.is_ascii_digit());
-        Some(digits.fold(0u64, |v, &d| v.saturating_mul(10).saturating_add((d - b'0') as u64)))
-    }
-
-    pub fn script_path(&self, s: Slot, file: &[u8]) -> Option<Path> {
-        Path::from(&[name::script_dir(self.t.get(s).name.as_bytes()), b"/", file]).ok()
-    }
-
-    pub fn script_exists(&self, s: Slot, file: &[u8]) -> bool {
-        match self.script_path(s, file) {
-            Some(p) => rustix::fs::accessat(rustix::fs::CWD, p.as_cstr(), rustix::fs::Access::EXISTS, rustix::fs::AtFlags::empty()).is_ok(),
-            None => false,
-        }
-    }
-
-    /// stdout of a service's scripts: its logger's pipe, else the default
-    /// log while LOG runs, else ours.
-    fn log_target(&self, s: Slot) -> Option<i32> {
-        let sv = self.t.get(s);
-        if sv.name.as_bytes() == b"LOG" {
-            return None;
-        }
-        if let Some(l) = sv.logger {
-            let l = self.t.get(l);
-            if l.used() && l.log_pipe[1] != NO_FD {
-                return Some(l.log_pipe[1]);
-            }
-        }
-        self.default_log()
-    }
-
-    /// Where output without a logger goes: the default log pipe while LOG
-    /// runs and its input is open (at shutdown it is closed for LOG to
-    /// drain); else nowhere new (the caller keeps ours).
-    pub fn default_log(&self) -> Option<i32> {
-        (self.global_log[1] != NO_FD && self.log_running()).then_some(self.global_log[1])
-    }
-
-    pub fn log_running(&self) -> bool {
-        self.t.find(b"LOG").is_some_and(|l| {
-            let l = self.t.get(l);
-            l.pid != 0 && matches!(l.m.state, State::Starting | State::Up)
-        })
-    }
-
-    fn spawn_script(&mut self, s: Slot, script: &[u8], args: &[&[u8]], stdin: Option<i32>, fds: &[(i32, i32)]) -> Result<i32, SpawnError> {
-        let name = self.t.get(s).name;
-        let too_long = SpawnError::Exec(Errno::NAMETOOLONG);
-        // dir, program, then argv: script [args...] [instance]
-        let mut c = crate::argv::CStrs::<320, 8>::new();
-        c.push(&[name::script_dir(name.as_bytes())]).map_err(|_| too_long)?;
-        c.push(&[b"./", script]).map_err(|_| too_long)?;
-        c.push(&[script]).map_err(|_| too_long)?;
-        for a in args {
-            c.push(&[a]).map_err(|_| too_long)?;
-        }
-        if let Some((_, inst)) = name.template() {
-            c.push(&[inst]).map_err(|_| too_long)?;
-        }
-        let is_log = name.as_bytes() == b"LOG";
-        let stdout = self.log_target(s);
-        let envp = self.envp;
-        let mut ptrs = [core::ptr::null(); 8];
-        let mut spec = Spawn::new(c.get(0), c.get(1), c.vector(2, &mut ptrs), envp);
-        // LOG's errors go where its output goes.
-        spec.stdio = Stdio { stdin, stdout, stderr: if is_log { Some(1) } else { None } };
-        spec.fds = fds;
-        spawn::spawn(&spec)
-    }
-
-    fn start_setup(&mut self, s: Slot) -> Option<Event> {
-        if !self.script_exists(s, b"setup") {
-            return Some(Event::SetupExited(0));
-        }
-        let null = self.null_fd;
-        match self.spawn_script(s, b"setup", &[], Some(null), &[]) {
-            Ok(pid) => {
-                self.t.get_mut(s).setup_pid = pid;
-                self.notify(s);
-                None
-            }
-            Err(SpawnError::Resources(e)) => {
-                self.say_spawn_error(s, b"setup", e);
-                Some(Event::SpawnFailed)
-            }
-            // A setup that cannot run at all is as fatal as exit 111.
-            Err(SpawnError::Exec(e)) => {
-                self.say_spawn_error(s, b"setup", e);
-                Some(Event::SetupExited(111))
-            }
-        }
-    }
-
-    fn start_run(&mut self, s: Slot) -> Event {
-        if !self.script_exists(s, b"run") {
-            // No run: a one-shot; unless the directory itself is gone.
-            return if self.script_exists(s, b".") { Event::NoRun } else { Event::Vanished };
-        }
-        let notify_fd = self.notification_fd(s);
-        let mut pipe: Option<(OwnedFd, OwnedFd)> = None;
-        if let Some(n) = notify_fd {
-            if n > 0 {
-                if n > 1023 {
-                    self.say(&[self.t.get(s).name.as_bytes(), b": notification-fd out of range"]);
-                    return Event::ExecFailed;
-                }
-                match rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC | rustix::pipe::PipeFlags::NONBLOCK) {
-                    Ok(p) => pipe = Some(p),
-                    Err(e) => {
-                        self.say_errno(&[b"readiness pipe"], e);
-                        return Event::SpawnFailed;
-                    }
-                }
-            }
-        }
-        let sv = self.t.get(s);
-        let stdin = if sv.name.as_bytes() == b"LOG" {
-            Some(self.global_log[0])
-        } else if sv.log_pipe[0] != NO_FD {
-            Some(sv.log_pipe[0])
-        } else {
-            Some(self.null_fd)
-        };
-        let extra = match (&pipe, notify_fd) {
-            (Some((_, w)), Some(n)) => Some((w.as_raw_fd(), n as i32)),
-            _ => None,
-        };
-        match self.spawn_script(s, b"run", &[], stdin, extra.as_slice()) {
-            Ok(pid) => {
-                let sv = self.t.get_mut(s);
-                sv.pid = pid;
-                sv.starts = sv.starts.wrapping_add(1);
-                if let Some((r, _w)) = pipe {
-                    sv.ready_fd = into_raw(r);
-                }
-                Event::Launched { timed: notify_fd.is_none() }
-            }
-            Err(err) => {
-                let e = match err {
-                    SpawnError::Resources(e) | SpawnError::Exec(e) => e,
-                };
-                self.say_spawn_error(s, b"run", e);
-                if err.is_temporary() { Event::SpawnFailed } else { Event::ExecFailed }
-            }
-        }
-    }
-
-    fn start_finish(&mut self, s: Slot) -> Option<Event> {
-        if !self.script_exists(s, b"finish") {
-            return Some(Event::FinishDone);
-        }
-        let ws = self.t.get(s).m.wstatus;
-        let (status, signal): (i64, i64) = if ws == -1 {
-            (111, 0)
-        } else if ws & 0x7f != 0 {
-            (-1, (ws & 0x7f) as i64)
-        } else {
-            (((ws >> 8) & 0xff) as i64, 0)
-        };
-        let mut a = Out::<24>::new();
-        a.i(status);
-        let mut b = Out::<24>::new();
-        b.i(signal);
-        let null = self.null_fd;
-        match self.spawn_script(s, b"finish", &[a.bytes(), b.bytes()], Some(null), &[]) {
-            Ok(pid) => {
-                self.t.get_mut(s).finish_pid = pid;
-                self.notify(s);
-                None
-            }
-            Err(SpawnError::Resources(e) | SpawnError::Exec(e)) => {
-                self.say_spawn_error(s, b"finish", e);
-                Some(Event::FinishDone)
-            }
-        }
-    }
-
-    fn say_spawn_error(&self, s: Slot, script: &[u8], e: Errno) {
-        self.say_errno(&[b"can't start ", self.t.get(s).name.as_bytes(), b"/", script], e);
-    }
-}
-
-pub fn into_raw(fd: OwnedFd) -> i32 {
-    use rustix::fd::IntoRawFd;
-    fd.into_raw_fd()
-}
-
-/// nitro's signal letters (for down-signal and nitroctl).
-pub fn letter_signal(c: u8) -> Option<u32> {
-    Some(match c {
-        b'p' => k::SIGSTOP,
-        b'c' => k::SIGCONT,
-        b'h' => k::SIGHUP,
-        b'a' => k::SIGALRM,
-        b'i' => k::SIGINT,
-        b'q' => k::SIGQUIT,
-        b'1' => k::SIGUSR1,
-        b'2' => k::SIGUSR2,
-        b't' => k::SIGTERM,
-        b'k' => k::SIGKILL,
-        _ => return None,
-    })
-}
-
-impl Supervisor {
-    /// Queue a state notification of a service: its state.
-    pub fn notify(&mut self, s: Slot) {
-        let state = self.t.get(s).m.state;
-        self.notify_as(s, state);
-    }
-
-    /// Queue a state notification of a service with `state`.
-    pub fn notify_as(&mut self, s: Slot, state: State) {
-        let name = self.t.get(s).name;
-        self.notes.push(name, state as u8);
-        if self.notes.is_full() {
-            self.notify_flush();
-        }
-    }
-
-    pub fn notify_name(&mut self, name: &[u8], state: u8) {
-        if let Some(n) = Name::new(name) {
-            self.notes.push(n, state);
-        }
-        if self.notes.is_full() {
-            self.notify_flush();
-        }
-    }
-
-    pub fn notify_flush(&mut self) {
-        crate::notify::flush(self);
     }
 }

@@ -1,7 +1,5 @@
-//! A job as `PUT /job/NAME` sends it, validated into fixed storage: up to
-//! [`TASKS_MAX`] tasks whose strings all live in one byte arena, each string
-//! followed by a NUL so that argv, envp, cwd and paths are ready for execve,
-//! chdir and open as they are.
+//! A `PUT /job/NAME` body, parsed and validated into a [`Job`] (`crate::job`),
+//! and a job's status as JSON.
 //!
 //! Strictness: unknown fields are refused (400 `unknown field`) rather than
 //! ignored, because a misspelt optional field (`"usr": 1000`) would
@@ -12,130 +10,13 @@
 //! body is valid (a body that is wrong anyway is 400).
 
 use super::json::{DEPTH_MAX, JsonError, Reader, as_u64};
+pub use crate::job::*;
+use crate::job::{Env, TASK0, Task};
 use super::{Error, Full, Status};
 use crate::http::json::Json;
-use core::ffi::CStr;
 use core::net::IpAddr;
 
-/// Tasks in one job.
-pub const TASKS_MAX: usize = 8;
-/// Arguments after `exec` in one task.
-pub const ARGS_MAX: usize = 32;
-/// Environment entries of one task (TASK_EXIT comes on top).
-pub const ENVS_MAX: usize = 32;
-/// Descriptors of one task (`fd[i]` becomes descriptor i).
-pub const FDS_MAX: usize = 16;
-/// Bytes for every string of a job, NULs included.
-pub const ARENA_MAX: usize = 12 * 1024;
-/// Longest `exec`, `cwd` or descriptor path, in bytes.
-pub const PATH_LEN_MAX: usize = crate::config::PATH_MAX - 1;
-/// Longest unix socket path: `sun_path` less its NUL.
-pub const SOCKET_PATH_MAX: usize = 107;
-
-/// Where one string lives in its job's arena (its NUL not counted).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct Span {
-    off: u16,
-    len: u16,
-}
-
-/// How a `file` descriptor is opened.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    /// `r`: O_RDONLY
-    Read,
-    /// `w`: O_WRONLY|O_CREAT|O_TRUNC
-    Write,
-    /// `rw`: O_RDWR|O_CREAT
-    ReadWrite,
-    /// `a`: O_WRONLY|O_CREAT|O_APPEND
-    Append,
-}
-
-/// One descriptor of a task; paths resolve with [`TaskRef::path`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fd {
-    Null,
-    File {
-        path: Span,
-        mode: Mode,
-    },
-    /// A named pipe, created if missing.
-    Pipe {
-        path: Span,
-    },
-    /// A listening stream socket bound at `path`.
-    UnixSocket {
-        path: Span,
-    },
-    /// A listening TCP socket.
-    NetworkSocket {
-        bind: IpAddr,
-        port: u16,
-    },
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Env {
-    /// `KEY=VALUE`
-    kv: Span,
-    key_len: u16,
-}
-
-#[derive(Clone, Copy, Debug)]
-struct Task {
-    exec: Span,
-    args: [Span; ARGS_MAX],
-    nargs: u8,
-    envs: [Env; ENVS_MAX],
-    nenvs: u8,
-    cwd: Span,
-    fds: [Fd; FDS_MAX],
-    nfds: u8,
-    user: Option<u32>,
-    group: Option<u32>,
-}
-
-const SPAN0: Span = Span { off: 0, len: 0 };
-const TASK0: Task = Task {
-    exec: SPAN0,
-    args: [SPAN0; ARGS_MAX],
-    nargs: 0,
-    envs: [Env { kv: SPAN0, key_len: 0 }; ENVS_MAX],
-    nenvs: 0,
-    cwd: SPAN0,
-    fds: [Fd::Null; FDS_MAX],
-    nfds: 0,
-    user: None,
-    group: None,
-};
-
-/// A validated job: fixed size (about 18 KiB), no allocation; fill one in
-/// place with [`Job::parse_into`].
-#[derive(Clone)]
-pub struct Job {
-    arena: [u8; ARENA_MAX],
-    used: usize,
-    tasks: [Task; TASKS_MAX],
-    ntasks: u8,
-}
-
-impl Default for Job {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl Job {
-    pub const fn new() -> Job {
-        Job { arena: [0; ARENA_MAX], used: 0, tasks: [TASK0; TASKS_MAX], ntasks: 0 }
-    }
-
-    pub fn clear(&mut self) {
-        self.used = 0;
-        self.ntasks = 0;
-    }
-
     /// Parse and validate a `PUT /job/NAME` body into `self` (which is
     /// emptied first, and left empty on an error). The error is the reply:
     /// 400 with the reason, or 501 for a descriptor type not implemented.
@@ -154,132 +35,6 @@ impl Job {
         r
     }
 
-    /// Number of tasks.
-    pub fn len(&self) -> usize {
-        self.ntasks as usize
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.ntasks == 0
-    }
-
-    pub fn task(&self, i: usize) -> Option<TaskRef<'_>> {
-        let task = self.tasks.get(..self.len())?.get(i)?;
-        Some(TaskRef { job: self, task })
-    }
-
-    pub fn tasks(&self) -> impl Iterator<Item = TaskRef<'_>> {
-        self.tasks.iter().take(self.len()).map(move |task| TaskRef { job: self, task })
-    }
-
-    fn bytes(&self, s: Span) -> &[u8] {
-        let start = s.off as usize;
-        self.arena.get(start..start + s.len as usize).unwrap_or(&[])
-    }
-
-    fn cstr(&self, s: Span) -> &CStr {
-        let start = s.off as usize;
-        // Every span is followed by its NUL and holds none (checked when
-        // stored), so this never falls back.
-        self.arena
-            .get(start..=start + s.len as usize)
-            .and_then(|b| CStr::from_bytes_with_nul(b).ok())
-            .unwrap_or(c"")
-    }
-}
-
-/// One task of a job, with its strings resolved.
-#[derive(Clone, Copy)]
-pub struct TaskRef<'a> {
-    job: &'a Job,
-    task: &'a Task,
-}
-
-impl<'a> TaskRef<'a> {
-    /// The program: a path, or a name to look up in the task's own PATH.
-    pub fn exec(&self) -> &'a CStr {
-        self.job.cstr(self.task.exec)
-    }
-
-    /// The arguments after `exec`.
-    pub fn args(&self) -> impl Iterator<Item = &'a CStr> + use<'a> {
-        let job = self.job;
-        self.spans(&self.task.args, self.task.nargs).iter().map(move |&s| job.cstr(s))
-    }
-
-    /// argv as execve wants it: `exec`, then `args` (argc of them).
-    pub fn argv(&self) -> impl Iterator<Item = &'a CStr> + use<'a> {
-        core::iter::once(self.exec()).chain(self.args())
-    }
-
-    pub fn argc(&self) -> usize {
-        1 + self.task.nargs as usize
-    }
-
-    /// The environment, `KEY=VALUE` each, in the order given.
-    pub fn envs(&self) -> impl Iterator<Item = &'a CStr> + use<'a> {
-        let job = self.job;
-        self.envs_raw().iter().map(move |e| job.cstr(e.kv))
-    }
-
-    /// The value of one environment entry (`PATH` for the exec lookup).
-    pub fn env(&self, key: &[u8]) -> Option<&'a [u8]> {
-        self.envs_raw().iter().find_map(|e| {
-            let kv = self.job.bytes(e.kv);
-            let (k, v) = kv.split_at_checked(e.key_len as usize)?;
-            if k == key { v.get(1..) } else { None }
-        })
-    }
-
-    pub fn cwd(&self) -> &'a CStr {
-        self.job.cstr(self.task.cwd)
-    }
-
-    /// `fds()[i]` becomes descriptor i.
-    pub fn fds(&self) -> &'a [Fd] {
-        self.task.fds.get(..self.task.nfds as usize).unwrap_or(&[])
-    }
-
-    /// A descriptor's path.
-    pub fn path(&self, s: Span) -> &'a CStr {
-        self.job.cstr(s)
-    }
-
-    pub fn user(&self) -> Option<u32> {
-        self.task.user
-    }
-
-    pub fn group(&self) -> Option<u32> {
-        self.task.group
-    }
-
-    fn spans(&self, all: &'a [Span], n: u8) -> &'a [Span] {
-        all.get(..n as usize).unwrap_or(&[])
-    }
-
-    fn envs_raw(&self) -> &'a [Env] {
-        self.task.envs.get(..self.task.nenvs as usize).unwrap_or(&[])
-    }
-}
-
-/// A job's state as `GET /job/NAME` reports it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum JobState {
-    Running,
-    /// Every task ran.
-    Done,
-    /// Taken down.
-    Stopped,
-}
-
-impl JobState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobState::Running => "running",
-            JobState::Done => "done",
-            JobState::Stopped => "stopped",
-        }
-    }
 }
 
 /// `{"name":"web","state":"running","task":0,"pid":812,"exits":["0"]}`:
@@ -318,7 +73,7 @@ struct Small<const N: usize> {
 impl<const N: usize> Small<N> {
     fn read(r: &mut Reader) -> Result<Self, JsonError> {
         let mut s = Small { buf: [0; N], len: 0, long: false };
-        r.string(|p| {
+        r.string(&mut |p| {
             match s.buf.get_mut(s.len..s.len + p.len()) {
                 Some(dst) if !s.long => {
                     dst.copy_from_slice(p);
@@ -801,7 +556,7 @@ fn append(
     limit: usize,
 ) -> Result<(), Error> {
     let mut arena_full = false;
-    let res = r.string(|p| {
+    let res = r.string(&mut |p| {
         let end = job.used + p.len();
         if end - start > limit {
             return false;

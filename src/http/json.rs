@@ -109,7 +109,7 @@ impl<'a> Reader<'a> {
     /// when it is full). Checks UTF-8, control characters, escapes and
     /// surrogate pairs; refuses `\u0000` since no such string could be
     /// passed to execve.
-    pub fn string<F: FnMut(&[u8]) -> bool>(&mut self, mut out: F) -> Result<(), JsonError> {
+    pub fn string(&mut self, out: &mut dyn FnMut(&[u8]) -> bool) -> Result<(), JsonError> {
         self.expect(b'"', "expected string")?;
         loop {
             // A run of plain bytes; escapes and the quote are ASCII, so a
@@ -265,7 +265,7 @@ impl<'a> Reader<'a> {
                     true
                 }
                 Some(b'"') => {
-                    self.string(|_| true)?;
+                    self.string(&mut |_| true)?;
                     false
                 }
                 Some(b't') => self.literal(b"true").map(|_| false)?,
@@ -283,7 +283,7 @@ impl<'a> Reader<'a> {
                 let close = if obj { b'}' } else { b']' };
                 if self.more(close, &mut first)? {
                     if obj {
-                        self.string(|_| true)?;
+                        self.string(&mut |_| true)?;
                         self.expect(b':', "expected :")?;
                     }
                     break;
@@ -520,7 +520,7 @@ mod tests {
     fn decode(s: &[u8]) -> Result<Vec<u8>, JsonError> {
         let mut out = Vec::new();
         let mut r = Reader::new(s);
-        r.string(|p| {
+        r.string(&mut |p| {
             out.extend_from_slice(p);
             true
         })?;
@@ -565,7 +565,7 @@ mod tests {
         let mut r = Reader::new(br#""abcdef""#);
         let mut room = 3usize;
         assert_eq!(
-            r.string(|p| {
+            r.string(&mut |p| {
                 let ok = p.len() <= room;
                 room = room.saturating_sub(p.len());
                 ok

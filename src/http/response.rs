@@ -98,11 +98,7 @@ fn write_head(
 
 /// Write the body with `f` at `room` bytes in, then `prefix` (given the body
 /// length) in front of it; returns the total length.
-fn body_after<F, P>(out: &mut [u8], room: usize, f: F, prefix: P) -> Result<usize, Full>
-where
-    F: FnOnce(&mut Writer) -> Result<(), Full>,
-    P: FnOnce(&mut Writer, usize) -> Result<(), Full>,
-{
+fn body_after(out: &mut [u8], room: usize, f: &mut dyn FnMut(&mut Writer) -> Result<(), Full>, prefix: &mut dyn FnMut(&mut Writer, usize) -> Result<(), Full>) -> Result<usize, Full> {
     let body_len = {
         let mut w = Writer::new(out.get_mut(room..).ok_or(Full)?);
         f(&mut w)?;
@@ -122,19 +118,13 @@ where
 }
 
 /// A reply whose body `f` writes as text of type `ctype`.
-pub fn text<F>(out: &mut [u8], head: Head, ctype: &str, f: F) -> Result<usize, Full>
-where
-    F: FnOnce(&mut Writer) -> Result<(), Full>,
-{
-    body_after(out, HEAD_ROOM, f, |w, n| write_head(w, &head, ctype, "", Framing::Length(n)))
+pub fn text(out: &mut [u8], head: Head, ctype: &str, f: &mut dyn FnMut(&mut Writer) -> Result<(), Full>) -> Result<usize, Full> {
+    body_after(out, HEAD_ROOM, f, &mut |w, n| write_head(w, &head, ctype, "", Framing::Length(n)))
 }
 
 /// A JSON reply: `f` writes exactly one value; a newline ends the body.
-pub fn json<F>(out: &mut [u8], head: Head, f: F) -> Result<usize, Full>
-where
-    F: FnOnce(&mut Json) -> Result<(), Full>,
-{
-    text(out, head, CONTENT_JSON, |w| {
+pub fn json(out: &mut [u8], head: Head, f: &mut dyn FnMut(&mut Json) -> Result<(), Full>) -> Result<usize, Full> {
+    text(out, head, CONTENT_JSON, &mut |w| {
         let mut j = Json::new(w);
         f(&mut j)?;
         j.finish()?;
@@ -144,10 +134,7 @@ where
 }
 
 /// `GET /metrics`.
-pub fn metrics<F>(out: &mut [u8], head: Head, f: F) -> Result<usize, Full>
-where
-    F: FnOnce(&mut Writer) -> Result<(), Full>,
-{
+pub fn metrics(out: &mut [u8], head: Head, f: &mut dyn FnMut(&mut Writer) -> Result<(), Full>) -> Result<usize, Full> {
     text(out, head, CONTENT_METRICS, f)
 }
 
@@ -165,7 +152,7 @@ pub fn error(out: &mut [u8], e: &Error) -> Result<usize, Full> {
     body_after(
         out,
         HEAD_ROOM,
-        |w| {
+        &mut |w| {
             let mut j = Json::new(w);
             j.begin_object()?;
             j.key(b"error")?;
@@ -179,7 +166,7 @@ pub fn error(out: &mut [u8], e: &Error) -> Result<usize, Full> {
             w.push(b"\n")?;
             Ok(())
         },
-        |w, n| write_head(w, &head, CONTENT_JSON, e.allow, Framing::Length(n)),
+        &mut |w, n| write_head(w, &head, CONTENT_JSON, e.allow, Framing::Length(n)),
     )
 }
 
@@ -206,10 +193,7 @@ pub enum Stream {
 impl Stream {
     /// One piece of the stream written by `f`; nothing at all (0 bytes) when
     /// `f` writes nothing, since an empty chunk would end the stream.
-    pub fn piece<F>(self, out: &mut [u8], f: F) -> Result<usize, Full>
-    where
-        F: FnOnce(&mut Writer) -> Result<(), Full>,
-    {
+    pub fn piece(self, out: &mut [u8], f: &mut dyn FnMut(&mut Writer) -> Result<(), Full>) -> Result<usize, Full> {
         match self {
             Stream::UntilClose => {
                 let mut w = Writer::new(out);
@@ -217,7 +201,7 @@ impl Stream {
                 Ok(w.len())
             }
             Stream::Chunked => {
-                let n = body_after(out, CHUNK_ROOM, f, |w, n| {
+                let n = body_after(out, CHUNK_ROOM, f, &mut |w, n| {
                     if n > 0 {
                         w.hex(n as u64)?.text("\r\n")?;
                     }
@@ -244,12 +228,12 @@ impl Stream {
 
 /// One chunk holding `data` (nothing for empty data).
 pub fn chunk(out: &mut [u8], data: &[u8]) -> Result<usize, Full> {
-    Stream::Chunked.piece(out, |w| w.push(data).map(|_| ()))
+    Stream::Chunked.piece(out, &mut |w| w.push(data).map(|_| ()))
 }
 
 /// A piece of an HTTP/1.0 stream: the data as is.
 pub fn raw_chunk(out: &mut [u8], data: &[u8]) -> Result<usize, Full> {
-    Stream::UntilClose.piece(out, |w| w.push(data).map(|_| ()))
+    Stream::UntilClose.piece(out, &mut |w| w.push(data).map(|_| ()))
 }
 
 #[cfg(test)]
@@ -264,7 +248,7 @@ mod tests {
     fn a_json_reply_has_type_length_and_a_newline() {
         let mut out = [0u8; 512];
         let h = Head { status: Status::Ok, version: Version::Http11, keep_alive: true };
-        let n = json(&mut out, h, |j| {
+        let n = json(&mut out, h, &mut |j| {
             j.begin_object()?;
             j.key(b"name")?;
             j.str(b"web")?;
@@ -329,7 +313,7 @@ mod tests {
     fn metrics_are_prometheus_text() {
         let mut out = [0u8; 512];
         let h = Head { status: Status::Ok, version: Version::Http11, keep_alive: true };
-        let n = metrics(&mut out, h, |w| {
+        let n = metrics(&mut out, h, &mut |w| {
             w.text("nitro_reaps_total ")?.u64(7)?.text("\n")?;
             Ok(())
         })
@@ -344,14 +328,14 @@ mod tests {
     fn a_body_that_does_not_fit_is_an_error_not_a_cut() {
         let h = Head::closing(Status::Ok);
         let mut small = [0u8; HEAD_ROOM + 8];
-        assert_eq!(json(&mut small, h, |j| j.str(b"0123456789")), Err(Full));
-        assert_eq!(json(&mut small, h, |j| j.str(b"01234")).map(|_| ()), Ok(()));
+        assert_eq!(json(&mut small, h, &mut |j| j.str(b"0123456789")), Err(Full));
+        assert_eq!(json(&mut small, h, &mut |j| j.str(b"01234")).map(|_| ()), Ok(()));
         let mut tiny = [0u8; 10];
         assert_eq!(empty(&mut tiny, h), Err(Full));
         assert_eq!(error(&mut tiny, &Error::bad("x")), Err(Full));
         // an unfinished JSON value is never sent
         let mut out = [0u8; 512];
-        assert_eq!(json(&mut out, h, |j| j.begin_array()), Err(Full));
+        assert_eq!(json(&mut out, h, &mut |j| j.begin_array()), Err(Full));
     }
 
     #[test]
@@ -370,7 +354,7 @@ mod tests {
         assert_eq!(&out[5..305], &line[..]);
         assert_eq!(&out[305..n], b"\r\n");
         assert_eq!(chunk(&mut out, b""), Ok(0));
-        let n = st.piece(&mut out, |w| w.text("{}\n").map(|_| ())).unwrap();
+        let n = st.piece(&mut out, &mut |w| w.text("{}\n").map(|_| ())).unwrap();
         assert_eq!(s(&out[..n]), "3\r\n{}\n\r\n");
         assert_eq!(st.end(), b"0\r\n\r\n");
         assert_eq!(chunk(&mut out[..12], b"abc"), Err(Full));

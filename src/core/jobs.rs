@@ -6,11 +6,11 @@
 
 use crate::argv::CStrs;
 use crate::config::TIMEOUT_SHUTDOWN;
-use crate::http::job::{Fd, Job, JobState, Mode, TASKS_MAX, TaskRef};
+use crate::job::{Fd, Job, JobState, Mode, TASKS_MAX, TaskRef};
 use crate::name::Name;
 use crate::out::Out;
 use crate::spawn::{self, Open, Spawn, Stdio};
-use crate::supervisor::Supervisor;
+use super::Core;
 use crate::sys;
 use linux_raw_sys::general as k;
 use rustix::fs::OFlags;
@@ -22,14 +22,14 @@ pub const JOBS_MAX: usize = 16;
 const EXIT_MAX: usize = 10;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
+pub(super) enum Phase {
     Free,
     Running,
     Done,
     Stopped,
 }
 
-pub struct Slot {
+pub(super) struct Slot {
     pub name: Name,
     pub phase: Phase,
     pub job: Job,
@@ -69,10 +69,6 @@ impl Slot {
         }
     }
 
-    pub fn exits(&self) -> impl Iterator<Item = &[u8]> {
-        (0..self.nexits).map(|i| &self.exits[i][..self.exit_lens[i] as usize])
-    }
-
     fn last_exit(&self) -> Option<&[u8]> {
         self.nexits.checked_sub(1).map(|i| &self.exits[i][..self.exit_lens[i] as usize])
     }
@@ -87,6 +83,52 @@ impl Slot {
     }
 }
 
+/// A job as the front-ends see it.
+#[derive(Clone, Copy)]
+pub struct JobView<'a>(&'a Slot);
+
+impl<'a> JobView<'a> {
+    pub fn name(&self) -> &'a [u8] {
+        self.0.name.as_bytes()
+    }
+
+    pub fn state(&self) -> JobState {
+        self.0.state()
+    }
+
+    /// The task running now, or the last one.
+    pub fn task(&self) -> usize {
+        self.0.task.min(self.0.job.len().saturating_sub(1))
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.0.pid.max(0) as u32
+    }
+
+    /// The TASK_EXIT text of each task that has ended.
+    pub fn exits(&self) -> impl Iterator<Item = &'a [u8]> + use<'a> {
+        let slot = self.0;
+        (0..slot.nexits).map(move |i| &slot.exits[i][..slot.exit_lens[i] as usize])
+    }
+}
+
+impl Core {
+    /// Every job, in slot order.
+    pub fn jobs(&self) -> impl Iterator<Item = JobView<'_>> {
+        self.jobs.slots.iter().filter(|s| s.phase != Phase::Free).map(JobView)
+    }
+
+    pub fn job(&self, name: &[u8]) -> Option<JobView<'_>> {
+        self.jobs.find(name).map(|j| JobView(&self.jobs.slots[j]))
+    }
+
+    /// Where a request's job is parsed, before `Command::PutJob` takes it
+    /// (so a bad body never damages a finished job of the same name).
+    pub fn job_scratch(&mut self) -> &mut Job {
+        &mut self.jobs.scratch
+    }
+}
+
 /// Why a job cannot start: a conflict (409, with the reason) or no free
 /// slot (503).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,10 +138,10 @@ pub enum PutError {
 }
 
 pub struct Jobs {
-    pub slots: [Slot; JOBS_MAX],
+    pub(super) slots: [Slot; JOBS_MAX],
     /// A request's job is parsed here first, so that a bad body never
     /// damages a finished job of the same name.
-    pub scratch: Job,
+    pub(super) scratch: Job,
 }
 
 impl Default for Jobs {
@@ -192,7 +234,7 @@ fn open_of<'a>(task: &TaskRef<'a>, fd: &Fd) -> Open<'a> {
     }
 }
 
-impl Supervisor {
+impl Core {
     /// Start task `jobs[j].task`; on failure record it as ended (127 when
     /// the program was not found, 126 otherwise) and go on.
     pub fn job_start_task(&mut self, j: usize) {
@@ -227,7 +269,7 @@ impl Supervisor {
     fn job_spawn(&self, j: usize, task: &TaskRef) -> Result<i32, Errno> {
         let slot = &self.jobs.slots[j];
         // argv: exec, then args.
-        let mut argv_ptrs = [core::ptr::null(); 2 + crate::http::job::ARGS_MAX];
+        let mut argv_ptrs = [core::ptr::null(); 2 + crate::job::ARGS_MAX];
         let mut n = 0;
         for a in task.argv() {
             if n + 1 >= argv_ptrs.len() {
@@ -238,7 +280,7 @@ impl Supervisor {
         }
         // envp: exactly envs, plus TASK_EXIT after the first task.
         let mut task_exit = CStrs::<32, 2>::new();
-        let mut envp = [core::ptr::null(); 2 + crate::http::job::ENVS_MAX];
+        let mut envp = [core::ptr::null(); 2 + crate::job::ENVS_MAX];
         let mut m = 0;
         for e in task.envs() {
             if e.to_bytes().starts_with(b"TASK_EXIT=") {
@@ -254,7 +296,7 @@ impl Supervisor {
         }
         // Descriptors: fd[i] becomes i, opened by the child; 0 defaults to
         // /dev/null, 1 and 2 to the default log.
-        let mut opens = [(Open::Null, 0); crate::http::job::FDS_MAX];
+        let mut opens = [(Open::Null, 0); crate::job::FDS_MAX];
         for (i, fd) in task.fds().iter().enumerate() {
             opens[i] = (open_of(task, fd), i as i32);
         }

@@ -5,7 +5,7 @@ use crate::config::MAX_SERVICES;
 use crate::name::{self, Name};
 use crate::path::{self, Path};
 use crate::state::{Event, State};
-use crate::supervisor::{Supervisor, into_raw};
+use super::{Core, into_raw};
 use crate::sys;
 use crate::table::{NO_FD, Slot};
 use core::mem::MaybeUninit;
@@ -38,11 +38,11 @@ pub fn runnable(name: &[u8]) -> bool {
 }
 
 /// Find a service, or create it if it can exist. New services are DOWN.
-pub fn add_service(sup: &mut Supervisor, name: &[u8]) -> Result<Slot, AddError> {
+pub fn add_service(sup: &mut Core, name: &[u8]) -> Result<Slot, AddError> {
     add(sup, name, 0)
 }
 
-fn add(sup: &mut Supervisor, name: &[u8], depth: u32) -> Result<Slot, AddError> {
+fn add(sup: &mut Core, name: &[u8], depth: u32) -> Result<Slot, AddError> {
     if let Some(s) = sup.t.find(name) {
         if depth == 0 {
             refresh_log(sup, s, depth);
@@ -60,7 +60,7 @@ fn add(sup: &mut Supervisor, name: &[u8], depth: u32) -> Result<Slot, AddError> 
         return Err(AddError::NoSuchService);
     }
     let n = Name::new(name).ok_or(AddError::NoSuchService)?;
-    let s = match sup.t.insert(n, Supervisor::now()) {
+    let s = match sup.t.insert(n, super::now()) {
         Ok(s) => s,
         Err(_) => {
             let mut o = crate::out::Out::<16>::new();
@@ -82,7 +82,7 @@ fn add(sup: &mut Supervisor, name: &[u8], depth: u32) -> Result<Slot, AddError> 
 /// logger, like a link to a template, takes the instance's parameter
 /// (`sv@one` logs to `LOG@one`). A link to `LOG` is the default log; a
 /// link to the service itself makes it read its own output.
-fn refresh_log(sup: &mut Supervisor, s: Slot, depth: u32) {
+fn refresh_log(sup: &mut Core, s: Slot, depth: u32) {
     let name = sup.t.get(s).name;
     let me = name.as_bytes();
     // Our parameter, or our name: what a template logger is instantiated with.
@@ -139,8 +139,8 @@ fn refresh_log(sup: &mut Supervisor, s: Slot, depth: u32) {
 /// Re-read the service directory: add new services (starting them unless
 /// they have a `down` file), refresh log links, take down and remove
 /// services whose directory vanished and instances nothing refers to.
-pub fn rescan(sup: &mut Supervisor) {
-    let now = Supervisor::now();
+pub fn rescan(sup: &mut Core) {
+    let now = super::now();
     for s in 0..sup.t.end() {
         sup.t.get_mut(s).seen = false;
     }
@@ -181,7 +181,7 @@ enum Pass {
     Add,
 }
 
-fn read_dir(sup: &mut Supervisor, pass: Pass) -> bool {
+fn read_dir(sup: &mut Core, pass: Pass) -> bool {
     let dir = match rustix::fs::openat(CWD, c".", rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC, rustix::fs::Mode::empty()) {
         Ok(d) => d,
         Err(e) => {
@@ -232,7 +232,7 @@ fn read_dir(sup: &mut Supervisor, pass: Pass) -> bool {
 /// order they were created (directory order), LOG first: nitro starts LOG
 /// before its first scan. Loggers named by a producer's link are not
 /// among them: the producer's start starts them.
-pub fn start_fresh(sup: &mut Supervisor, now: u64) {
+pub fn start_fresh(sup: &mut Core, now: u64) {
     for log_pass in [true, false] {
         for s in 0..sup.t.end() {
             let sv = sup.t.get_mut(s);
@@ -245,7 +245,7 @@ pub fn start_fresh(sup: &mut Supervisor, now: u64) {
 }
 
 /// Remove a service that is down for good: close its pipes, free the slot.
-pub fn zap(sup: &mut Supervisor, s: Slot) {
+pub fn zap(sup: &mut Core, s: Slot) {
     sup.close_ready(s);
     let sv = sup.t.get_mut(s);
     for fd in sv.log_pipe {

@@ -7,15 +7,15 @@ use crate::config::*;
 use crate::out::Out;
 use crate::spawn::{self, Spawn, SpawnError, Stdio};
 use crate::state::{Event, State};
-use crate::supervisor::{Phase, SysKind, SysTask, Supervisor};
+use super::{Core, Phase, SysKind, SysTask};
 use crate::sys;
 use crate::table::{Drain, NO_FD, Slot};
 use core::ffi::CStr;
 use linux_raw_sys::general as k;
 use rustix::io::Errno;
 
-impl Supervisor {
-    pub(crate) fn start_sys(&mut self, kind: SysKind, now: u64) {
+impl Core {
+    pub(super) fn start_sys(&mut self, kind: SysKind, now: u64) {
         let (script, arg0): (&CStr, &CStr) = match kind {
             SysKind::Setup => (c"./setup", c"setup"),
             SysKind::Finish => (c"./finish", c"finish"),
@@ -38,7 +38,7 @@ impl Supervisor {
                 };
                 let task = SysTask { kind, pid, deadline, since: now };
                 self.sys = Some(task);
-                self.notify_name(b"SYS", task.state() as u8);
+                self.notify_name(b"SYS", task.state());
             }
             Err(SpawnError::Resources(e) | SpawnError::Exec(e)) => {
                 self.say_errno(&[if kind == SysKind::Setup { b"can't start SYS/setup" } else { b"can't start SYS/finish" }], e);
@@ -46,39 +46,39 @@ impl Supervisor {
         }
     }
 
-    pub(crate) fn sys_ended(&mut self, kind: SysKind, status: i32) {
+    pub(super) fn sys_ended(&mut self, kind: SysKind, status: i32) {
         // nitro's SYS entry: after setup it is launched, finds no SYS/run
         // and is a one-shot; then (as after finish) it is cleaned up.
         if kind == SysKind::Setup {
-            self.notify_name(b"SYS", State::Oneshot as u8);
+            self.notify_name(b"SYS", State::Oneshot);
         }
-        self.notify_name(b"SYS", State::Down as u8);
+        self.notify_name(b"SYS", State::Down);
         match kind {
             SysKind::Setup => {
                 if self.real_pid1 {
                     // SYS/setup had the console as its controlling tty.
-                    crate::pid1::own_console();
+                    super::pid1::own_console();
                 }
                 let mut o = Out::<16>::new();
                 o.i(status as i64);
                 self.say(&[b"SYS/setup finished with status ", o.bytes()]);
                 if self.phase == Phase::Boot {
                     self.phase = Phase::Up;
-                    crate::scan::rescan(self);
+                    super::scan::rescan(self);
                 }
             }
             SysKind::Finish => self.say(&[b"SYS/finish finished"]),
         }
     }
 
-    pub(crate) fn begin_shutdown(&mut self) {
+    pub(super) fn begin_shutdown(&mut self) {
         if !self.up() {
             return;
         }
         self.reboot = self.want_reboot;
         self.say(&[if self.reboot { b"rebooting" } else { b"shutting down" }]);
         if self.real_pid1 {
-            crate::pid1::own_console();
+            super::pid1::own_console();
             // Ctrl-Alt-Del from now on reboots at once.
             let _ = rustix::system::reboot(rustix::system::RebootCommand::CadOn);
         }
@@ -88,13 +88,13 @@ impl Supervisor {
             if task.kind == SysKind::Setup {
                 let _ = sys::kill(task.pid, k::SIGTERM);
                 let _ = sys::kill(task.pid, k::SIGCONT);
-                self.sys = Some(SysTask { deadline: Some(Self::now() + TIMEOUT_SHUTDOWN), ..task });
+                self.sys = Some(SysTask { deadline: Some(super::now() + TIMEOUT_SHUTDOWN), ..task });
             }
         }
     }
 
     /// Move the shutdown on as far as it can go now.
-    pub(crate) fn advance_shutdown(&mut self) {
+    pub(super) fn advance_shutdown(&mut self) {
         loop {
             let before = self.phase;
             match self.phase {
@@ -107,7 +107,7 @@ impl Supervisor {
                         && rustix::fs::accessat(rustix::fs::CWD, c"SYS/finish", rustix::fs::Access::EXISTS, rustix::fs::AtFlags::empty()).is_ok()
                     {
                         self.phase = Phase::SysFinish { finish_started: true };
-                        self.start_sys(SysKind::Finish, Self::now());
+                        self.start_sys(SysKind::Finish, super::now());
                         if self.sys.is_some() {
                             return;
                         }
@@ -125,7 +125,7 @@ impl Supervisor {
                     if busy(self, false) || self.jobs_running() {
                         return;
                     }
-                    self.drain_loggers(Self::now());
+                    self.drain_loggers(super::now());
                     if busy(self, true) {
                         return;
                     }
@@ -152,10 +152,10 @@ impl Supervisor {
     /// Every service but the loggers gets its down-signal; running jobs are
     /// stopped the same way.
     fn stop_services(&mut self) {
-        let now = Self::now();
+        let now = super::now();
         #[cfg(feature = "http")]
-        for j in 0..crate::jobs::JOBS_MAX {
-            if self.jobs.slots[j].phase == crate::jobs::Phase::Running {
+        for j in 0..super::jobs::JOBS_MAX {
+            if self.jobs.slots[j].phase == super::jobs::Phase::Running {
                 self.job_stop(j, false, now);
             }
         }
@@ -237,7 +237,7 @@ impl Supervisor {
     /// A draining logger's check: progress (its pipe emptier than at the
     /// last check) starts the count anew; LOG_DRAIN_QUIET checks without
     /// progress stop it.
-    pub(crate) fn check_drain(&mut self, l: Slot, now: u64) {
+    pub(super) fn check_drain(&mut self, l: Slot, now: u64) {
         let Some(d) = self.t.get(l).drain else { return };
         let level = self.pipe_level(l);
         let quiet = if level < d.level { 0 } else { d.quiet + 1 };
@@ -260,7 +260,7 @@ impl Supervisor {
     /// SIGKILL. As pid 1 that is every process; otherwise the orphans that
     /// were reparented to us as child subreaper.
     fn kill_rest(&mut self, sig: u32) {
-        let now = Self::now();
+        let now = super::now();
         if sig == k::SIGTERM {
             self.phase = Phase::KillTerm;
             self.phase_deadline = Some(now + TIMEOUT_SIGTERM);
@@ -283,7 +283,7 @@ impl Supervisor {
                 }
             }
         } else {
-            crate::pid1::signal_children(self.pid, sig);
+            super::pid1::signal_children(self.pid, sig);
         }
         // Nothing left at all: done at once.
         if let Err(Errno::CHILD) = rustix::process::wait(rustix::process::WaitOptions::NOHANG) {
@@ -293,7 +293,7 @@ impl Supervisor {
         }
     }
 
-    pub(crate) fn phase_timeout(&mut self) {
+    pub(super) fn phase_timeout(&mut self) {
         match self.phase {
             Phase::KillTerm => self.kill_rest(k::SIGKILL),
             Phase::KillKill => self.phase = Phase::Done,
@@ -301,20 +301,18 @@ impl Supervisor {
         }
     }
 
-    /// The end: unlink the socket, hand over to SYS/reincarnate, or as real
-    /// pid 1 run SYS/final and halt or reboot; else re-exec or exit.
-    pub(crate) fn finish(&mut self) -> ! {
+    /// The end (the front-ends have closed their sockets): hand over to
+    /// SYS/reincarnate, or as real pid 1 run SYS/final and halt or reboot;
+    /// else re-exec or exit.
+    pub fn finish(&mut self) -> ! {
         self.say(&[b"all services stopped"]);
-        crate::control::close(self);
-        #[cfg(feature = "http")]
-        crate::httpd::close(self);
         let argv = [c"SYS/reincarnate".as_ptr() as *const u8, core::ptr::null()];
         let e = sys::execve(c"SYS/reincarnate", &argv, self.envp);
         if e != Errno::NOENT {
             self.say_errno(&[b"SYS/reincarnate failed to exec"], e);
         }
         if self.real_pid1 {
-            crate::pid1::halt(self);
+            super::pid1::halt(self);
         }
         if self.reboot {
             if let Some(args) = self.args {

@@ -5,7 +5,7 @@ use crate::config::TIMEOUT_SYS_FINAL;
 use crate::out::{Out, parse_u64};
 use crate::path::Path;
 use crate::spawn::{self, Spawn};
-use crate::supervisor::Supervisor;
+use super::Core;
 use crate::sys;
 use linux_raw_sys::general as k;
 use rustix::fs::{AtFlags, CWD, Mode, OFlags};
@@ -23,7 +23,7 @@ fn mounted(dir: &core::ffi::CStr) -> bool {
     }
 }
 
-pub fn early(sup: &mut Supervisor) {
+pub fn early(sup: &mut Core) {
     rustix::process::umask(Mode::from_raw_mode(0o022));
     if rustix::fs::accessat(CWD, c"/dev/null", rustix::fs::Access::EXISTS, AtFlags::empty()).is_err() && !mounted(c"/dev") {
         if let Err(e) = rustix::mount::mount(c"dev", c"/dev", c"devtmpfs", MountFlags::NOSUID, c"mode=0755") {
@@ -103,7 +103,7 @@ fn kill_one(digits: &[u8], sig: u32) {
 }
 
 /// The last steps of a real pid 1. Never returns.
-pub fn halt(sup: &mut Supervisor) -> ! {
+pub fn halt(sup: &mut Core) -> ! {
     let why: &core::ffi::CStr = if sup.reboot { c"reboot" } else { c"shutdown" };
     if rustix::fs::accessat(CWD, c"SYS/final", rustix::fs::Access::EXISTS, AtFlags::empty()).is_ok() {
         sup.say(&[b"SYS/final starting"]);
@@ -128,8 +128,9 @@ pub fn halt(sup: &mut Supervisor) -> ! {
 
 /// Wait up to `ms` for child `pid` (reaping anything else that ends), then
 /// kill it.
-fn wait_for(sup: &mut Supervisor, pid: i32, ms: u64) {
-    let deadline = Supervisor::now() + ms;
+fn wait_for(sup: &mut Core, pid: i32, ms: u64) {
+    let deadline = super::now() + ms;
+    let pidfd = rustix::process::Pid::from_raw(pid).and_then(|p| rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()).ok());
     loop {
         loop {
             match rustix::process::wait(rustix::process::WaitOptions::NOHANG) {
@@ -138,20 +139,25 @@ fn wait_for(sup: &mut Supervisor, pid: i32, ms: u64) {
                 _ => break,
             }
         }
-        let now = Supervisor::now();
+        let now = super::now();
         if now >= deadline {
             let _ = sys::kill(pid, k::SIGKILL);
             let _ = rustix::process::waitpid(rustix::process::Pid::from_raw(pid), rustix::process::WaitOptions::empty());
             sup.say(&[b"SYS/final killed after timeout"]);
             return;
         }
-        if let Some(fd) = &sup.sigfd {
-            let mut fds = [rustix::event::PollFd::new(fd, rustix::event::PollFlags::IN)];
-            let left = deadline - now;
-            let ts = rustix::time::Timespec { tv_sec: (left / 1000) as _, tv_nsec: ((left % 1000) * 1_000_000) as _ };
-            let _ = rustix::event::poll(&mut fds, Some(&ts));
-            let mut b = [0u8; 128];
-            while let Ok(128) = rustix::io::read(fd, &mut b) {}
+        // Sleep until SYS/final ends (its pidfd is readable then) or the
+        // deadline; without pidfds (Linux before 5.3), a tenth of a second.
+        let left = (deadline - now).min(if pidfd.is_some() { u64::MAX } else { 100 });
+        let ts = rustix::time::Timespec { tv_sec: (left / 1000) as _, tv_nsec: ((left % 1000) * 1_000_000) as _ };
+        match &pidfd {
+            Some(fd) => {
+                let mut fds = [rustix::event::PollFd::new(fd, rustix::event::PollFlags::IN)];
+                let _ = rustix::event::poll(&mut fds, Some(&ts));
+            }
+            None => {
+                let _ = rustix::thread::nanosleep(&ts);
+            }
         }
     }
 }

@@ -1,0 +1,184 @@
+//! The one command executor. The control socket (SPAT) and the HTTP
+//! endpoint decode requests into a [`Command`] and encode its [`Outcome`];
+//! what a command does (which commands create entries, what is announced)
+//! is decided here, once.
+
+use super::{Core, Info, ServiceView, now, scan};
+use crate::name;
+use crate::path::Path;
+use crate::state::{Event, State};
+use crate::sys;
+use crate::table::Slot;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command<'a> {
+    /// Start a service (creating an instance, or one that appeared since
+    /// the last scan, and re-reading its `log` link).
+    Up(&'a [u8]),
+    /// Stop a service (creating it only while a SYS script runs, so that
+    /// SYS/setup can keep services down).
+    Down(&'a [u8]),
+    Restart(&'a [u8]),
+    /// STARTING becomes UP (`notification-fd` 0).
+    Ready(&'a [u8]),
+    /// Send a signal (1..=64) to a service's run process.
+    Signal(u32, &'a [u8]),
+    Query(&'a [u8]),
+    List,
+    Info,
+    Rescan,
+    Shutdown,
+    Reboot,
+    /// Start job NAME from the job parsed into `Core::job_scratch`.
+    #[cfg(feature = "http")]
+    PutJob(name::Name),
+    #[cfg(feature = "http")]
+    GetJob(&'a [u8]),
+    /// Stop a job (SIGTERM, SIGKILL 7 s later) and remove it once down.
+    #[cfg(feature = "http")]
+    DeleteJob(&'a [u8]),
+    #[cfg(feature = "http")]
+    SignalJob(&'a [u8], u32),
+}
+
+#[derive(Clone, Copy)]
+pub enum Outcome {
+    /// Done (rescan, shutdown, reboot are carried out after the pass; a
+    /// signal was sent).
+    Done,
+    NoSuchService,
+    /// The service's state after the command, or a query's answer.
+    Service(ServiceView),
+    /// The command took the service out of the table (a removed instance).
+    Removed,
+    /// `Signal` to a service without a run process.
+    NotRunning,
+    /// Read `Core::services`.
+    List,
+    Info(Info),
+    /// The job is there: read it with `Core::job`; `created` for a new PUT
+    /// (false when it replaced a finished job of that name).
+    #[cfg(feature = "http")]
+    Job { created: bool },
+    /// PUT refused: a conflict (with the reason) or no free slot.
+    #[cfg(feature = "http")]
+    JobRefused(super::PutError),
+    #[cfg(feature = "http")]
+    NoSuchJob,
+    /// DELETE: the job is still stopping (it is removed once down).
+    #[cfg(feature = "http")]
+    JobStopping,
+    #[cfg(feature = "http")]
+    JobNotRunning,
+}
+
+impl Core {
+    pub fn execute(&mut self, cmd: Command) -> Outcome {
+        let now = now();
+        match cmd {
+            Command::Up(n) => self.step(n, true, Event::WantUp, now),
+            Command::Restart(n) => self.step(n, true, Event::WantRestart, now),
+            Command::Down(n) => {
+                let create = self.sys.is_some();
+                self.step(n, create, Event::WantDown, now)
+            }
+            Command::Ready(n) => self.step(n, false, Event::Ready, now),
+            Command::Signal(sig, n) => {
+                let pid = self.t.find(n).map_or(0, |s| self.t.get(s).pid);
+                match self.service(n, now) {
+                    None => Outcome::NoSuchService,
+                    Some(_) if pid <= 0 || !(1..=64).contains(&sig) || sys::kill(pid, sig).is_err() => Outcome::NotRunning,
+                    Some(_) => Outcome::Done,
+                }
+            }
+            Command::Query(n) => self.service(n, now).map_or(Outcome::NoSuchService, Outcome::Service),
+            Command::List => Outcome::List,
+            Command::Info => Outcome::Info(self.info()),
+            Command::Rescan => {
+                self.want_rescan = true;
+                Outcome::Done
+            }
+            Command::Shutdown => {
+                self.want_shutdown = true;
+                Outcome::Done
+            }
+            Command::Reboot => {
+                self.want_reboot = true;
+                Outcome::Done
+            }
+            #[cfg(feature = "http")]
+            Command::PutJob(n) => match self.job_put(n) {
+                Ok((_, replaced)) => Outcome::Job { created: !replaced },
+                Err(e) => Outcome::JobRefused(e),
+            },
+            #[cfg(feature = "http")]
+            Command::GetJob(n) => match self.jobs.find(n) {
+                Some(_) => Outcome::Job { created: false },
+                None => Outcome::NoSuchJob,
+            },
+            #[cfg(feature = "http")]
+            Command::DeleteJob(n) => match self.jobs.find(n) {
+                None => Outcome::NoSuchJob,
+                Some(j) if self.job_stop(j, true, now) => Outcome::Removed,
+                Some(_) => Outcome::JobStopping,
+            },
+            #[cfg(feature = "http")]
+            Command::SignalJob(n, sig) => match self.jobs.find(n) {
+                None => Outcome::NoSuchJob,
+                Some(j) => {
+                    let pid = self.jobs.slots[j].pid;
+                    if pid <= 0 || sys::kill(pid, sig).is_err() {
+                        Outcome::JobNotRunning
+                    } else {
+                        Outcome::Job { created: false }
+                    }
+                }
+            },
+        }
+    }
+
+    /// up, down, restart, ready: find (or create) the service, step it, and
+    /// announce the state it is in now, even if that was just announced (as
+    /// nitro does).
+    fn step(&mut self, n: &[u8], create: bool, ev: Event, now: u64) -> Outcome {
+        let Some(s) = self.lookup(n, create) else {
+            return Outcome::NoSuchService;
+        };
+        self.t.get_mut(s).seen = true;
+        if ev == Event::Ready {
+            self.close_ready(s);
+        }
+        self.drive(s, ev, now);
+        if self.t.get(s).used() && self.t.get(s).name.as_bytes() == n {
+            let state = self.t.get(s).m.state;
+            self.notify_as(s, state);
+            Outcome::Service(self.view(s, now))
+        } else {
+            self.notify_name(n, State::Down);
+            Outcome::Removed
+        }
+    }
+
+    /// A service by name; with `create`, as nitro: through adding it when
+    /// its directory (the template's, for an instance) exists, which
+    /// creates instances and services that appeared since the last scan,
+    /// and re-reads the `log` link of a known one. A service whose
+    /// directory is gone is only found (and becomes FATAL when started).
+    fn lookup(&mut self, name: &[u8], create: bool) -> Option<Slot> {
+        let known = self.t.find(name);
+        let dir_exists = || {
+            Path::from(&[name::script_dir(name), b"/."]).is_ok_and(|p| {
+                rustix::fs::accessat(rustix::fs::CWD, p.as_cstr(), rustix::fs::Access::EXISTS, rustix::fs::AtFlags::empty()).is_ok()
+            })
+        };
+        if !create || !name::valid(name) || !self.up() || !dir_exists() {
+            return known;
+        }
+        let s = scan::add_service(self, name).ok()?;
+        if known.is_none() {
+            // The request decides about this service.
+            self.t.get_mut(s).fresh = false;
+        }
+        Some(s)
+    }
+}
