@@ -26,6 +26,15 @@ fn main() {
             println!("cargo:rustc-link-arg-bins=-Wl,--no-rosegment");
         }
         println!("cargo:rustc-link-arg-bins=-Wl,-z,norelro");
+        // Unwind tables serve nothing (panic=abort, no backtraces), but the
+        // prebuilt core brings them: about 9 KiB of .eh_frame. A script that
+        // only adds a discard rule to the linker's own (INSERT) drops them,
+        // with lld and with GNU ld.
+        let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
+        let script = out.join("discard-unwind.ld");
+        std::fs::write(&script, "SECTIONS {\n  /DISCARD/ : { *(.eh_frame) *(.eh_frame_hdr) }\n}\nINSERT AFTER .text;\n")
+            .expect("write the linker script");
+        println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", script.display());
     }
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=NITRO_LINKER");

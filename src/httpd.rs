@@ -50,8 +50,10 @@ pub struct Conn {
     deadline: Option<u64>,
     close_after: bool,
     continued: bool,
-    /// An event stream (`GET /events`), and its position in the queue.
-    stream: Option<Stream>,
+    /// An event stream (`GET /events`): 0 no, 1 chunked, 2 until close
+    /// (a number, not an Option: an all-zero Conn stays in .bss); and its
+    /// position in the queue.
+    streaming: u8,
     seq: u64,
 }
 
@@ -66,12 +68,20 @@ impl Conn {
         deadline: None,
         close_after: false,
         continued: false,
-        stream: None,
+        streaming: 0,
         seq: 0,
     };
 
     fn pending(&self) -> bool {
         self.out_sent < self.out_len
+    }
+
+    fn stream(&self) -> Option<Stream> {
+        match self.streaming {
+            1 => Some(Stream::Chunked),
+            2 => Some(Stream::UntilClose),
+            _ => None,
+        }
     }
 
     /// Forget the connection: close it, empty its buffers.
@@ -86,7 +96,7 @@ impl Conn {
         self.deadline = None;
         self.close_after = false;
         self.continued = false;
-        self.stream = None;
+        self.streaming = 0;
     }
 
     /// Send what the socket takes now. Ok(true): everything went out.
@@ -350,14 +360,14 @@ impl Http {
             Ok(0) => return conn.drop_it(),
             Ok(n) => {
                 conn.in_len += n;
-                if conn.stream.is_none() {
+                if conn.stream().is_none() {
                     conn.deadline = Some(now + IDLE_MS);
                 }
             }
             Err(Errno::AGAIN) | Err(Errno::INTR) => return,
             Err(_) => return conn.drop_it(),
         }
-        if conn.stream.is_some() {
+        if conn.stream().is_some() {
             // An event stream takes no more requests; what the client sends
             // is ignored.
             conn.in_len = 0;
@@ -380,7 +390,7 @@ impl Http {
         if conn.close_after {
             return conn.drop_it();
         }
-        if conn.stream.is_some() {
+        if conn.stream().is_some() {
             // Room again: the stream reads on in the queue.
             return stream(core, conn);
         }
@@ -411,14 +421,14 @@ impl Http {
 
     /// The core's new changes to every event stream.
     pub fn deliver(&mut self, core: &Core) {
-        for conn in self.conns.iter_mut().filter(|c| c.fd != NO_FD && c.stream.is_some()) {
+        for conn in self.conns.iter_mut().filter(|c| c.fd != NO_FD && c.stream().is_some()) {
             stream(core, conn);
         }
     }
 
     /// The oldest change an event stream still has to get.
     pub fn min_seq(&self) -> Option<u64> {
-        self.conns.iter().filter(|c| c.fd != NO_FD && c.stream.is_some()).map(|c| c.seq).min()
+        self.conns.iter().filter(|c| c.fd != NO_FD && c.stream().is_some()).map(|c| c.seq).min()
     }
 }
 
@@ -426,7 +436,7 @@ impl Http {
 /// as fit, one JSON object per line (after `{"missed":N}` when the queue
 /// went on without it), and send what the socket takes.
 fn stream(core: &Core, conn: &mut Conn) {
-    let Some(framing) = conn.stream else { return };
+    let Some(framing) = conn.stream() else { return };
     // Move what is still unsent to the front: the room left is then what
     // the client really has not read yet.
     if conn.out_sent > 0 {
@@ -480,7 +490,7 @@ fn name(n: &[u8]) -> Name {
 /// Serve the complete requests in the buffer, one reply at a time.
 fn process(core: &mut Core, conn: &mut Conn, now: u64) {
     loop {
-        if conn.fd == NO_FD || conn.pending() || conn.close_after || conn.stream.is_some() || conn.in_len == 0 {
+        if conn.fd == NO_FD || conn.pending() || conn.close_after || conn.stream().is_some() || conn.in_len == 0 {
             return;
         }
         let used = match request::parse(&conn.inbuf[..conn.in_len]) {
@@ -504,7 +514,7 @@ fn process(core: &mut Core, conn: &mut Conn, now: u64) {
                 if !head.keep_alive {
                     conn.close_after = true;
                 }
-                serve(core, &mut conn.out, &mut conn.out_len, &mut conn.close_after, &mut conn.stream, req.route, req.body, head, now);
+                serve(core, &mut conn.out, &mut conn.out_len, &mut conn.close_after, &mut conn.streaming, req.route, req.body, head, now);
                 req.len
             }
         };
@@ -512,8 +522,8 @@ fn process(core: &mut Core, conn: &mut Conn, now: u64) {
         conn.inbuf.copy_within(used..conn.in_len, 0);
         conn.in_len -= used;
         conn.continued = false;
-        conn.deadline = if conn.stream.is_some() { None } else { Some(now + IDLE_MS) };
-        if conn.stream.is_some() {
+        conn.deadline = if conn.stream().is_some() { None } else { Some(now + IDLE_MS) };
+        if conn.stream().is_some() {
             conn.seq = core.events().next_seq();
         }
     }
@@ -539,7 +549,7 @@ fn job_json(j: &mut Json, v: &crate::core::JobView) -> Result<(), Full> {
 /// `out_len`); an error reply sets `close_after`; `GET /events` makes the
 /// connection a stream.
 #[allow(clippy::too_many_arguments)]
-fn serve(core: &mut Core, out: &mut [u8; OUT_MAX], out_len: &mut usize, close_after: &mut bool, stream: &mut Option<Stream>, route: Route, body: &[u8], head: Head, now: u64) {
+fn serve(core: &mut Core, out: &mut [u8; OUT_MAX], out_len: &mut usize, close_after: &mut bool, streaming: &mut u8, route: Route, body: &[u8], head: Head, now: u64) {
     let cmd = match route {
         Route::ServiceAction(n, a) => Command::from_action(n, a),
         Route::SignalService(n, s) => Command::Signal(s as u32, n),
@@ -573,7 +583,7 @@ fn serve(core: &mut Core, out: &mut [u8; OUT_MAX], out_len: &mut usize, close_af
             match response::stream_head(out, head, response::CONTENT_NDJSON) {
                 Ok((n, s)) => {
                     *out_len = n;
-                    *stream = Some(s);
+                    *streaming = if s == Stream::Chunked { 1 } else { 2 };
                     *close_after = false;
                 }
                 Err(_) => error(out, out_len, close_after, &Error::new(Status::InternalServerError, "reply too large")),

@@ -45,8 +45,10 @@ const POLL_MAX: usize = crate::config::MAX_SERVICES + crate::notify::BACKLOG_SUB
 #[cfg(not(feature = "http"))]
 const POLL_MAX: usize = crate::config::MAX_SERVICES + crate::notify::BACKLOG_SUBSCRIBERS + 2;
 
-/// Who a polled descriptor belongs to.
+/// Who a polled descriptor belongs to. (`repr(u8)` puts `Signal` at 0: an
+/// all-zero poll set stays in .bss, not in the binary.)
 #[derive(Clone, Copy)]
+#[repr(u8)]
 enum Src {
     Signal,
     Control,

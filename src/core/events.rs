@@ -24,7 +24,8 @@ pub struct Event {
     pub state: State,
 }
 
-const EMPTY: Event = Event { name: Name::EMPTY, state: State::Down };
+// (State::Free, zero: an all-zero ring stays in .bss, not in the binary.)
+const EMPTY: Event = Event { name: Name::EMPTY, state: State::Free };
 
 pub struct Events {
     ring: [Event; EVENTS_MAX],
