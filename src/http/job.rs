@@ -477,10 +477,7 @@ impl<'a, 'j> Parser<'a, 'j> {
         }
         // The longest IPv6 literal (with an IPv4 tail) is 45 bytes.
         let s = Small::<48>::read(&mut r).map_err(|e| self.syntax(e))?;
-        s.get()
-            .and_then(|b| core::str::from_utf8(b).ok())
-            .and_then(|t| t.parse::<IpAddr>().ok())
-            .ok_or(bad("bad value", Field::Bind))
+        s.get().and_then(super::ip::parse).ok_or(bad("bad value", Field::Bind))
     }
 
     fn port(&mut self, raw: Option<(usize, usize)>) -> Result<u16, Error> {

@@ -17,6 +17,7 @@
 //! rest: a pipelined request). On an error, answer [`response::error`] and
 //! close: after an error the request's end is unknown.
 
+mod ip;
 pub mod job;
 pub mod json;
 pub mod request;
