@@ -30,10 +30,12 @@ fn main() {
         // prebuilt core brings them: about 9 KiB of .eh_frame. A script that
         // only adds a discard rule to the linker's own (INSERT) drops them,
         // with lld and with GNU ld.
+        // On 32-bit ARM they are .ARM.exidx/.ARM.extab (EHABI), 2.4 KiB.
+        let arm = if arch == "arm" { " *(.ARM.exidx*) *(.ARM.extab*)" } else { "" };
         let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
         let script = out.join("discard-unwind.ld");
-        std::fs::write(&script, "SECTIONS {\n  /DISCARD/ : { *(.eh_frame) *(.eh_frame_hdr) }\n}\nINSERT AFTER .text;\n")
-            .expect("write the linker script");
+        let rules = format!("SECTIONS {{\n  /DISCARD/ : {{ *(.eh_frame) *(.eh_frame_hdr){arm} }}\n}}\nINSERT AFTER .text;\n");
+        std::fs::write(&script, rules).expect("write the linker script");
         println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", script.display());
     }
     println!("cargo:rerun-if-changed=build.rs");
