@@ -43,8 +43,8 @@ pub fn nitroctl_bin() -> PathBuf {
     let p = nitro_bin().with_file_name("nitroctl");
     if !p.exists() {
         panic!(
-            "nitroctl not found at {}: build it with `cargo build --workspace` \
-             (or run the tests with `cargo test --workspace`)",
+            "nitroctl not found at {}: build it with `cargo build` \
+             (plain `cargo test` at the top builds every member)",
             p.display()
         );
     }
