@@ -1,7 +1,7 @@
 //! An HTTP/1.0 or 1.1 request, from however many bytes have arrived so far
-//! to a validated [`Request`]: httparse reads the head into a fixed header
-//! array; the limits, the request-smuggling rules, keep-alive and routing
-//! are ours. Each call looks at the whole buffer again (at most
+//! to a validated [`Request`]: our own strict reader lexes the head (checked
+//! against httparse in the tests) without storing its header fields; the
+//! limits, the request-smuggling rules, keep-alive and routing follow. Each call looks at the whole buffer again (at most
 //! [`REQUEST_BUF_MAX`](super::REQUEST_BUF_MAX) bytes), so the caller keeps no
 //! parser state between reads.
 
@@ -95,47 +95,16 @@ pub fn parse(buf: &[u8]) -> Result<Parsed<'_>, Error> {
     if first_target_len(buf) > TARGET_MAX {
         return Err(Error::new(Status::UriTooLong, "target too long"));
     }
-    let mut headers = [httparse::EMPTY_HEADER; HEADERS_MAX];
-    let mut req = httparse::Request::new(&mut headers);
-    let head_len = match req.parse(buf) {
-        Ok(httparse::Status::Complete(n)) if n <= HEAD_MAX => n,
-        Ok(httparse::Status::Partial) if buf.len() < HEAD_MAX => return Ok(Parsed::Partial),
-        Ok(_) | Err(httparse::Error::TooManyHeaders) => {
+    let mut f = Fields::default();
+    let (method, target, version, head_len) = match head(buf, &mut f) {
+        Ok(h) if h.3 <= HEAD_MAX => h,
+        Err(Lex::Partial) if buf.len() < HEAD_MAX => return Ok(Parsed::Partial),
+        Ok(_) | Err(Lex::Partial | Lex::TooMany) => {
             return Err(Error::new(Status::HeaderFieldsTooLarge, "head too large"));
         }
-        Err(_) => return Err(Error::bad("malformed request")),
+        Err(Lex::Bad) => return Err(Error::bad("malformed request")),
     };
-    let (Some(method), Some(target), Some(minor)) = (req.method, req.path, req.version) else {
-        return Err(Error::bad("malformed request"));
-    };
-    let version = if minor == 0 { Version::Http10 } else { Version::Http11 };
-
-    let mut lengths = 0;
-    let mut length: &[u8] = &[];
-    let mut encodings = 0;
-    let mut hosts = 0;
-    let mut close = false;
-    let mut keep = false;
-    let mut expect_continue = false;
-    for h in req.headers.iter() {
-        let name = h.name.as_bytes();
-        let value = trim(h.value);
-        if name.eq_ignore_ascii_case(b"content-length") {
-            lengths += 1;
-            length = value;
-        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
-            encodings += 1;
-        } else if name.eq_ignore_ascii_case(b"host") {
-            hosts += 1;
-        } else if name.eq_ignore_ascii_case(b"expect") {
-            expect_continue |= value.eq_ignore_ascii_case(b"100-continue");
-        } else if name.eq_ignore_ascii_case(b"connection") {
-            for token in value.split(|&b| b == b',').map(trim) {
-                close |= token.eq_ignore_ascii_case(b"close");
-                keep |= token.eq_ignore_ascii_case(b"keep-alive");
-            }
-        }
-    }
+    let Fields { lengths, length, encodings, hosts, close, keep, expect_continue } = f;
     // Two framings, or two lengths, are how requests get smuggled past a
     // proxy: refuse them rather than pick one.
     if encodings > 0 && lengths > 0 {
@@ -160,13 +129,13 @@ pub fn parse(buf: &[u8]) -> Result<Parsed<'_>, Error> {
     };
 
     let m = match method {
-        "GET" => Method::Get,
-        "PUT" => Method::Put,
-        "POST" => Method::Post,
-        "DELETE" => Method::Delete,
+        b"GET" => Method::Get,
+        b"PUT" => Method::Put,
+        b"POST" => Method::Post,
+        b"DELETE" => Method::Delete,
         _ => Method::Other,
     };
-    let route = route(m, target.as_bytes())?;
+    let route = route(m, target)?;
 
     let rest = buf.get(head_len..).unwrap_or(&[]);
     let body_len = match content_length {
@@ -185,6 +154,137 @@ pub fn parse(buf: &[u8]) -> Result<Parsed<'_>, Error> {
             Ok(Parsed::Body { len, expect_continue: expect_continue && version == Version::Http11 })
         }
     }
+}
+
+/// What the header fields say, as far as we care.
+#[derive(Default)]
+struct Fields<'a> {
+    lengths: usize,
+    length: &'a [u8],
+    encodings: usize,
+    hosts: usize,
+    close: bool,
+    keep: bool,
+    expect_continue: bool,
+}
+
+impl<'a> Fields<'a> {
+    fn add(&mut self, name: &[u8], value: &'a [u8]) {
+        let value = trim(value);
+        if name.eq_ignore_ascii_case(b"content-length") {
+            self.lengths += 1;
+            self.length = value;
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            self.encodings += 1;
+        } else if name.eq_ignore_ascii_case(b"host") {
+            self.hosts += 1;
+        } else if name.eq_ignore_ascii_case(b"expect") {
+            self.expect_continue |= value.eq_ignore_ascii_case(b"100-continue");
+        } else if name.eq_ignore_ascii_case(b"connection") {
+            for token in value.split(|&b| b == b',').map(trim) {
+                self.close |= token.eq_ignore_ascii_case(b"close");
+                self.keep |= token.eq_ignore_ascii_case(b"keep-alive");
+            }
+        }
+    }
+}
+
+/// Why a head could not be read (yet).
+#[derive(Debug, PartialEq, Eq)]
+enum Lex {
+    /// The bytes end before the head does; nothing is wrong so far.
+    Partial,
+    /// More than HEADERS_MAX header fields.
+    TooMany,
+    Bad,
+}
+
+/// RFC 9112's request head, strictly: empty lines before the request line
+/// are skipped; `METHOD SP target SP HTTP/1.0|1 EOL`; fields `name: value
+/// EOL` with a token name, no space before the colon and no folding; an
+/// ASCII target (httparse takes UTF-8 there too);
+/// values of visible bytes, blanks and obs-text; an empty line ends it. EOL
+/// is CRLF or a bare LF. Each field goes to `f`; the answer is the method,
+/// the target, the version and the head's length. Bytes are judged as they
+/// come, so garbage is refused before the head is complete.
+fn head<'a>(buf: &'a [u8], f: &mut Fields<'a>) -> Result<(&'a [u8], &'a [u8], Version, usize), Lex> {
+    let at = |i: usize| buf.get(i).copied().ok_or(Lex::Partial);
+    let mut i = 0;
+    loop {
+        match at(i)? {
+            b'\n' => i += 1,
+            b'\r' if at(i + 1)? == b'\n' => i += 2,
+            b'\r' => return Err(Lex::Bad),
+            _ => break,
+        }
+    }
+    // Ends a line at i: CRLF or LF; the index after it.
+    let eol = |i: usize| match at(i)? {
+        b'\n' => Ok(i + 1),
+        b'\r' if at(i + 1)? == b'\n' => Ok(i + 2),
+        _ => Err(Lex::Bad),
+    };
+    let start = i;
+    while is_tchar(at(i)?) {
+        i += 1;
+    }
+    let method = buf.get(start..i).ok_or(Lex::Bad)?;
+    if method.is_empty() || at(i)? != b' ' {
+        return Err(Lex::Bad);
+    }
+    i += 1;
+    let start = i;
+    // A URI is ASCII (RFC 3986; anything else is percent-encoded).
+    while let 0x21..=0x7e = at(i)? {
+        i += 1;
+    }
+    let target = buf.get(start..i).ok_or(Lex::Bad)?;
+    if target.is_empty() || at(i)? != b' ' {
+        return Err(Lex::Bad);
+    }
+    i += 1;
+    for (k, &want) in b"HTTP/1.".iter().enumerate() {
+        if at(i + k)? != want {
+            return Err(Lex::Bad);
+        }
+    }
+    let version = match at(i + 7)? {
+        b'0' => Version::Http10,
+        b'1' => Version::Http11,
+        _ => return Err(Lex::Bad),
+    };
+    i = eol(i + 8)?;
+    let mut count = 0;
+    loop {
+        if matches!(at(i)?, b'\r' | b'\n') {
+            return Ok((method, target, version, eol(i)?));
+        }
+        let start = i;
+        while is_tchar(at(i)?) {
+            i += 1;
+        }
+        let name = buf.get(start..i).ok_or(Lex::Bad)?;
+        if name.is_empty() || at(i)? != b':' {
+            return Err(Lex::Bad);
+        }
+        i += 1;
+        let start = i;
+        while let b'\t' | 0x20..=0x7e | 0x80.. = at(i)? {
+            i += 1;
+        }
+        let value = buf.get(start..i).ok_or(Lex::Bad)?;
+        i = eol(i)?;
+        if count == HEADERS_MAX {
+            return Err(Lex::TooMany);
+        }
+        count += 1;
+        f.add(name, value);
+    }
+}
+
+/// RFC 9110's tchar.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 fn length_required() -> Error {
@@ -673,5 +773,68 @@ mod tests {
                 assert!(req.len <= cut);
             }
         });
+    }
+
+    /// Our head reader against httparse on mangled requests: the same
+    /// verdict (complete, partial, too many fields, malformed) and, when
+    /// complete, the same method, target, version, length and fields.
+    #[test]
+    fn the_head_reader_agrees_with_httparse() {
+        const BYTES: &[u8] = b" :\r\n\t/%0aZ\x00\x7f\x80\xff-,;=\"(";
+        let many = |n: usize| {
+            let mut h = b"GET /jobs HTTP/1.1\r\n".to_vec();
+            for i in 0..n {
+                h.extend_from_slice(format!("H{i}: {i}\r\n").as_bytes());
+            }
+            h.extend_from_slice(b"\r\n");
+            h
+        };
+        let (full, over) = (many(HEADERS_MAX), many(HEADERS_MAX + 1));
+        let heads: [&[u8]; 6] = [
+            &full,
+            &over,
+            PUT,
+            b"\r\nGET /services HTTP/1.0\nHost: a\nX-A:\t v \t\n\n",
+            b"POST /service/a/up HTTP/1.1\r\nHost: h\r\nConnection: close, keep-alive\r\nExpect: 100-continue\r\n\r\nxyz",
+            b"GET http://h/metrics HTTP/1.1\r\nHost: x\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n",
+        ];
+        let mut verdicts = [0usize; 4];
+        for (k, h) in heads.iter().enumerate() {
+            crate::http::mangled(h, BYTES, 0x2545_f491_4f6c_dd1d ^ k as u64, 50_000, |b, r| {
+                let b = &b[..r as usize % (b.len() + 1)];
+                let mut fields = [httparse::EMPTY_HEADER; HEADERS_MAX];
+                let mut theirs = httparse::Request::new(&mut fields);
+                let mut seen = Vec::new();
+                let mut f = Fields::default();
+                let ours = head(b, &mut f);
+                let verdict = match (theirs.parse(b), &ours) {
+                    (Ok(httparse::Status::Complete(n)), Ok((m, t, v, len))) => {
+                        assert_eq!((theirs.method.unwrap().as_bytes(), theirs.path.unwrap().as_bytes()), (*m, *t), "{b:?}");
+                        assert_eq!((theirs.version.unwrap() == 1, n), (*v == Version::Http11, *len), "{b:?}");
+                        for h in theirs.headers.iter() {
+                            seen.push((h.name.as_bytes().to_vec(), trim(h.value).to_vec()));
+                        }
+                        let mut mine = Fields::default();
+                        for (name, value) in &seen {
+                            mine.add(name, value);
+                        }
+                        assert_eq!((mine.lengths, mine.length, mine.encodings, mine.hosts), (f.lengths, f.length, f.encodings, f.hosts), "{b:?}");
+                        assert_eq!((mine.close, mine.keep, mine.expect_continue), (f.close, f.keep, f.expect_continue), "{b:?}");
+                        0
+                    }
+                    (Ok(httparse::Status::Partial), Err(Lex::Partial)) => 1,
+                    (Err(httparse::Error::TooManyHeaders), Err(Lex::TooMany)) => 2,
+                    (Err(_), Err(Lex::Bad)) => 3,
+                    // A non-ASCII target is refused as it shows; httparse
+                    // waits for its end to check it as UTF-8.
+                    (Ok(httparse::Status::Partial), Err(Lex::Bad))
+                        if b.split(|&c| c == b'\n').find(|l| !l.is_empty() && *l != b"\r").is_some_and(|l| l.iter().any(|&c| c >= 0x80)) => 3,
+                    (t, o) => panic!("httparse {t:?}, ours {o:?} for {b:?}"),
+                };
+                verdicts[verdict] += 1;
+            });
+        }
+        // Every verdict was reached many times, not only "malformed".
+        assert!(verdicts.iter().all(|&n| n > 100), "{verdicts:?}");
     }
 }
