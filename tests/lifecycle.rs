@@ -509,3 +509,38 @@ fn halt_w_and_b_write_login_records() {
     assert_eq!(records(&wtmp), [(1, "shutdown".to_string()), (2, "reboot".to_string())]);
     assert_eq!(records(&utmp), [(2, "reboot".to_string())]);
 }
+
+/// `nitro --help`/`-h` and `--version`/`-V` answer on stdout and exit 0
+/// (not taken as a service directory); a service directory that cannot be
+/// entered is named, with the reason, and nitro exits 111.
+#[test]
+fn help_version_and_a_missing_service_directory_is_named() {
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(nitro_bin())
+            .args(args)
+            .env("NITRO_SOCK", "/nonexistent/dir/nitro.sock")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        (o.status.code(), String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    for flag in ["--help", "-h"] {
+        let (code, out, err) = run(&[flag]);
+        assert_eq!((code, err.as_str()), (Some(0), ""), "{flag}");
+        assert!(out.starts_with("usage: nitro [SERVICE-DIRECTORY]\n") && out.contains("NITRO_SOCK"), "{out}");
+    }
+    for flag in ["--version", "-V"] {
+        let (code, out, _) = run(&[flag]);
+        assert_eq!(code, Some(0));
+        assert!(out.starts_with("nitro (nitro-rs) "), "{out}");
+    }
+    let (code, _, err) = run(&["/nonexistent-service-dir"]);
+    assert_eq!(code, Some(111));
+    assert!(err.contains("service directory '/nonexistent-service-dir': no such directory"), "{err}");
+    let file = std::env::temp_dir().join(format!("nitro-notdir-{}", std::process::id()));
+    std::fs::write(&file, "").unwrap();
+    let (code, _, err) = run(&[file.to_str().unwrap()]);
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(code, Some(111));
+    assert!(err.contains("': not a directory"), "{err}");
+}

@@ -503,3 +503,46 @@ fn a_signalled_or_crashing_service_restarts_through_down() {
         ["STARTING", "DOWN", "DELAY", "STARTING", "DOWN", "DELAY", "STARTING", "UP"]
     );
 }
+
+/// `--help`, `-h` and `help` list every command, the options, the socket
+/// and the exit codes on stdout, exit 0; `-V`/`--version` the version.
+#[test]
+fn help_lists_every_command_the_socket_and_the_exit_codes() {
+    let h = Harness::new();
+    for flag in ["--help", "-h", "help"] {
+        let o = h.ctl(&[flag]);
+        assert_eq!((o.code, o.stderr.as_str()), (0, ""), "{flag}");
+        for word in [
+            "list", "up", "down", "start", "stop", "restart", "fast-start", "fast-stop", "fast-restart", "ready",
+            "wait-up", "wait-down", "wait-starting", "pidof", "check", "info", "events", "rescan", "Shutdown",
+            "Reboot", "pause", "cont", "hup", "alarm", "interrupt", "quit", "term", "kill", "-t SECS", "-v",
+        ] {
+            assert!(o.stdout.contains(word), "{flag}: no {word} in\n{}", o.stdout);
+        }
+        let sock = format!("socket: {}", h.sock.display());
+        assert!(o.stdout.contains(&sock), "{flag}: no {sock} in\n{}", o.stdout);
+        assert!(o.stdout.contains("111") && o.stdout.contains("130"), "{}", o.stdout);
+    }
+    for flag in ["-V", "--version"] {
+        let o = h.ctl(&[flag]);
+        assert_eq!(o.code, 0);
+        assert!(o.stdout.starts_with("nitroctl (nitro-rs) "), "{}", o.stdout);
+    }
+}
+
+/// Without a supervisor at the socket, nitroctl says so, names the socket
+/// and the variable, and exits as nitro's does (111 before sending, 4 when
+/// the send fails).
+#[test]
+fn without_a_supervisor_nitroctl_names_the_socket_it_tried() {
+    let h = Harness::new();
+    let o = h.ctl(&["list"]);
+    let want = format!("nitroctl: no supervisor listening at {} (is nitro running? NITRO_SOCK names another socket)\n", h.sock.display());
+    assert_eq!((o.code, o.stderr.as_str()), (111, want.as_str()));
+    // A notify directory left behind, no socket: the send fails.
+    std::fs::create_dir_all(h.sock.with_file_name("notify")).unwrap();
+    for args in [&["list"][..], &["up", "a"]] {
+        let o = h.ctl(args);
+        assert_eq!((o.code, o.stderr.as_str()), (4, want.as_str()), "{args:?}");
+    }
+}

@@ -142,9 +142,47 @@ pub enum Bad {
     /// `nitroctl: unrecognized option: x` (as nitro's getopt), then the
     /// usage; exit 2.
     Option(u8),
+    /// `-h`, `--help` or `help`: the help on stdout, exit 0.
+    Help,
+    /// `-V` or `--version`: the version on stdout, exit 0.
+    Version,
 }
 
 pub const USAGE: &[u8] = b"usage: nitroctl COMMAND [SERVICE ...]\n";
+
+/// `nitroctl --help`; main adds the socket it would use.
+pub const HELP: &[u8] = b"usage: nitroctl [-t SECS] [-v] COMMAND [SERVICE...]
+
+commands (a one-letter form is given in brackets):
+  list [SERVICE...]    [l] the state of every service, or of those named
+  up SERVICE...        [u] start; answers at once
+  down SERVICE...      [d] stop; waits until it is DOWN
+  start SERVICE...     start; waits until it is UP (exit 1 when FATAL)
+  stop SERVICE...      stop; waits until it is DOWN
+  restart SERVICE...   stop and start; waits until it is UP
+  fast-start, fast-stop, fast-restart [r] SERVICE...
+                       the same, waiting only until the change has begun
+  ready SERVICE...     mark a service with notification-fd 0 as UP
+  wait-up, wait-down, wait-starting SERVICE...
+                       wait until the service is in that state
+  pidof SERVICE...     print each service's pid (exit 1 when it has none)
+  check SERVICE...     exit 0 when every service has a pid, else 1
+  info                 the supervisor's pid, slots and reap counts
+  events               print every state change until interrupted
+  rescan               [s] read the service directory again
+  Shutdown, Reboot     stop every service, then power off or reboot
+                       (an unprivileged supervisor just exits)
+  pause cont hup alarm interrupt quit term kill 1 2 SERVICE...
+                       [p c h a i q t k] send that signal (1, 2: SIGUSR1/2)
+
+options:
+  -t SECS              give up after SECS seconds (exit 3)
+  -v                   print each state change while waiting
+  -h, --help           this help;  -V, --version  the version
+
+exit: 0 done; 1 failed or no pid; 2 usage; 3 timed out; 4 could not send;
+      111 no such service or an error; 130 interrupted
+";
 pub const INVALID_TIMEOUT: &[u8] = b"nitroctl: invalid timeout\n";
 
 /// getopt("t:v") up to the first non-option, then the command word.
@@ -155,9 +193,14 @@ pub fn parse<'a>(argc: usize, arg: impl Fn(usize) -> &'a [u8]) -> Result<Opts, B
     let mut i = 1;
     while i < argc {
         let a = arg(i);
-        if a == b"--" {
-            i += 1;
-            break;
+        match a {
+            b"--" => {
+                i += 1;
+                break;
+            }
+            b"-h" | b"--help" => return Err(Bad::Help),
+            b"-V" | b"--version" => return Err(Bad::Version),
+            _ => {}
         }
         let Some(flags) = a.strip_prefix(b"-").filter(|f| !f.is_empty()) else { break };
         let mut rest = flags;
@@ -182,6 +225,9 @@ pub fn parse<'a>(argc: usize, arg: impl Fn(usize) -> &'a [u8]) -> Result<Opts, B
             }
         }
         i += 1;
+    }
+    if i < argc && arg(i) == b"help" {
+        return Err(Bad::Help);
     }
     let cmd = if i < argc {
         let c = Cmd::lookup(arg(i)).ok_or(Bad::Usage)?;

@@ -80,6 +80,13 @@ fn error(io: &mut Io, what: &str, subject: &[u8], quote: &str, e: Errno) {
     io.err(o.bytes());
 }
 
+/// What a user needs to hear when nothing listens where we looked.
+fn no_supervisor(io: &mut Io, sock: &Path) {
+    let mut o = Out::<{ PATH_MAX + 96 }>::new();
+    o.t("nitroctl: no supervisor listening at ").s(sock.as_bytes()).t(" (is nitro running? NITRO_SOCK names another socket)\n");
+    io.err(o.bytes());
+}
+
 fn arg(args: &Args, i: usize) -> &'static [u8] {
     args.get(i).map_or(&b""[..], CStr::to_bytes)
 }
@@ -108,6 +115,20 @@ fn start(args: &Args, recv: &'static mut [u8; RECV_MAX], io: &mut Io) -> i32 {
             Err(Bad::Timeout) => {
                 io.err(cli::INVALID_TIMEOUT);
                 return 2;
+            }
+            Err(Bad::Help) => {
+                io.out.s(cli::HELP);
+                io.out.t("\nsocket: ");
+                match path::control_socket(args) {
+                    Ok(p) => io.out.s(p.as_bytes()),
+                    Err(_) => io.out.t("(unusable)"),
+                };
+                io.out.t(" ($NITRO_SOCK, else /run/nitro/nitro.sock)\n");
+                return 0;
+            }
+            Err(Bad::Version) => {
+                io.out.t(concat!("nitroctl (nitro-rs) ", env!("CARGO_PKG_VERSION"), "\n"));
+                return 0;
             }
             Err(Bad::Option(f)) => {
                 // (Named by argv[0], as getopt does in nitro's nitroctl.)
@@ -392,6 +413,12 @@ impl Ctx {
         match bind(&fd, &path) {
             Ok(true) => s.bound = Some(path),
             Ok(false) => {}
+            // No notify/ beside the socket: nothing runs there.
+            Err(Errno::NOENT) => {
+                no_supervisor(io, &self.sock);
+                s.done = Some(111);
+                return;
+            }
             Err(e) => {
                 error(io, "could not bind socket to ", path.as_bytes(), "'", e);
                 s.done = Some(111);
@@ -437,7 +464,11 @@ impl Ctx {
             Err(e) => *e,
         };
         if report {
-            error(io, "sendto ", self.sock.as_bytes(), "", e);
+            if matches!(e, Errno::NOENT | Errno::CONNREFUSED) {
+                no_supervisor(io, &self.sock);
+            } else {
+                error(io, "sendto ", self.sock.as_bytes(), "", e);
+            }
         }
         Err(4)
     }

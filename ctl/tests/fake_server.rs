@@ -538,12 +538,22 @@ fn no_supervisor_is_a_send_error() {
     let f = Fake::new("nosup", Box::new(|_, _| {}));
     let o = f.output(f.cmd(&["up", "web"]).env("NITRO_SOCK", f.dir.join("absent.sock")));
     assert_eq!(code(&o), 4);
-    assert!(err(&o).starts_with("nitroctl: sendto "), "{}", err(&o));
+    let want = format!("nitroctl: no supervisor listening at {}/absent.sock (is nitro running? NITRO_SOCK names another socket)\n", f.dir.display());
+    assert_eq!(err(&o), want);
     assert!(f.notify_files().is_empty());
-    // No notify directory: the bind fails.
+    // No notify directory: the bind fails; nitro's exit code, our words.
     let o = f.output(f.cmd(&["list"]).env("NITRO_SOCK", "/nonexistent/dir/sock"));
     assert_eq!(code(&o), 111);
-    assert!(err(&o).starts_with("nitroctl: could not bind socket to '/nonexistent/dir/notify/,"), "{}", err(&o));
+    assert_eq!(err(&o), "nitroctl: no supervisor listening at /nonexistent/dir/sock (is nitro running? NITRO_SOCK names another socket)\n");
+    // Another error of the bind is still named as such.
+    // (notify is a file here: ENOTDIR.)
+    let odd = f.dir.join("odd");
+    std::fs::create_dir_all(&odd).unwrap();
+    std::fs::write(odd.join("notify"), "").unwrap();
+    let o = f.output(f.cmd(&["list"]).env("NITRO_SOCK", odd.join("sock")));
+    assert_eq!(code(&o), 111);
+    assert!(err(&o).starts_with("nitroctl: could not bind socket to '"), "{}", err(&o));
+    assert!(err(&o).ends_with(": Not a directory\n"), "{}", err(&o));
 }
 
 #[test]

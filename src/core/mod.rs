@@ -278,7 +278,15 @@ impl Core {
             _ => c"/etc/nitro",
         };
         if let Err(e) = rustix::process::chdir(dir) {
-            self.fatal(b"chdir to service directory", Some(e));
+            let why: &[u8] = match e {
+                Errno::NOENT => b"': no such directory",
+                Errno::NOTDIR => b"': not a directory",
+                Errno::ACCESS => b"': permission denied",
+                _ => b"'",
+            };
+            let what: &[&[u8]] = &[b"service directory '", dir.to_bytes(), why];
+            if why.len() > 1 { self.say(what) } else { self.say_errno(what, e) }
+            self.fatal(b"cannot enter the service directory", None);
         }
         sys::FATAL_HANDOVER.store(true, core::sync::atomic::Ordering::Relaxed);
         match rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC) {
