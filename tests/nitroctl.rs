@@ -546,3 +546,44 @@ fn without_a_supervisor_nitroctl_names_the_socket_it_tried() {
         assert_eq!((o.code, o.stderr.as_str()), (4, want.as_str()), "{args:?}");
     }
 }
+
+/// Root reaches a supervisor run by another user: the supervisor must be
+/// able to answer into root's reply socket (it once could not, and
+/// `nitroctl list` hung for ever). Commands that wait for notifications
+/// (down, start) finish too.
+#[test]
+#[ignore = "needs root (CI runs it)"]
+fn root_reaches_another_users_supervisor() {
+    use std::os::unix::fs::chown;
+    let mut h = Harness::new();
+    h.sleeper("a");
+    // The supervisor runs as nobody, from a copy of nitro nobody can reach
+    // (the build tree may sit in root's home).
+    let nitro = h.path("nitro");
+    std::fs::copy(nitro_bin(), &nitro).unwrap();
+    for e in walk(&h.root) {
+        chown(&e, Some(65534), Some(65534)).unwrap();
+    }
+    h.wrapper = Some(format!("exec setpriv --reuid=65534 --regid=65534 --clear-groups {} \"$@\"", nitro.display()));
+    h.start();
+    // (Through nitroctl: the harness's own raw socket is root's too.)
+    wait_until(10 * SEC, "a UP in nitroctl list", || {
+        let o = h.ctl_full(&h.root, &["list"], 10 * SEC);
+        assert_eq!((o.code, o.stderr.as_str()), (0, ""));
+        o.stdout.starts_with("UP a (pid ")
+    });
+    let o = h.ctl_full(&h.root, &["down", "a"], 10 * SEC);
+    assert_eq!((o.code, o.stderr.as_str()), (0, ""));
+    let o = h.ctl_full(&h.root, &["start", "a"], 10 * SEC);
+    assert_eq!((o.code, o.stderr.as_str()), (0, ""));
+}
+
+fn walk(p: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut all = vec![p.to_path_buf()];
+    if p.is_dir() && !p.is_symlink() {
+        for e in std::fs::read_dir(p).unwrap() {
+            all.extend(walk(&e.unwrap().path()));
+        }
+    }
+    all
+}

@@ -606,7 +606,13 @@ fn bind(fd: &OwnedFd, path: &Path) -> Result<bool, Errno> {
     let mut retried = false;
     loop {
         match rustix::net::bind(fd, &addr) {
-            Ok(()) => return Ok(true),
+            Ok(()) => {
+                // The supervisor may run as another user (root reaching
+                // a user's supervisor): it must be able to send here. The
+                // notify directory (0700, the supervisor's) keeps others out.
+                let _ = rustix::fs::chmod(path.as_cstr(), rustix::fs::Mode::from_raw_mode(0o777));
+                return Ok(true);
+            }
             Err(Errno::ADDRINUSE) if !retried => {
                 // Only this process can have this pid: a stale file.
                 let _ = rustix::fs::unlinkat(rustix::fs::CWD, path.as_cstr(), rustix::fs::AtFlags::empty());
