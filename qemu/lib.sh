@@ -148,8 +148,18 @@ ensure_tools() {
         $sudo apt-get -o DPkg::Lock::Timeout=300 update -q >&2 || die "apt-get update failed"
     fi
     if [ ${#need[@]} -gt 0 ]; then
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${need[@]}" >&2 ||
-            die "apt-get install ${need[*]} failed"
+        # Nothing installed is removed without a word: first without
+        # removals; when apt must remove something (seen: a newer qemu-utils
+        # from backports that Debian's QEMU replaces), say what and go on.
+        mkdir -p "$CACHE"
+        local apt=(env DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends)
+        if ! "${apt[@]}" --no-remove "${need[@]}" >&2 2>"$CACHE/apt-install.err"; then
+            local gone
+            gone=$("${apt[@]}" --simulate "${need[@]}" 2>/dev/null | awk '$1 == "Remv" { print $2 }' | tr '\n' ' ')
+            [ -n "$gone" ] || { cat "$CACHE/apt-install.err" >&2; die "apt-get install ${need[*]} failed"; }
+            say "installing ${need[*]} removes ${gone% }: going on"
+            "${apt[@]}" "${need[@]}" >&2 || die "apt-get install ${need[*]} failed"
+        fi
     fi
     command -v "$QEMU" >/dev/null || die "$QEMU not found"
 }
@@ -319,6 +329,19 @@ EOF
     done
 }
 
+# spec_demo: the demo image of qemu/run (and of qemu/test's demo
+# scenario): the demo services, the login shell's settings, and where the
+# guest can run the host's curl, curl and a demo job to PUT with it.
+spec_demo() {
+    spec_base
+    echo "file /etc/profile 0644 $QDIR/guest/profile"
+    echo "tree /etc/nitro $QDIR/guest/demo"
+    if guest_curl; then
+        spec_curl
+        echo "file /etc/demo-job.json 0644 $QDIR/guest/demo-job.json"
+    fi
+}
+
 # guest_curl: whether the guest can run the host's curl (the same
 # architecture): then spec_curl puts it into an image.
 guest_curl() {
@@ -401,7 +424,14 @@ accel_args() {
     local mark=$CACHE/kvm/probe-$key
     mkdir -p "$CACHE/kvm"
     if [ "${NITRO_QEMU_KVM:-auto}" != yes ] && [ ! -e "$mark" ]; then
-        kvm_probe >"$mark"
+        # (Everything of the probe, the shell's notes on the killed QEMU
+        # included, stays out of sight; one line says what came of it.)
+        kvm_probe >"$mark" 2>/dev/null
+        if [ "$(cat "$mark")" = ok ]; then
+            say "KVM works here: using it (probed once; NITRO_QEMU_KVM=no forces TCG)"
+        else
+            say "KVM does not bring the guest up here: using TCG (probed once, log in $CACHE/kvm/)"
+        fi
     fi
     if [ "${NITRO_QEMU_KVM:-auto}" = yes ] || [ "$(cat "$mark")" = ok ]; then
         ACCEL=kvm
@@ -414,7 +444,6 @@ accel_args() {
 kvm_probe() {
     local img log=$CACHE/kvm/probe.log
     img=$({ spec_base; echo "dir /etc/nitro 0755"; } | make_image kvm-probe)
-    say "probing whether the guest comes up under KVM (once, at most 20 s)"
     rm -f "$log"
     "$QEMU" -accel kvm -cpu host -m 256M -nodefaults -display none -no-reboot \
         -serial "file:$log" -kernel "$KERNEL" -initrd "$img" \
@@ -426,6 +455,5 @@ kvm_probe() {
     done
     kill $pid 2>/dev/null || true
     wait $pid 2>/dev/null || true
-    say "KVM probe: $ok"
     echo $ok
 }
