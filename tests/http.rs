@@ -1,4 +1,4 @@
-//! The HTTP/1.1 endpoint, black-box (contract: shared/spec/http-api.md):
+//! The HTTP/1.1 endpoint, black-box (the contract: README, "The HTTP endpoint"):
 //! the real `nitro` binary, curl as the reference client, raw unix stream
 //! sockets for what curl would never send. Every status code of the
 //! contract, jobs and their tasks' exact environment, descriptors and

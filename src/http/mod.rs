@@ -1,4 +1,4 @@
-//! The HTTP/1.1 job endpoint's codecs (contract: spec/http-api.md): pure
+//! The HTTP/1.1 job endpoint's codecs (the contract: README, "The HTTP endpoint"): pure
 //! functions over byte slices, no I/O, no allocation.
 //!
 //! * [`request`] turns the bytes read so far into `Partial`, a validated
