@@ -587,3 +587,24 @@ fn walk(p: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     all
 }
+
+/// A supervisor that takes a request but never answers (here: stopped)
+/// does not hold nitroctl for ever: without -t it gives up after 10 s,
+/// saying so, with 111.
+#[test]
+fn a_supervisor_that_never_answers_is_given_up_after_10_s() {
+    let mut h = Harness::new();
+    h.sleeper("a");
+    h.start();
+    h.wait_state("a", State::Up, 10 * SEC);
+    assert!(kill(h.nitro_pid(), rustix::process::Signal::STOP));
+    let t = Instant::now();
+    let o = h.ctl_full(&h.root, &["down", "a"], 30 * SEC);
+    let took = t.elapsed();
+    assert!(kill(h.nitro_pid(), rustix::process::Signal::CONT));
+    let want = format!("nitroctl: no answer from the supervisor at {} in 10 s\n", h.sock.display());
+    assert_eq!((o.code, o.stderr.as_str()), (111, want.as_str()));
+    assert!(took >= 10 * SEC && took < 15 * SEC, "{took:?}");
+    // Answered once, a wait has no bound but -t.
+    h.ctl_ok(&["down", "a"]);
+}

@@ -36,6 +36,10 @@ const RECV_MAX: usize = 65536;
 const _: () = assert!(LIST_REPLY_MAX <= RECV_MAX);
 /// Milliseconds of silence after which a waiting request asks again.
 const REQUERY_MS: u64 = 1000;
+/// Milliseconds a request may go without any answer: the supervisor
+/// answers every request at once (the waits that follow have no bound but
+/// `-t`), so silence this long means nothing is there to answer.
+const ANSWER_MS: u64 = 10_000;
 /// Milliseconds to wait before resending when the supervisor's queue is full.
 const RESEND_MS: u64 = 10;
 const SIGINT: u32 = 2;
@@ -345,6 +349,8 @@ struct Slot<'a> {
     done: Option<i32>,
     /// When we last sent or received something (ms).
     last_io: u64,
+    /// When the request went out, until the first answer comes.
+    asked: Option<u64>,
 }
 
 struct Ctx {
@@ -369,7 +375,7 @@ impl Ctx {
         let mut slots: [Option<Slot>; BATCH] = [const { None }; BATCH];
         for (slot, name) in slots.iter_mut().zip(names) {
             let job = Job::new(cmd, name.as_bytes());
-            let mut s = Slot { job, fd: None, bound: None, done: None, last_io: now_ms() };
+            let mut s = Slot { job, fd: None, bound: None, done: None, last_io: now_ms(), asked: None };
             self.open(&mut s, io);
             *slot = Some(s);
             if self.interrupted {
@@ -427,6 +433,7 @@ impl Ctx {
         }
         s.fd = Some(fd);
         if let Some(req) = s.job.request() {
+            s.asked = Some(now_ms());
             if let Err(code) = self.send(s, req, true, io) {
                 s.done = Some(code);
             }
@@ -491,8 +498,26 @@ impl Ctx {
                 self.timed_out = true;
                 return;
             }
-            // Ask again where a notification may have been lost.
+            // Give up on a supervisor that never answered.
             let mut wake = self.deadline;
+            let mut gave_up = false;
+            for s in slots.iter_mut().flatten() {
+                let Some(asked) = s.asked.filter(|_| s.done.is_none()) else { continue };
+                let by = asked.saturating_add(ANSWER_MS);
+                if now >= by {
+                    let mut o = Out::<{ PATH_MAX + 96 }>::new();
+                    o.t("nitroctl: no answer from the supervisor at ").s(self.sock.as_bytes()).t(" in 10 s\n");
+                    io.err(o.bytes());
+                    s.done = Some(111);
+                    gave_up = true;
+                } else {
+                    wake = Some(wake.map_or(by, |w| w.min(by)));
+                }
+            }
+            if gave_up {
+                continue;
+            }
+            // Ask again where a notification may have been lost.
             for s in slots.iter_mut().flatten() {
                 if s.done.is_some() || !s.job.requeries() {
                     continue;
@@ -574,6 +599,7 @@ impl Ctx {
                 }
             };
             s.last_io = now_ms();
+            s.asked = None;
             let d = self.recv.get(..n).unwrap_or_default();
             if let Step::Done(code) = s.job.on_datagram(d, self.verbose, io) {
                 s.done = Some(code);
