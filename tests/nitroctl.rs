@@ -608,3 +608,26 @@ fn a_supervisor_that_never_answers_is_given_up_after_10_s() {
     // Answered once, a wait has no bound but -t.
     h.ctl_ok(&["down", "a"]);
 }
+
+/// Reply sockets left by a nitroctl that was killed (NAME,PID_N of a pid
+/// that is gone) are removed by the next nitroctl; a live client's stay.
+#[test]
+fn stale_reply_sockets_of_killed_clients_are_removed() {
+    use std::os::unix::net::UnixDatagram;
+    let mut h = Harness::new();
+    h.sleeper("a");
+    h.start();
+    h.wait_state("a", State::Up, 10 * SEC);
+    let notify = h.sock.with_file_name("notify");
+    let mut dead = std::process::Command::new("true").spawn().unwrap();
+    let gone = dead.id();
+    dead.wait().unwrap();
+    let stale = [notify.join(format!("a,{gone}_0")), notify.join(format!("ALL,{gone}_3"))];
+    let _keep: Vec<UnixDatagram> = stale.iter().map(|p| UnixDatagram::bind(p).unwrap()).collect();
+    let live = notify.join(format!("a,{}_0", std::process::id()));
+    let _live = UnixDatagram::bind(&live).unwrap();
+    assert!(stale.iter().all(|p| p.exists()));
+    h.ctl_ok(&["list"]);
+    assert!(stale.iter().all(|p| !p.exists()), "stale sockets remain");
+    assert!(live.exists(), "a live client's socket was removed");
+}

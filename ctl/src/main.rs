@@ -84,6 +84,28 @@ fn error(io: &mut Io, what: &str, subject: &[u8], quote: &str, e: Errno) {
     io.err(o.bytes());
 }
 
+/// Remove the reply sockets of clients that are gone (`NAME,PID_N` whose
+/// PID no longer exists: a nitroctl killed mid-command, SIGKILL leaving no
+/// chance to clean up). Where we may not remove them, they stay; the
+/// supervisor also drops any it finds refusing a notification.
+fn sweep(dir: &Path) {
+    use core::mem::MaybeUninit;
+    use rustix::fs::{AtFlags, Mode, OFlags, RawDir};
+    let Ok(fd) = rustix::fs::open(dir.as_cstr(), OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()) else { return };
+    let mut buf = [MaybeUninit::<u8>::uninit(); 1024];
+    let mut entries = RawDir::new(&fd, &mut buf);
+    while let Some(Ok(e)) = entries.next() {
+        let name = e.file_name().to_bytes();
+        let Some(comma) = name.iter().rposition(|&b| b == b',') else { continue };
+        let tail = name.get(comma + 1..).unwrap_or_default();
+        let digits = tail.split(|&b| b == b'_').next().unwrap_or_default();
+        let Some(pid) = nitro::out::parse_u64(digits).and_then(|p| i32::try_from(p).ok()).filter(|&p| p > 0) else { continue };
+        if sys::kill(pid, 0) == Err(Errno::SRCH) {
+            let _ = rustix::fs::unlinkat(&fd, e.file_name(), AtFlags::empty());
+        }
+    }
+}
+
 /// What a user needs to hear when nothing listens where we looked.
 fn no_supervisor(io: &mut Io, sock: &Path) {
     let mut o = Out::<{ PATH_MAX + 96 }>::new();
@@ -188,6 +210,9 @@ fn start(args: &Args, recv: &'static mut [u8; RECV_MAX], io: &mut Io) -> i32 {
         timed_out: false,
         recv,
     };
+    if let Ok(dir) = &ctx.notify_dir {
+        sweep(dir);
+    }
     // SIGINT is read from a signalfd, so that the bound files are removed.
     if sys::set_sigmask(SigSet::EMPTY.with(SIGINT)).is_ok() {
         ctx.sigfd = sys::signalfd(SigSet::EMPTY.with(SIGINT)).ok();
