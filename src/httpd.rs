@@ -6,7 +6,7 @@
 //! reply (`http::response`). `GET /events` streams read the core's queue of
 //! changes, each at its own position.
 
-use crate::core::{Change, Command, Core, Outcome, Read, ServiceView};
+use crate::core::{Change, ChangeKind, Command, Core, Outcome, Read, ServiceView};
 use crate::http::json::Json;
 use crate::http::request::{self, Action, Parsed, Route};
 use crate::http::response::{self, Head, Stream};
@@ -55,6 +55,9 @@ pub struct Conn {
     /// position in the queue.
     streaming: u8,
     seq: u64,
+    /// Which events the stream wants: 0 all, 1 jobs', 2 job `job`'s.
+    only: u8,
+    job: Name,
 }
 
 impl Conn {
@@ -70,6 +73,8 @@ impl Conn {
         continued: false,
         streaming: 0,
         seq: 0,
+        only: 0,
+        job: Name::EMPTY,
     };
 
     fn pending(&self) -> bool {
@@ -446,7 +451,15 @@ fn stream(core: &Core, conn: &mut Conn) {
     }
     loop {
         let mut seq = conn.seq;
+        let at = seq;
         let item = core.events().read(&mut seq);
+        if let Read::Event(ev) = &item {
+            let job = ev.kind != ChangeKind::Service;
+            if (conn.only == 1 && !job) || (conn.only == 2 && (!job || ev.name != conn.job)) {
+                conn.seq = seq;
+                continue;
+            }
+        }
         let written = match item {
             Read::End => break,
             Read::Missed(n) => framing.piece(&mut conn.out[conn.out_len..], &mut |w| {
@@ -457,12 +470,9 @@ fn stream(core: &Core, conn: &mut Conn) {
                 j.finish()?;
                 w.push(b"\n").map(drop)
             }),
-            Read::Event(Change { name, state }) => framing.piece(&mut conn.out[conn.out_len..], &mut |w| {
+            Read::Event(ev) => framing.piece(&mut conn.out[conn.out_len..], &mut |w| {
                 let mut j = Json::new(w);
-                j.begin_object()?;
-                j.field_str(b"service", name.as_bytes())?;
-                j.field_str(b"state", state.name().as_bytes())?;
-                j.end_object()?;
+                event_json(&mut j, &ev, at)?;
                 j.finish()?;
                 w.push(b"\n").map(drop)
             }),
@@ -482,6 +492,39 @@ fn stream(core: &Core, conn: &mut Conn) {
     }
 }
 
+/// `{"service":"web","state":"UP","seq":4}` or
+/// `{"job":"build","event":"ended","task":0,"exit":"3","seq":9}`.
+fn event_json(j: &mut Json, ev: &Change, seq: u64) -> Result<(), Full> {
+    j.begin_object()?;
+    let event: &[u8] = match ev.kind {
+        ChangeKind::Service => {
+            j.field_str(b"service", ev.name.as_bytes())?;
+            j.field_str(b"state", ev.state.name().as_bytes())?;
+            b""
+        }
+        ChangeKind::TaskStarted => b"started",
+        ChangeKind::TaskEnded => b"ended",
+        ChangeKind::JobDone => b"done",
+        ChangeKind::JobStopped => b"stopped",
+        ChangeKind::JobRemoved => b"removed",
+    };
+    if !event.is_empty() {
+        j.field_str(b"job", ev.name.as_bytes())?;
+        j.field_str(b"event", event)?;
+        if matches!(ev.kind, ChangeKind::TaskStarted | ChangeKind::TaskEnded) {
+            j.field_u64(b"task", ev.task as u64)?;
+        }
+        if ev.kind == ChangeKind::TaskStarted {
+            j.field_u64(b"pid", ev.pid.max(0) as u64)?;
+        }
+        if ev.kind == ChangeKind::TaskEnded {
+            j.field_str(b"exit", ev.exit())?;
+        }
+    }
+    j.field_u64(b"seq", seq)?;
+    j.end_object()
+}
+
 fn name(n: &[u8]) -> Name {
     // Routing already checked the service-name rules (63 bytes at most).
     Name::new(n).unwrap_or(Name::EMPTY)
@@ -493,6 +536,7 @@ fn process(core: &mut Core, conn: &mut Conn, now: u64) {
         if conn.fd == NO_FD || conn.pending() || conn.close_after || conn.stream().is_some() || conn.in_len == 0 {
             return;
         }
+        let mut after = None;
         let used = match request::parse(&conn.inbuf[..conn.in_len]) {
             Ok(Parsed::Partial) => return,
             Ok(Parsed::Body { expect_continue, .. }) => {
@@ -515,6 +559,11 @@ fn process(core: &mut Core, conn: &mut Conn, now: u64) {
                     conn.close_after = true;
                 }
                 serve(core, &mut conn.out, &mut conn.out_len, &mut conn.close_after, &mut conn.streaming, req.route, req.body, head, now);
+                if let Route::Events(q) = req.route {
+                    conn.only = if q.job.is_some() { 2 } else { u8::from(q.jobs) };
+                    conn.job = name(q.job.unwrap_or_default());
+                    after = q.after;
+                }
                 req.len
             }
         };
@@ -524,7 +573,7 @@ fn process(core: &mut Core, conn: &mut Conn, now: u64) {
         conn.continued = false;
         conn.deadline = if conn.stream().is_some() { None } else { Some(now + IDLE_MS) };
         if conn.stream().is_some() {
-            conn.seq = core.events().next_seq();
+            conn.seq = core.events().start_after(after);
         }
     }
 }
@@ -541,7 +590,7 @@ fn service_json(j: &mut Json, v: &ServiceView) -> Result<(), Full> {
 }
 
 fn job_json(j: &mut Json, v: &crate::core::JobView) -> Result<(), Full> {
-    crate::http::job::write_status(j, v.name(), v.state(), v.task(), v.pid(), v.exits())
+    crate::http::job::write_status(j, v.name(), v.state(), v.task(), v.pid(), v.exits(), v.seq())
 }
 
 /// One request: the route as a command (or a read of the core's views),
@@ -579,7 +628,7 @@ fn serve(core: &mut Core, out: &mut [u8; OUT_MAX], out_len: &mut usize, close_af
             let r = response::metrics(out, head, &mut |w| crate::metrics::write(w, core, now));
             return finish(r, out, out_len, close_after);
         }
-        Route::Events => {
+        Route::Events(_) => {
             match response::stream_head(out, head, response::CONTENT_NDJSON) {
                 Ok((n, s)) => {
                     *out_len = n;

@@ -11,7 +11,7 @@
 //! holds behind loses the oldest changes.
 
 use crate::config::NAME_MAX;
-use crate::core::{Events, Read};
+use crate::core::{ChangeKind, Events, Read};
 use crate::path::Path;
 use crate::spat;
 use crate::sys;
@@ -104,7 +104,8 @@ impl Backlog {
                 }
                 Read::Event(ev) => ev,
             };
-            if subscribes(self.file(i), ev.name.as_bytes()) {
+            // (Jobs are not part of nitro's protocol.)
+            if ev.kind == ChangeKind::Service && subscribes(self.file(i), ev.name.as_bytes()) {
                 match send_change(sys::fd(self.fds[i]), None, ev.state as u8, ev.name.as_bytes()) {
                     Ok(()) => {}
                     Err(Errno::AGAIN) | Err(Errno::INTR) => return,
@@ -196,7 +197,7 @@ impl Notifier {
                     Read::Missed(_) => continue,
                     Read::End => break,
                 };
-                if !subscribes(file, ev.name.as_bytes()) {
+                if ev.kind != ChangeKind::Service || !subscribes(file, ev.name.as_bytes()) {
                     continue;
                 }
                 match send_change(ctl, Some(&addr), ev.state as u8, ev.name.as_bytes()) {

@@ -525,28 +525,32 @@ fn events_stream_state_changes_chunked_http_1_0_and_with_curl() {
 
     assert_eq!(curl(&h, "POST", "/service/a/restart").status, 200);
     wait_for(5 * SEC, "a restarted", || h.pid_of("a").filter(|&p| p != pa));
-    let want = "{\"service\":\"a\",\"state\":\"STARTING\"}";
+    // Every line carries its sequence number (seq), one more each line.
+    let want = "{\"service\":\"a\",\"state\":\"STARTING\",\"seq\":N}";
     let deadline = Instant::now() + 5 * SEC;
-    while !dechunk(&c.buf).contains(want) && Instant::now() < deadline {
+    while !norm(&dechunk(&c.buf), &["seq"]).contains(want) && Instant::now() < deadline {
         c.s.set_read_timeout(Some(secs(0.2))).unwrap();
         c.fill();
     }
     let lines = dechunk(&c.buf);
     let lines: Vec<&str> = lines.lines().collect();
-    assert!(lines.iter().any(|l| *l == "{\"service\":\"a\",\"state\":\"RESTART\"}"), "{lines:?}");
-    assert_eq!(lines.last(), Some(&want), "{lines:?}");
-    for l in &lines {
-        assert!(l.starts_with("{\"service\":\"a\",\"state\":\"") && l.ends_with("\"}"), "{l:?}");
+    let seqs: Vec<u64> = lines.iter().map(|l| num(l, "seq")).collect();
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{lines:?}");
+    let normed: Vec<String> = lines.iter().map(|l| norm(l, &["seq"])).collect();
+    assert!(normed.iter().any(|l| *l == "{\"service\":\"a\",\"state\":\"RESTART\",\"seq\":N}"), "{lines:?}");
+    assert_eq!(normed.last().map(String::as_str), Some(want), "{lines:?}");
+    for l in &normed {
+        assert!(l.starts_with("{\"service\":\"a\",\"state\":\"") && l.ends_with("\",\"seq\":N}"), "{l:?}");
     }
     // HTTP/1.0: the same lines, unframed.
     let deadline = Instant::now() + 5 * SEC;
-    while !String::from_utf8_lossy(&c10.buf).contains(want) && Instant::now() < deadline {
+    while !norm(&String::from_utf8_lossy(&c10.buf), &["seq"]).contains(want) && Instant::now() < deadline {
         c10.s.set_read_timeout(Some(secs(0.2))).unwrap();
         c10.fill();
     }
     assert_eq!(String::from_utf8_lossy(&c10.buf).lines().collect::<Vec<_>>(), lines);
     // curl saw them too (it dechunks).
-    wait_until(5 * SEC, "curl -N got the events", || h.read("curl-events").contains(want));
+    wait_until(5 * SEC, "curl -N got the events", || norm(&h.read("curl-events"), &["seq"]).contains(want));
     let _ = cu.kill();
     let _ = cu.wait();
     assert_eq!(h.read("curl-events").lines().collect::<Vec<_>>(), lines);
@@ -563,32 +567,32 @@ fn two_task_job_sees_task_exit_as_number_and_signal_name() {
     let body = sh_job(&h, &["echo \"${TASK_EXIT-unset}\" > $T/te0; exit 3", "echo \"$TASK_EXIT\" > $T/te1"]);
     let r = put_job(&h, "two", &body);
     assert_eq!(r.status, 201, "{r:?}");
-    assert_eq!(norm(r.json(), &["pid"]), "{\"name\":\"two\",\"state\":\"running\",\"task\":0,\"pid\":N,\"exits\":[]}");
+    assert_eq!(norm(r.json(), &["pid", "seq"]), "{\"name\":\"two\",\"state\":\"running\",\"task\":0,\"pid\":N,\"exits\":[],\"seq\":N}");
     assert!(num(&r.body, "pid") > 0);
     let done = wait_job(&h, "two", "done", 5 * SEC);
-    assert_eq!(done, "{\"name\":\"two\",\"state\":\"done\",\"task\":1,\"pid\":0,\"exits\":[\"3\",\"0\"]}");
+    assert_eq!(norm(&done, &["seq"]), "{\"name\":\"two\",\"state\":\"done\",\"task\":1,\"pid\":0,\"exits\":[\"3\",\"0\"],\"seq\":N}");
     assert_eq!(h.read("te0"), "unset\n");
     assert_eq!(h.read("te1"), "3\n");
 
     let r = put_job(&h, "sig", &sh_job(&h, &["kill -KILL $$", "echo \"$TASK_EXIT\" > $T/te2; exit 7"]));
     assert_eq!(r.status, 201, "{r:?}");
     let done = wait_job(&h, "sig", "done", 5 * SEC);
-    assert_eq!(done, "{\"name\":\"sig\",\"state\":\"done\",\"task\":1,\"pid\":0,\"exits\":[\"SIGKILL\",\"7\"]}");
+    assert_eq!(norm(&done, &["seq"]), "{\"name\":\"sig\",\"state\":\"done\",\"task\":1,\"pid\":0,\"exits\":[\"SIGKILL\",\"7\"],\"seq\":N}");
     assert_eq!(h.read("te2"), "SIGKILL\n");
 
     let r = get(&h, "/jobs");
     assert_eq!(r.status, 200);
     assert_eq!(
-        r.json(),
-        "[{\"name\":\"two\",\"state\":\"done\",\"task\":1,\"pid\":0,\"exits\":[\"3\",\"0\"]},\
-          {\"name\":\"sig\",\"state\":\"done\",\"task\":1,\"pid\":0,\"exits\":[\"SIGKILL\",\"7\"]}]"
+        norm(r.json(), &["seq"]),
+        "[{\"name\":\"two\",\"state\":\"done\",\"task\":1,\"pid\":0,\"exits\":[\"3\",\"0\"],\"seq\":N},\
+          {\"name\":\"sig\",\"state\":\"done\",\"task\":1,\"pid\":0,\"exits\":[\"SIGKILL\",\"7\"],\"seq\":N}]"
     );
 
     // A finished job is replaced and run again: 200.
     fs::remove_file(h.path("te1")).unwrap();
     let r = put_job(&h, "two", &body);
     assert_eq!(r.status, 200, "{r:?}");
-    assert_eq!(norm(r.json(), &["pid"]), "{\"name\":\"two\",\"state\":\"running\",\"task\":0,\"pid\":N,\"exits\":[]}");
+    assert_eq!(norm(r.json(), &["pid", "seq"]), "{\"name\":\"two\",\"state\":\"running\",\"task\":0,\"pid\":N,\"exits\":[],\"seq\":N}");
     wait_job(&h, "two", "done", 5 * SEC);
     assert_eq!(h.read("te1"), "3\n");
 
@@ -614,7 +618,7 @@ fn delete_a_running_job_terms_it_and_no_later_task_starts() {
     let pid = h.wait_pid_file("jpid", 5 * SEC);
     let r = curl(&h, "DELETE", "/job/del");
     assert_eq!(r.status, 202, "{r:?}");
-    assert_eq!(r.json(), format!("{{\"name\":\"del\",\"state\":\"running\",\"task\":0,\"pid\":{pid},\"exits\":[]}}"));
+    assert_eq!(norm(r.json(), &["seq"]), format!("{{\"name\":\"del\",\"state\":\"running\",\"task\":0,\"pid\":{pid},\"exits\":[],\"seq\":N}}"));
     wait_job_gone(&h, "del", 5 * SEC);
     assert_eq!(h.read("termed"), "TERM\n");
     assert!(!alive(pid));
@@ -659,11 +663,11 @@ fn signals_to_a_job_and_finished_jobs() {
     let pid = h.wait_pid_file("spid", 5 * SEC);
     let r = curl(&h, "POST", "/job/s/signal/USR1");
     assert_eq!(r.status, 200, "{r:?}");
-    assert_eq!(r.json(), format!("{{\"name\":\"s\",\"state\":\"running\",\"task\":0,\"pid\":{pid},\"exits\":[]}}"));
+    assert_eq!(norm(r.json(), &["seq"]), format!("{{\"name\":\"s\",\"state\":\"running\",\"task\":0,\"pid\":{pid},\"exits\":[],\"seq\":N}}"));
     h.wait_lines("usr1", 1, 5 * SEC);
     assert_eq!(curl(&h, "POST", "/job/s/signal/SIGKILL").status, 200);
     let done = wait_job(&h, "s", "done", 5 * SEC);
-    assert_eq!(done, "{\"name\":\"s\",\"state\":\"done\",\"task\":0,\"pid\":0,\"exits\":[\"SIGKILL\"]}");
+    assert_eq!(norm(&done, &["seq"]), "{\"name\":\"s\",\"state\":\"done\",\"task\":0,\"pid\":0,\"exits\":[\"SIGKILL\"],\"seq\":N}");
     assert_eq!(curl(&h, "POST", "/job/s/signal/TERM").sb(), (409, "{\"error\":\"job not running\"}"));
     assert_eq!(curl(&h, "POST", "/job/nope/signal/TERM").sb(), (404, "{\"error\":\"not found\"}"));
     assert_eq!(curl(&h, "POST", "/job/s/signal/99").sb(), (400, "{\"error\":\"unknown signal\"}"));
@@ -677,16 +681,60 @@ fn job_names_services_and_the_full_table() {
     h.wait_state("svc", State::Starting, 5 * SEC);
     assert_eq!(put_job(&h, "svc", &sh_job(&h, &["true"])).sb(), (409, "{\"error\":\"name taken by a service\"}"));
     assert_eq!(put_job(&h, ".hidden", &sh_job(&h, &["true"])).sb(), (400, "{\"error\":\"bad name\"}"));
+    // Only running jobs fill the table.
     for i in 0..16 {
-        let r = put_job(&h, &format!("j{i}"), &sh_job(&h, &["true"]));
+        let r = put_job(&h, &format!("j{i}"), &sh_job(&h, &["exec sleep 100"]));
         assert_eq!(r.status, 201, "job {i}: {r:?}");
     }
     assert_eq!(put_job(&h, "j16", &sh_job(&h, &["true"])).sb(), (503, "{\"error\":\"job table full\"}"));
-    wait_job(&h, "j0", "done", 5 * SEC);
-    assert_eq!(curl(&h, "DELETE", "/job/j0").status, 200);
+    assert_eq!(curl(&h, "POST", "/job/j3/signal/KILL").status, 200);
+    wait_job(&h, "j3", "done", 5 * SEC);
     assert_eq!(put_job(&h, "j16", &sh_job(&h, &["true"])).status, 201);
+    assert_eq!(get(&h, "/job/j3").status, 404, "the finished job gave way");
     let r = get(&h, "/jobs");
     assert_eq!(r.json().matches("\"name\":").count(), 16);
+}
+
+/// Finished jobs never block new ones: 100 one-shot jobs in a row all
+/// start; the table keeps the 16 latest, the oldest finished giving way
+/// first (each announced as removed).
+#[test]
+fn a_hundred_one_shot_jobs_in_a_row_all_run() {
+    let mut h = Harness::new();
+    start(&mut h);
+    // A stream of the first job's events, open all along (read at the end).
+    let mut c = Raw::new(&h);
+    c.send(b"GET /events?job=once0 HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(c.resp().status, 200);
+    assert_eq!(put_job(&h, "once0", &sh_job(&h, &["true"])).status, 201);
+    wait_job(&h, "once0", "done", 5 * SEC);
+    for i in 1..100 {
+        let r = put_job(&h, &format!("once{i}"), &sh_job(&h, &["true"]));
+        assert_eq!(r.status, 201, "job {i}: {r:?}");
+        wait_job(&h, &format!("once{i}"), "done", 5 * SEC);
+    }
+    let r = get(&h, "/jobs");
+    assert_eq!(r.json().matches("\"name\":").count(), 16);
+    assert_eq!(get(&h, "/job/once83").status, 404);
+    for i in 84..100 {
+        assert_eq!(get(&h, &format!("/job/once{i}")).status, 200, "once{i}");
+    }
+    let deadline = Instant::now() + 10 * SEC;
+    while !dechunk(&c.buf).contains("removed") {
+        assert!(Instant::now() < deadline, "{:?}", dechunk(&c.buf));
+        c.s.set_read_timeout(Some(secs(0.2))).unwrap();
+        c.fill();
+    }
+    let lines: Vec<String> = dechunk(&c.buf).lines().map(|l| norm(l, &["seq", "pid"])).collect();
+    assert_eq!(
+        lines,
+        [
+            "{\"job\":\"once0\",\"event\":\"started\",\"task\":0,\"pid\":N,\"seq\":N}",
+            "{\"job\":\"once0\",\"event\":\"ended\",\"task\":0,\"exit\":\"0\",\"seq\":N}",
+            "{\"job\":\"once0\",\"event\":\"done\",\"seq\":N}",
+            "{\"job\":\"once0\",\"event\":\"removed\",\"seq\":N}",
+        ]
+    );
 }
 
 #[test]
@@ -742,7 +790,7 @@ fn exec_is_looked_up_in_the_tasks_path_env_is_exact_and_cwd_is_honoured() {
     let r = put_job(&h, "env", &body);
     assert_eq!(r.status, 201, "{r:?}");
     let done = wait_job(&h, "env", "done", 5 * SEC);
-    assert_eq!(done, "{\"name\":\"env\",\"state\":\"done\",\"task\":4,\"pid\":0,\"exits\":[\"0\",\"0\",\"0\",\"127\",\"0\"]}");
+    assert_eq!(norm(&done, &["seq"]), "{\"name\":\"env\",\"state\":\"done\",\"task\":4,\"pid\":0,\"exits\":[\"0\",\"0\",\"0\",\"127\",\"0\"],\"seq\":N}");
     assert_eq!(h.read("out"), format!("{root}/bin/mytool|a b|\"q\"\\|ünï|{root}/wd\n"));
     assert_eq!(h.read("env1"), "PATH=/usr/bin:/bin\nX=1 2=3\nEMPTY=\nTASK_EXIT=0\n");
     assert_eq!(h.read("env2"), "TASK_EXIT=0\n");
@@ -817,7 +865,7 @@ w('done', 'ok')
     t.read_to_string(&mut s).unwrap();
     assert_eq!(s, "tcp-hello\n");
     let done = wait_job(&h, "fds", "done", 10 * SEC);
-    assert!(done.ends_with("\"exits\":[\"0\"]}"), "{done}\n{}", h.stderr());
+    assert!(norm(&done, &["seq"]).ends_with("\"exits\":[\"0\"],\"seq\":N}"), "{done}\n{}", h.stderr());
     assert_eq!(h.read("out"), "copied:input-data\n");
     assert_eq!(h.read("app"), "old\nappended\n");
     assert_eq!(h.read("fd3"), "/dev/null");
@@ -1278,4 +1326,127 @@ fn metrics_and_services_fit_a_full_table_of_worst_case_names() {
     assert_eq!(r.status, 200);
     valid_json(&r.body).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.body.matches(&"\\u0001".repeat(60)).count(), 500);
+}
+
+/// An event stream from `GET /events?job=NAME&after=SEQ`, read until a line
+/// contains `until`; its lines with `seq` and `pid` as N.
+fn job_events(h: &Harness, query: &str, until: &str) -> (Vec<String>, Vec<u64>) {
+    let mut c = Raw::new(h);
+    c.send(format!("GET /events?{query} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes());
+    let head = c.resp();
+    assert_eq!(head.status, 200, "{head:?}");
+    let deadline = Instant::now() + 10 * SEC;
+    while !dechunk(&c.buf).contains(until) {
+        assert!(Instant::now() < deadline, "no {until} in {:?}", dechunk(&c.buf));
+        c.s.set_read_timeout(Some(secs(0.2))).unwrap();
+        c.fill();
+    }
+    let raw = dechunk(&c.buf);
+    let seqs = raw.lines().map(|l| num(l, "seq")).collect();
+    (raw.lines().map(|l| norm(l, &["seq", "pid"])).collect(), seqs)
+}
+
+/// Job changes are events: a task started (pid) or ended (its TASK_EXIT),
+/// the job done, stopped or removed. `?job=NAME` follows one job, `?jobs`
+/// all jobs; services' events are left out of both. The `seq` a job's
+/// status reports, given as `after`, misses nothing that happened since,
+/// however late the stream opens (here: after the job is done).
+#[test]
+fn job_changes_are_events_and_after_seq_misses_none() {
+    let mut h = Harness::new();
+    h.sleeper("a");
+    start(&mut h);
+    wait_for(5 * SEC, "a", || h.pid_of("a"));
+    let r = put_job(&h, "two", &sh_job(&h, &["exit 3", "exit 0"]));
+    assert_eq!(r.status, 201, "{r:?}");
+    let first = num(&r.body, "seq");
+    // Events of others in between: a service restarts, another job runs.
+    assert_eq!(curl(&h, "POST", "/service/a/restart").status, 200);
+    assert_eq!(put_job(&h, "other", &sh_job(&h, &["exit 0"])).status, 201);
+    let done = wait_job(&h, "two", "done", 5 * SEC);
+    assert!(num(&done, "seq") > first, "{done}");
+
+    let (lines, seqs) = job_events(&h, &format!("job=two&after={first}"), "\"event\":\"done\"");
+    assert_eq!(
+        lines,
+        [
+            "{\"job\":\"two\",\"event\":\"ended\",\"task\":0,\"exit\":\"3\",\"seq\":N}",
+            "{\"job\":\"two\",\"event\":\"started\",\"task\":1,\"pid\":N,\"seq\":N}",
+            "{\"job\":\"two\",\"event\":\"ended\",\"task\":1,\"exit\":\"0\",\"seq\":N}",
+            "{\"job\":\"two\",\"event\":\"done\",\"seq\":N}",
+        ]
+    );
+    assert!(seqs[0] > first && seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    assert_eq!(*seqs.last().unwrap(), num(&done, "seq"));
+
+    // ?jobs: both jobs, no service; the first event of all was job two's
+    // start, which the PUT reported.
+    let (lines, seqs) = job_events(&h, &format!("jobs&after={}", first - 1), "\"job\":\"other\",\"event\":\"done\"");
+    assert_eq!(seqs[0], first);
+    assert_eq!(lines[0], "{\"job\":\"two\",\"event\":\"started\",\"task\":0,\"pid\":N,\"seq\":N}");
+    assert!(lines.iter().all(|l| l.starts_with("{\"job\":")), "{lines:?}");
+    assert!(lines.iter().any(|l| l.starts_with("{\"job\":\"other\",\"event\":\"started\"")), "{lines:?}");
+    // Everything: services too, in one order.
+    let (lines, _) = job_events(&h, &format!("after={}", first - 1), "\"job\":\"other\",\"event\":\"done\"");
+    assert!(lines.iter().any(|l| l.starts_with("{\"service\":\"a\",\"state\":\"RESTART\"")), "{lines:?}");
+
+    // A running job deleted: its task ends by SIGTERM, the job is stopped,
+    // then removed.
+    let r = put_job(&h, "del", &sh_job(&h, &["exec sleep 100", "exit 0"]));
+    assert_eq!(r.status, 201, "{r:?}");
+    let seq = num(&r.body, "seq");
+    assert_eq!(curl(&h, "DELETE", "/job/del").status, 202);
+    let (lines, _) = job_events(&h, &format!("job=del&after={seq}"), "\"event\":\"removed\"");
+    assert_eq!(
+        lines,
+        [
+            "{\"job\":\"del\",\"event\":\"ended\",\"task\":0,\"exit\":\"SIGTERM\",\"seq\":N}",
+            "{\"job\":\"del\",\"event\":\"stopped\",\"seq\":N}",
+            "{\"job\":\"del\",\"event\":\"removed\",\"seq\":N}",
+        ]
+    );
+    // The control socket's subscribers see services only (nitro's protocol).
+    let sub = h.subscribe();
+    assert_eq!(put_job(&h, "quiet", &sh_job(&h, &["exit 0"])).status, 201);
+    wait_job(&h, "quiet", "done", 5 * SEC);
+    h.ctl_ok(&["restart", "a"]);
+    sub.wait_for(State::Up, "a", 5 * SEC);
+    assert!(sub.lines().iter().all(|l| !l.contains("quiet")), "{:?}", sub.lines());
+}
+
+/// examples/restart-on-exit runs a job again while its last task fails,
+/// waiting longer each time, and stops once it succeeds: here a job that
+/// fails twice, then succeeds (waits of 1 s, then 2 s).
+#[test]
+fn the_restart_on_exit_example_reruns_a_failing_job_until_it_succeeds() {
+    let mut h = Harness::new();
+    start(&mut h);
+    curl_bin();
+    let count = h.path("runs");
+    let body = sh_job(&h, &[&format!("n=$(cat {0} 2>/dev/null || echo 0); n=$((n + 1)); echo $n > {0}; [ $n -ge 3 ] || exit 4", count.display()), "exit $TASK_EXIT"]);
+    let spec = h.path("job.json");
+    fs::write(&spec, body).unwrap();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/restart-on-exit");
+    let t = Instant::now();
+    let mut child = Command::new(&script)
+        .args(["flaky", spec.to_str().unwrap()])
+        .env("NITRO_HTTP", http_sock(&h))
+        .env("RESTART_DELAY_MAX", "2")
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(h.path("example.err")).unwrap())
+        .spawn()
+        .unwrap();
+    let status = wait_for(30 * SEC, "restart-on-exit to finish", || child.try_wait().unwrap());
+    let err = h.read("example.err");
+    assert_eq!(status.code(), Some(0), "{err}");
+    assert_eq!(h.read("runs"), "3\n");
+    assert_eq!(
+        err,
+        "restart-on-exit: flaky: last task ended with 4; again in 1s\n\
+         restart-on-exit: flaky: last task ended with 4; again in 2s\n\
+         restart-on-exit: flaky: done\n"
+    );
+    assert!(t.elapsed() >= 3 * SEC, "{:?}", t.elapsed());
+    let r = get(&h, "/job/flaky");
+    assert_eq!(norm(r.json(), &["seq"]), "{\"name\":\"flaky\",\"state\":\"done\",\"task\":1,\"pid\":0,\"exits\":[\"0\",\"0\"],\"seq\":N}");
 }

@@ -1,13 +1,17 @@
 //! The one queue through which changes leave the core: every announced
-//! state change, numbered. Readers (the control socket's subscribers, HTTP
+//! state change of a service, and what happens to jobs (a task started or
+//! ended, a job done, stopped or removed), numbered. Readers (the control socket's subscribers, HTTP
 //! event streams) each keep the sequence number of the next event they
 //! want and read at their own pace; the core never waits for them.
 //!
 //! The queue is a ring of fixed records in a static (.bss). A reader that
 //! falls more than `EVENTS_MAX` events behind loses the oldest and is told
-//! how many (`Read::Missed`). When every reader has caught up the ring starts
-//! again at its first record, so the memory it touches is that of the
-//! largest burst, not of its whole capacity.
+//! how many (`Read::Missed`). When every reader has caught up, the last
+//! `HISTORY` events move to the ring's first records and it goes on from
+//! there, so the memory it touches is that of the largest burst plus the
+//! history, not of its whole capacity; the history is what a new reader
+//! can ask for (`start_after`: a client that learnt a job's sequence
+//! number from its status misses nothing that followed).
 
 use crate::name::Name;
 use crate::state::State;
@@ -17,15 +21,65 @@ use crate::state::State;
 /// every pass never misses one.
 pub const EVENTS_MAX: usize = 2 * crate::config::MAX_SERVICES + 24;
 
-/// One announced change: a service (or SYS) and its state.
+/// What an event is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Kind {
+    /// A service (or SYS) announced `state`.
+    Service,
+    /// Task `task` of job `name` started as `pid`.
+    TaskStarted,
+    /// Task `task` of job `name` ended; `exit` is its TASK_EXIT text.
+    TaskEnded,
+    /// Every task of the job ran.
+    JobDone,
+    /// The job was stopped (DELETE or a shutdown) before its end.
+    JobStopped,
+    /// The job is gone from the table.
+    JobRemoved,
+}
+
+/// Events kept for readers that start in the past (`after=SEQ`) once
+/// every current reader has read them.
+pub const HISTORY: usize = 256;
+
+/// Longest TASK_EXIT text ("255", "SIGKILL", "SIG64").
+pub const EXIT_MAX: usize = 8;
+
+/// One announced change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Event {
     pub name: Name,
+    pub kind: Kind,
+    /// For `Kind::Service`.
     pub state: State,
+    pub task: u8,
+    pub exit_len: u8,
+    pub pid: i32,
+    pub exit: [u8; EXIT_MAX],
 }
 
-// (State::Free, zero: an all-zero ring stays in .bss, not in the binary.)
-const EMPTY: Event = Event { name: Name::EMPTY, state: State::Free };
+// (Kind::Service and State::Free, zero: an all-zero ring stays in .bss,
+// not in the binary.)
+const EMPTY: Event = Event { name: Name::EMPTY, kind: Kind::Service, state: State::Free, task: 0, exit_len: 0, pid: 0, exit: [0; EXIT_MAX] };
+
+impl Event {
+    pub fn service(name: Name, state: State) -> Event {
+        Event { name, state, ..EMPTY }
+    }
+
+    pub fn job(name: Name, kind: Kind, task: usize, pid: i32, exit: &[u8]) -> Event {
+        let mut e = Event { name, kind, task: task.min(255) as u8, pid, ..EMPTY };
+        let n = exit.len().min(EXIT_MAX);
+        e.exit[..n].copy_from_slice(&exit[..n]);
+        e.exit_len = n as u8;
+        e
+    }
+
+    pub fn exit(&self) -> &[u8] {
+        &self.exit[..(self.exit_len as usize).min(EXIT_MAX)]
+    }
+}
 
 pub struct Events {
     ring: [Event; EVENTS_MAX],
@@ -68,10 +122,21 @@ impl Events {
         self.next.saturating_sub(EVENTS_MAX as u64).max(self.base)
     }
 
-    pub fn push(&mut self, name: Name, state: State) {
+    /// Add an event; its sequence number.
+    pub fn push(&mut self, ev: Event) -> u64 {
         let i = ((self.next - self.base) % EVENTS_MAX as u64) as usize;
-        self.ring[i] = Event { name, state };
+        self.ring[i] = ev;
         self.next += 1;
+        self.next - 1
+    }
+
+    /// The oldest sequence number a reader can still start from: where one
+    /// that asks to start after `seq` begins (`None`: from now on).
+    pub fn start_after(&self, seq: Option<u64>) -> u64 {
+        match seq {
+            Some(s) => s.saturating_add(1).min(self.next),
+            None => self.next,
+        }
     }
 
     /// What a reader at `*seq` gets; moves it on.
@@ -91,11 +156,21 @@ impl Events {
     }
 
     /// Every reader is at `min` or beyond: when that is everything, the
-    /// ring starts again at its first record.
+    /// last `HISTORY` events move to the first records and the ring goes on
+    /// from there (not while they wrap around its end: later, then).
     pub fn release(&mut self, min: u64) {
-        if min >= self.next {
-            self.base = self.next;
+        if min < self.next {
+            return;
         }
+        let keep = (self.next - self.oldest()).min(HISTORY as u64);
+        let from = self.next - keep;
+        let at = ((from - self.base) % EVENTS_MAX as u64) as usize;
+        let k = keep as usize;
+        if at == 0 || at + k > EVENTS_MAX {
+            return;
+        }
+        self.ring.copy_within(at..at + k, 0);
+        self.base = from;
     }
 }
 
@@ -113,13 +188,13 @@ mod tests {
         let mut a = e.next_seq();
         for i in 0..3 {
             let (n, s) = ev(i);
-            e.push(n, s);
+            e.push(Event::service(n, s));
         }
         assert!(matches!(e.read(&mut a), Read::Event(x) if x.name.as_bytes() == b"s0"));
         let mut b = a;
         for i in 3..(3 + EVENTS_MAX) {
             let (n, s) = ev(i);
-            e.push(n, s);
+            e.push(Event::service(n, s));
         }
         // b was at 1; the ring now holds 3..3+EVENTS_MAX.
         assert_eq!(e.read(&mut b), Read::Missed(2));
@@ -129,28 +204,38 @@ mod tests {
     }
 
     #[test]
-    fn the_ring_starts_again_once_everyone_has_read_everything() {
+    fn the_ring_starts_again_with_its_history_once_everyone_has_read_everything() {
         let mut e = Box::new(Events::new());
         let mut r = e.next_seq();
-        for i in 0..5 {
-            let (n, s) = ev(i);
-            e.push(n, s);
+        let n = HISTORY + 10;
+        for i in 0..n {
+            let (nm, s) = ev(i);
+            e.push(Event::service(nm, s));
         }
         while e.read(&mut r) != Read::End {}
         e.release(r);
-        assert_eq!(e.base, 5);
-        let (n, s) = ev(9);
-        e.push(n, s);
-        assert_eq!(e.ring[0].name.as_bytes(), b"s9", "written at the first record again");
-        assert!(matches!(e.read(&mut r), Read::Event(x) if x.name.as_bytes() == b"s9"));
-        // A reader behind keeps the ring going on.
-        let mut late = r;
-        for i in 0..3 {
-            let (n, s) = ev(i);
-            e.push(n, s);
-        }
-        e.release(late);
-        assert_eq!(e.base, 5);
-        assert!(matches!(e.read(&mut late), Read::Event(x) if x.name.as_bytes() == b"s0"));
+        assert_eq!(e.base, (n - HISTORY) as u64, "the last HISTORY events kept");
+        assert_eq!(e.ring[0].name.as_bytes(), b"s10", "moved to the first record");
+        // A reader that starts after a kept event reads on from there; one
+        // from before the history learns what it missed.
+        let mut late = e.start_after(Some(n as u64 - 3));
+        assert!(matches!(e.read(&mut late), Read::Event(x) if x.name.as_bytes() == format!("s{}", n - 2).as_bytes()));
+        let mut old = e.start_after(Some(5));
+        assert_eq!(e.read(&mut old), Read::Missed(4));
+        assert!(matches!(e.read(&mut old), Read::Event(x) if x.name.as_bytes() == b"s10"));
+        // The next event follows the history.
+        let (nm, s) = ev(999);
+        let seq = e.push(Event::service(nm, s));
+        assert_eq!(seq, n as u64);
+        assert_eq!(e.ring[HISTORY].name.as_bytes(), b"s999");
+        assert!(matches!(e.read(&mut r), Read::Event(x) if x.name.as_bytes() == b"s999"));
+        // A reader behind keeps the ring from moving.
+        let mut behind = e.next_seq() - 1;
+        e.release(behind);
+        assert_eq!(e.base, (n - HISTORY) as u64);
+        assert!(matches!(e.read(&mut behind), Read::Event(x) if x.name.as_bytes() == b"s999"));
+        // start_after never goes past now.
+        assert_eq!(e.start_after(Some(u64::MAX - 1)), e.next_seq());
+        assert_eq!(e.start_after(None), e.next_seq());
     }
 }

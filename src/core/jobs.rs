@@ -18,8 +18,7 @@ use rustix::io::Errno;
 
 /// Jobs the table holds (running or finished).
 pub const JOBS_MAX: usize = 16;
-/// Longest TASK_EXIT text ("255", "SIGKILL", "SIG64").
-const EXIT_MAX: usize = 10;
+use super::events::{EXIT_MAX, Event as Change, Kind};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Phase {
@@ -44,6 +43,8 @@ pub(super) struct Slot {
     pub stopping: bool,
     /// Remove the job once its task is gone (DELETE).
     pub remove: bool,
+    /// Sequence number of the job's latest event.
+    pub seq: u64,
 }
 
 impl Slot {
@@ -59,6 +60,7 @@ impl Slot {
         deadline: None,
         stopping: false,
         remove: false,
+        seq: 0,
     };
 
     pub fn state(&self) -> JobState {
@@ -103,6 +105,12 @@ impl<'a> JobView<'a> {
 
     pub fn pid(&self) -> u32 {
         self.0.pid.max(0) as u32
+    }
+
+    /// Sequence number of the job's latest event (`GET /events?after=`
+    /// this misses nothing that follows).
+    pub fn seq(&self) -> u64 {
+        self.0.seq
     }
 
     /// The TASK_EXIT text of each task that has ended.
@@ -241,12 +249,13 @@ impl Core {
         loop {
             let slot = &self.jobs.slots[j];
             let Some(task) = slot.job.task(slot.task) else {
-                self.jobs.slots[j].phase = Phase::Done;
+                self.job_phase(j, Phase::Done);
                 return;
             };
             match self.job_spawn(j, &task) {
                 Ok(pid) => {
                     self.jobs.slots[j].pid = pid;
+                    self.job_event(j, Kind::TaskStarted, b"");
                     return;
                 }
                 Err(e) => {
@@ -254,16 +263,42 @@ impl Core {
                     let mut o = Out::<16>::new();
                     o.u(self.jobs.slots[j].task as u64);
                     self.say_errno(&[b"job ", name.as_bytes(), b": task ", o.bytes(), b" failed to start"], e);
+                    self.task_ended(j, if e == Errno::NOENT { b"127" } else { b"126" });
                     let slot = &mut self.jobs.slots[j];
-                    slot.record_exit(if e == Errno::NOENT { b"127" } else { b"126" });
                     slot.task += 1;
                     if slot.task >= slot.job.len() || slot.stopping {
-                        slot.phase = if slot.stopping { Phase::Stopped } else { Phase::Done };
+                        let end = if slot.stopping { Phase::Stopped } else { Phase::Done };
+                        self.job_phase(j, end);
                         return;
                     }
                 }
             }
         }
+    }
+
+    /// Announce an event of job `j` (its current task and pid).
+    fn job_event(&mut self, j: usize, kind: Kind, exit: &[u8]) {
+        let slot = &self.jobs.slots[j];
+        let ev = Change::job(slot.name, kind, slot.task, slot.pid, exit);
+        self.jobs.slots[j].seq = self.events.push(ev);
+    }
+
+    /// The current task of job `j` ended as `text` says (TASK_EXIT).
+    fn task_ended(&mut self, j: usize, text: &[u8]) {
+        self.jobs.slots[j].record_exit(text);
+        self.job_event(j, Kind::TaskEnded, text);
+    }
+
+    /// Job `j` is done, stopped, or gone (`Free`): so it is announced.
+    fn job_phase(&mut self, j: usize, phase: Phase) {
+        let kind = match phase {
+            Phase::Done => Kind::JobDone,
+            Phase::Stopped => Kind::JobStopped,
+            Phase::Free => Kind::JobRemoved,
+            Phase::Running => return,
+        };
+        self.job_event(j, kind, b"");
+        self.jobs.slots[j].phase = phase;
     }
 
     fn job_spawn(&self, j: usize, task: &TaskRef) -> Result<i32, Errno> {
@@ -319,20 +354,21 @@ impl Core {
     pub fn job_exited(&mut self, j: usize, status: i32) {
         let mut o = Out::<16>::new();
         exit_text(status, &mut o);
+        self.task_ended(j, o.bytes());
         let slot = &mut self.jobs.slots[j];
         slot.pid = 0;
         slot.deadline = None;
-        slot.record_exit(o.bytes());
         if slot.stopping {
-            slot.phase = Phase::Stopped;
-            if slot.remove {
-                slot.phase = Phase::Free;
+            let remove = slot.remove;
+            self.job_phase(j, Phase::Stopped);
+            if remove {
+                self.job_phase(j, Phase::Free);
             }
             return;
         }
         slot.task += 1;
         if slot.task >= slot.job.len() {
-            slot.phase = Phase::Done;
+            self.job_phase(j, Phase::Done);
             return;
         }
         self.job_start_task(j);
@@ -344,11 +380,12 @@ impl Core {
         let slot = &mut self.jobs.slots[j];
         slot.remove |= remove;
         if slot.phase != Phase::Running || slot.pid == 0 {
-            if slot.phase == Phase::Running {
-                slot.phase = Phase::Stopped;
+            let (running, remove) = (slot.phase == Phase::Running, slot.remove);
+            if running {
+                self.job_phase(j, Phase::Stopped);
             }
-            if slot.remove {
-                slot.phase = Phase::Free;
+            if remove {
+                self.job_phase(j, Phase::Free);
             }
             return true;
         }
@@ -380,7 +417,16 @@ impl Core {
             Some(j) => (j, true),
             None => match self.jobs.slots.iter().position(|s| s.phase == Phase::Free) {
                 Some(j) => (j, false),
-                None => return Err(PutError::Full),
+                // No free slot: the job that finished first gives way (its
+                // end was announced when it came; its removal is now).
+                // Only running jobs make the table full.
+                None => match (0..JOBS_MAX).filter(|&i| self.jobs.slots[i].phase != Phase::Running).min_by_key(|&i| self.jobs.slots[i].seq) {
+                    Some(j) => {
+                        self.job_phase(j, Phase::Free);
+                        (j, false)
+                    }
+                    None => return Err(PutError::Full),
+                },
             },
         };
         let Jobs { slots, scratch } = &mut *self.jobs;

@@ -16,7 +16,7 @@ mod pid1;
 mod scan;
 
 pub use command::{Command, Outcome};
-pub use events::{Event as Change, Events, Read};
+pub use events::{Event as Change, Events, Kind as ChangeKind, Read};
 #[cfg(feature = "http")]
 pub use jobs::{JobView, Jobs, PutError, JOBS_MAX};
 
@@ -938,12 +938,12 @@ impl Core {
     /// Announce `state` for a service.
     fn notify_as(&mut self, s: Slot, state: State) {
         let name = self.t.get(s).name;
-        self.events.push(name, state);
+        self.events.push(Change::service(name, state));
     }
 
     fn notify_name(&mut self, name: &[u8], state: State) {
         if let Some(n) = Name::new(name) {
-            self.events.push(n, state);
+            self.events.push(Change::service(n, state));
         }
     }
 }

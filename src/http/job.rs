@@ -37,7 +37,7 @@ impl Job {
 
 }
 
-/// `{"name":"web","state":"running","task":0,"pid":812,"exits":["0"]}`:
+/// `{"name":"web","state":"running","task":0,"pid":812,"exits":["0"],"seq":7}`:
 /// one job's status, the body of `GET /job/NAME` and an element of
 /// `GET /jobs`. `exits` holds the TASK_EXIT text of each task that ended.
 pub fn write_status<'e>(
@@ -47,6 +47,7 @@ pub fn write_status<'e>(
     task: usize,
     pid: u32,
     exits: impl IntoIterator<Item = &'e [u8]>,
+    seq: u64,
 ) -> Result<(), Full> {
     j.begin_object()?;
     j.field_str(b"name", name)?;
@@ -59,6 +60,7 @@ pub fn write_status<'e>(
         j.str(e)?;
     }
     j.end_array()?;
+    j.field_u64(b"seq", seq)?;
     j.end_object()
 }
 
@@ -932,11 +934,11 @@ mod tests {
         let mut buf = [0u8; 256];
         let mut w = Writer::new(&mut buf);
         let mut j = Json::new(&mut w);
-        write_status(&mut j, b"web", JobState::Running, 1, 812, [&b"0"[..], b"SIGKILL"]).unwrap();
+        write_status(&mut j, b"web", JobState::Running, 1, 812, [&b"0"[..], b"SIGKILL"], 41).unwrap();
         j.finish().unwrap();
         assert_eq!(
             core::str::from_utf8(w.bytes()).unwrap(),
-            r#"{"name":"web","state":"running","task":1,"pid":812,"exits":["0","SIGKILL"]}"#
+            r#"{"name":"web","state":"running","task":1,"pid":812,"exits":["0","SIGKILL"],"seq":41}"#
         );
     }
 

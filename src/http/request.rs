@@ -45,10 +45,21 @@ pub enum Route<'a> {
     Shutdown,
     /// `POST /reboot`
     Reboot,
-    /// `GET /events`
-    Events,
+    /// `GET /events[?job=NAME|jobs][&after=SEQ]`
+    Events(EventsQuery<'a>),
     /// `GET /metrics`
     Metrics,
+}
+
+/// Which events a stream wants, and from where.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EventsQuery<'a> {
+    /// Only jobs' events (`jobs`).
+    pub jobs: bool,
+    /// Only this job's events (`job=NAME`).
+    pub job: Option<&'a [u8]>,
+    /// Start after this sequence number (`after=SEQ`), not from now.
+    pub after: Option<u64>,
 }
 
 /// A complete, validated request.
@@ -343,7 +354,11 @@ const SEGMENTS_MAX: usize = 4;
 
 fn route(m: Method, target: &[u8]) -> Result<Route<'_>, Error> {
     let path = origin_path(target).ok_or(Error::bad("bad target"))?;
-    let path = path.split(|&b| b == b'?' || b == b'#').next().unwrap_or(&[]);
+    let path = path.split(|&b| b == b'#').next().unwrap_or(&[]);
+    let (path, query) = match path.iter().position(|&b| b == b'?') {
+        Some(i) => (path.get(..i).unwrap_or(&[]), path.get(i + 1..).unwrap_or(&[])),
+        None => (path, &[][..]),
+    };
     let mut seg: [&[u8]; SEGMENTS_MAX] = [&[]; SEGMENTS_MAX];
     let mut parts = path.get(1..).unwrap_or(&[]).split(|&b| b == b'/');
     let mut n = 0;
@@ -403,10 +418,31 @@ fn route(m: Method, target: &[u8]) -> Result<Route<'_>, Error> {
         ([b"rescan"], _) => only(Method::Post, "POST", Route::Rescan),
         ([b"shutdown"], _) => only(Method::Post, "POST", Route::Shutdown),
         ([b"reboot"], _) => only(Method::Post, "POST", Route::Reboot),
-        ([b"events"], _) => only(Method::Get, "GET", Route::Events),
+        ([b"events"], Method::Get) => Ok(Route::Events(events_query(query)?)),
+        ([b"events"], _) => Err(Error::method_not_allowed("GET")),
         ([b"metrics"], _) => only(Method::Get, "GET", Route::Metrics),
         _ => Err(not_found()),
     }
+}
+
+/// `job=NAME`, `jobs`, `after=SEQ`, joined by `&`; anything else is 400.
+fn events_query(q: &[u8]) -> Result<EventsQuery<'_>, Error> {
+    let mut e = EventsQuery::default();
+    for p in q.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
+        let (k, v) = match p.iter().position(|&b| b == b'=') {
+            Some(i) => (p.get(..i).unwrap_or(&[]), p.get(i + 1..)),
+            None => (p, None),
+        };
+        match (k, v) {
+            (b"jobs", None) => e.jobs = true,
+            (b"job", Some(n)) => e.job = Some(valid_name(n)?),
+            (b"after", Some(n)) if !n.is_empty() && n.iter().all(u8::is_ascii_digit) => {
+                e.after = Some(crate::out::parse_u64(n).ok_or(Error::bad("bad after"))?);
+            }
+            _ => return Err(Error::bad("unknown parameter of /events")),
+        }
+    }
+    Ok(e)
 }
 
 fn not_found() -> Error {
@@ -547,7 +583,9 @@ mod tests {
             ("POST", "/rescan", Route::Rescan),
             ("POST", "/shutdown", Route::Shutdown),
             ("POST", "/reboot", Route::Reboot),
-            ("GET", "/events", Route::Events),
+            ("GET", "/events", Route::Events(EventsQuery::default())),
+            ("GET", "/events?jobs", Route::Events(EventsQuery { jobs: true, ..EventsQuery::default() })),
+            ("GET", "/events?job=build&after=17", Route::Events(EventsQuery { job: Some(b"build"), after: Some(17), ..EventsQuery::default() })),
             ("GET", "/metrics?x=1&y", Route::Metrics),
             ("GET", "/job/web?verbose", Route::GetJob(b"web")),
             ("GET", "http://localhost/jobs", Route::Jobs),
@@ -610,6 +648,15 @@ mod tests {
             let e = err(&with_method(m, t));
             assert_eq!((e.status, e.allow), (Status::MethodNotAllowed, allow), "{m} {t}");
         }
+    }
+
+    #[test]
+    fn events_parameters_are_checked() {
+        for t in ["/events?job", "/events?jobs=1", "/events?after=", "/events?after=-1", "/events?after=x", "/events?since=3", "/events?job=a,b"] {
+            assert_eq!(code(&get(t)), 400, "{t}");
+        }
+        assert_eq!(req(&get("/events?job=a&jobs&after=0")).route, Route::Events(EventsQuery { jobs: true, job: Some(b"a"), after: Some(0) }));
+        assert_eq!(req(&get("/events?")).route, Route::Events(EventsQuery::default()));
     }
 
     #[test]
