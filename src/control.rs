@@ -81,15 +81,18 @@ impl Control {
             Ok(s) => s,
             Err(e) => core.fatal(b"control socket", Some(e)),
         };
+        // Credentials before the name: a datagram that arrives between
+        // bind(2) and SO_PASSCRED would carry none and be refused (a client
+        // started together with nitro was, now and then).
+        if let Err(e) = rustix::net::sockopt::set_socket_passcred(&sock, true) {
+            core.fatal(b"SO_PASSCRED on the control socket", Some(e));
+        }
         // Created under umask 0177: the socket is mode 0600.
         let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o177));
         let r = rustix::net::bind(&sock, &addr);
         rustix::process::umask(old);
         if let Err(e) = r {
             core.fatal(b"could not bind control socket", Some(e));
-        }
-        if let Err(e) = rustix::net::sockopt::set_socket_passcred(&sock, true) {
-            core.fatal(b"SO_PASSCRED on the control socket", Some(e));
         }
         Control { fd: Some(sock), path, notify, list_buf: &mut storage.list_buf }
     }

@@ -7,6 +7,7 @@ use common::*;
 use nitro::spat::{Command, Writer, tag};
 use nitro::state::State;
 use std::os::unix::net::UnixDatagram;
+use std::time::Instant;
 
 const OK: [u8; 3] = [0, 0, tag::OK];
 const ESRCH: [u8; 3] = [0, 0, tag::ESRCH];
@@ -424,4 +425,46 @@ fn slow_subscriber_gets_everything(count: usize) {
     let _ = std::fs::remove_file(&p);
     let oneshots = got.iter().filter(|(s, _)| *s == State::Oneshot as u8).count();
     assert_eq!(oneshots, count, "received {} of {} notifications", got.len(), 2 * count);
+}
+
+/// A request sent the moment the control socket appears is served: the
+/// socket passes credentials from its first datagram on (SO_PASSCRED set
+/// before bind; once it came after, and such a request was refused).
+#[test]
+fn a_request_sent_as_soon_as_the_socket_appears_is_served() {
+    // The order itself, as the kernel saw it: SO_PASSCRED on the control
+    // socket before its bind (the race is too narrow to hit at will).
+    let mut h = Harness::new();
+    let trace = h.path("strace.out");
+    h.wrapper = Some(format!("exec strace -f -o {} -e trace=bind,setsockopt \"$0\" \"$@\"", trace.display()));
+    h.start();
+    let log = std::fs::read_to_string(&trace).expect("strace output (is strace installed? apt-get install strace)");
+    let lines: Vec<&str> = log.lines().collect();
+    let bind = lines.iter().position(|l| l.contains("bind(") && l.contains("nitro.sock")).expect("the control socket's bind");
+    let fd = lines[bind].split("bind(").nth(1).and_then(|r| r.split(',').next()).unwrap();
+    let cred = lines.iter().position(|l| l.contains(&format!("setsockopt({fd}, SOL_SOCKET, SO_PASSCRED, [1]")));
+    assert!(cred.is_some_and(|c| c < bind), "SO_PASSCRED not before bind:\n{log}");
+    // (Through nitro itself: a signal would reach strace.)
+    h.ctl_ok(&["Shutdown"]);
+    drop(h);
+    // And end to end: a request the moment the socket appears.
+    for _ in 0..5 {
+        let mut h = Harness::new();
+        h.sleeper("a");
+        h.file("a/down", "");
+        let s = h.raw_socket();
+        s.set_read_timeout(Some(5 * SEC)).unwrap();
+        let arg = h.svdir.to_str().unwrap().to_string();
+        h.spawn_nitro(&[arg]);
+        let t = Instant::now();
+        // (Spinning, no sleep: as early as a client can be.)
+        while !h.sock.exists() {
+            assert!(t.elapsed() < 10 * SEC, "no control socket");
+        }
+        s.send_to(&encode(Command::Up(b"a")), &h.sock).expect("send to nitro");
+        let mut buf = [0u8; 64];
+        let n = s.recv(&mut buf).expect("an answer");
+        assert_eq!(&buf[..n], OK, "refused: {:?}", &buf[..n]);
+        h.wait_state("a", State::Starting, 5 * SEC);
+    }
 }
