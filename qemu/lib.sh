@@ -348,24 +348,34 @@ guest_curl() {
     [ "$ARCH" = "$(uname -m)" ] && [ -x /usr/bin/curl ]
 }
 
-# spec_curl: the host's /usr/bin/curl with every shared library `ldd` names
-# and the dynamic loader, at their absolute paths (the loader finds the
-# libraries in its default directories; no ld.so.cache needed), for the
-# guest's HTTP checks against nitro's unix socket (no TLS, no DNS: no
-# /etc/ssl, no nsswitch). The spec must have declared /lib.
-spec_curl() {
-    local libs dirs=" /lib " f d p part
-    libs=$(ldd /usr/bin/curl | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }') ||
-        die "ldd /usr/bin/curl failed"
-    for f in /usr/bin/curl $libs; do
-        # the parents, outermost first, each once
-        d=${f%/*} p=
-        for part in ${d//\// }; do
-            p=$p/$part
-            case $dirs in *" $p "*) ;; *) dirs="$dirs$p " && echo "dir $p 0755" ;; esac
+# spec_host_progs PROG...: host programs (e.g. /usr/bin/curl) with every
+# shared library `ldd` names and the dynamic loader, at their absolute paths
+# (the loader finds the libraries in its default directories; no
+# ld.so.cache needed). curl serves the guest's HTTP checks against nitro's
+# unix socket (no TLS, no DNS: no /etc/ssl, no nsswitch). The spec must
+# have declared /lib.
+spec_host_progs() {
+    local libs dirs=" /lib " files=" " f d p part prog
+    for prog in "$@"; do
+        libs=$(ldd "$prog" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }') ||
+            die "ldd $prog failed"
+        for f in "$prog" $libs; do
+            case $files in *" $f "*) continue ;; esac
+            files="$files$f "
+            # the parents, outermost first, each once
+            d=${f%/*} p=
+            for part in ${d//\// }; do
+                p=$p/$part
+                case $dirs in *" $p "*) ;; *) dirs="$dirs$p " && echo "dir $p 0755" ;; esac
+            done
+            echo "file $f 0755 $f"
         done
-        echo "file $f 0755 $f"
     done
+}
+
+# spec_curl: the host's curl (see spec_host_progs).
+spec_curl() {
+    spec_host_progs /usr/bin/curl
 }
 
 # spec_module_files DIR MODULE...: spec lines for the modules under DIR,

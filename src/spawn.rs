@@ -156,7 +156,7 @@ fn child(s: &Spawn, report: &mut RawFd) -> Errno {
     // Credentials first: the directory, the files and the program are then
     // reached with the task's rights, not the supervisor's.
     if s.gid.is_some() || s.uid.is_some() {
-        if let Err(e) = sys::setgroups(&[]) {
+        if let Err(e) = sys::drop_groups() {
             return e;
         }
     }

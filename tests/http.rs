@@ -954,6 +954,45 @@ fn user_and_group_are_switched_with_no_supplementary_groups() {
     assert_eq!(l[1].trim_end(), "Groups:", "supplementary groups left: {l:?}");
 }
 
+/// A user's own supervisor (user@NAME: unprivileged, no supplementary
+/// groups) runs tasks as its user; a task may name that user and group
+/// (the switch has nothing to do), any other user is a task that cannot
+/// start (126).
+#[test]
+#[ignore = "needs root (CI runs it)"]
+fn a_users_own_supervisor_runs_tasks_as_that_user() {
+    assert!(is_root(), "needs root: run as root, with --include-ignored");
+    let mut h = Harness::new();
+    h.as_user = Some(65534);
+    start(&mut h);
+    let dir = h.path("nobody");
+    fs::create_dir(&dir).unwrap();
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
+    let ids = "id -u; id -g; grep Groups /proc/self/status";
+    for (name, extra) in [("plain", ""), ("named", ",\"user\":65534,\"group\":65534")] {
+        let out = h.path(&format!("nobody/{name}.out"));
+        let task = format!(
+            "{{\"exec\":\"/bin/sh\",\"args\":[\"-c\",{}],\"envs\":{},\"cwd\":\"/\",\"fd\":[{{\"type\":\"null\"}},{}]{extra}}}",
+            js(ids),
+            envs(&h),
+            file_fd(&out, "w")
+        );
+        assert_eq!(put_job(&h, name, &job(&[task])).status, 201);
+        let st = wait_job(&h, name, "done", 5 * SEC);
+        assert!(st.contains("\"exits\":[\"0\"]"), "{name}: {st}");
+        let l = h.read_lines(&format!("nobody/{name}.out"));
+        assert_eq!(l.len(), 3, "{name}: {l:?}");
+        assert_eq!((l[0].as_str(), l[1].as_str()), ("65534", "65534"), "{name}");
+        assert_eq!(l[2].trim_end(), "Groups:", "{name}: supplementary groups: {l:?}");
+    }
+    // Root from a user's supervisor: refused by the kernel, the task
+    // cannot start, the job goes on to its end.
+    let task = format!("{{\"exec\":\"/bin/true\",\"args\":[],\"envs\":{},\"cwd\":\"/\",\"fd\":[],\"user\":0}}", envs(&h));
+    assert_eq!(put_job(&h, "root", &job(&[task])).status, 201);
+    let st = wait_job(&h, "root", "done", 5 * SEC);
+    assert!(st.contains("\"exits\":[\"126\"]"), "{st}");
+}
+
 // ---- errors ------------------------------------------------------------------
 
 #[test]

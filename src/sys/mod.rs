@@ -203,6 +203,19 @@ pub fn setgroups(groups: &[u32]) -> Result<(), Errno> {
     check(r).map(drop)
 }
 
+/// Drop every supplementary group. Unprivileged (a user's own supervisor:
+/// user@NAME), setgroups(2) is refused; having none already is the same.
+pub fn drop_groups() -> Result<(), Errno> {
+    match setgroups(&[]) {
+        Err(Errno::PERM) => {
+            // Safety: size 0 asks only for the count; nothing is written.
+            let n = unsafe { arch::syscall6(getgroups_nr(), [0; 6]) };
+            if check(n)? == 0 { Ok(()) } else { Err(Errno::PERM) }
+        }
+        r => r,
+    }
+}
+
 /// setgid(2) and setuid(2) for the whole (single-threaded) process.
 pub fn setgid(gid: u32) -> Result<(), Errno> {
     // Safety: plain integer argument.
@@ -221,6 +234,10 @@ pub fn setuid(uid: u32) -> Result<(), Errno> {
 fn setgroups_nr() -> usize { k::__NR_setgroups32 as usize }
 #[cfg(not(target_arch = "arm"))]
 fn setgroups_nr() -> usize { k::__NR_setgroups as usize }
+#[cfg(target_arch = "arm")]
+fn getgroups_nr() -> usize { k::__NR_getgroups32 as usize }
+#[cfg(not(target_arch = "arm"))]
+fn getgroups_nr() -> usize { k::__NR_getgroups as usize }
 #[cfg(target_arch = "arm")]
 fn setgid_nr() -> usize { k::__NR_setgid32 as usize }
 #[cfg(not(target_arch = "arm"))]

@@ -257,6 +257,9 @@ pub struct Harness {
     pub wrapper: Option<String>,
     /// nitro's stderr instead of the file `nitro.err` (e.g. a full pipe).
     pub stderr_to: Option<std::os::fd::OwnedFd>,
+    /// Run nitro as this uid and gid, with no supplementary groups (a
+    /// user's own supervisor); needs root. The temp root is opened to it.
+    pub as_user: Option<u32>,
 }
 
 impl Default for Harness {
@@ -284,6 +287,7 @@ impl Harness {
             extra_env: Vec::new(),
             wrapper: None,
             stderr_to: None,
+            as_user: None,
         }
     }
 
@@ -398,11 +402,24 @@ impl Harness {
             Some(fd) => fd.into(),
             None => fs::File::create(self.path("nitro.err")).unwrap().into(),
         };
+        let mut bin = nitro_bin();
+        if self.as_user.is_some() {
+            // The checkout may sit under a directory the user cannot enter:
+            // its own copy of nitro, in the temp root opened to it.
+            use std::os::unix::fs::PermissionsExt;
+            let copy = self.path("nitro-copy");
+            fs::copy(&bin, &copy).unwrap();
+            for p in [&self.root, &self.svdir] {
+                fs::set_permissions(p, fs::Permissions::from_mode(0o777)).unwrap();
+            }
+            fs::set_permissions(&copy, fs::Permissions::from_mode(0o755)).unwrap();
+            bin = copy;
+        }
         let mut cmd = match &self.wrapper {
-            None => std::process::Command::new(nitro_bin()),
+            None => std::process::Command::new(&bin),
             Some(w) => {
                 let mut c = std::process::Command::new("/bin/sh");
-                c.arg("-c").arg(format!("{w}\nexec \"$0\" \"$@\"")).arg(nitro_bin());
+                c.arg("-c").arg(format!("{w}\nexec \"$0\" \"$@\"")).arg(&bin);
                 c
             }
         };
@@ -418,6 +435,11 @@ impl Harness {
             .process_group(0);
         for (k, v) in &self.extra_env {
             cmd.env(k, v);
+        }
+        if let Some(u) = self.as_user {
+            // (std drops the supplementary groups when root sets a uid.)
+            use std::os::unix::process::CommandExt;
+            cmd.uid(u).gid(u);
         }
         self.nitro = Some(cmd.spawn().expect("spawn nitro"));
     }
