@@ -141,7 +141,7 @@ impl Core {
 /// slot (503).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PutError {
-    Conflict(&'static str),
+    Conflict(&'static &'static str),
     Full,
 }
 
@@ -410,10 +410,10 @@ impl Core {
     /// whether it replaced a finished job of that name.
     pub fn job_put(&mut self, name: Name) -> Result<(usize, bool), PutError> {
         if self.t.find(name.as_bytes()).is_some() {
-            return Err(PutError::Conflict("name taken by a service"));
+            return Err(PutError::Conflict(&"name taken by a service"));
         }
         let (j, replaced) = match self.jobs.find(name.as_bytes()) {
-            Some(j) if self.jobs.slots[j].phase == Phase::Running => return Err(PutError::Conflict("job still running")),
+            Some(j) if self.jobs.slots[j].phase == Phase::Running => return Err(PutError::Conflict(&"job still running")),
             Some(j) => (j, true),
             None => match self.jobs.slots.iter().position(|s| s.phase == Phase::Free) {
                 Some(j) => (j, false),

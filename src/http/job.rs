@@ -25,7 +25,7 @@ impl Job {
         let mut p = Parser { r: Reader::new(body), body, job: self, unsupported: false };
         let r = match p.root() {
             Ok(()) if p.unsupported => {
-                Err(Error::new(Status::NotImplemented, "fd type not implemented"))
+                Err(Error::new(Status::NotImplemented, &"fd type not implemented"))
             }
             r => r,
         };
@@ -128,21 +128,21 @@ impl Field {
         Field::Port,
     ];
 
-    fn name(self) -> &'static str {
+    fn name(self) -> super::Text {
         match self {
-            Field::Tasks => "tasks",
-            Field::Exec => "exec",
-            Field::Args => "args",
-            Field::Envs => "envs",
-            Field::Cwd => "cwd",
-            Field::Fd => "fd",
-            Field::User => "user",
-            Field::Group => "group",
-            Field::Type => "type",
-            Field::Path => "path",
-            Field::Mode => "mode",
-            Field::Bind => "bind",
-            Field::Port => "port",
+            Field::Tasks => &"tasks",
+            Field::Exec => &"exec",
+            Field::Args => &"args",
+            Field::Envs => &"envs",
+            Field::Cwd => &"cwd",
+            Field::Fd => &"fd",
+            Field::User => &"user",
+            Field::Group => &"group",
+            Field::Type => &"type",
+            Field::Path => &"path",
+            Field::Mode => &"mode",
+            Field::Bind => &"bind",
+            Field::Port => &"port",
         }
     }
 
@@ -156,18 +156,18 @@ impl Field {
     }
 }
 
-fn bad(reason: &'static str, f: Field) -> Error {
+fn bad(reason: super::Text, f: Field) -> Error {
     Error::with(Status::BadRequest, reason, f.name())
 }
 
 fn wrong_type(f: Field) -> Error {
-    bad("wrong type", f)
+    bad(&"wrong type", f)
 }
 
 fn malformed(e: JsonError, f: Field) -> Error {
     match e {
-        JsonError::Syntax(why) => Error::with(Status::BadRequest, "malformed JSON", why),
-        JsonError::Full => bad("field too long", f),
+        JsonError::Syntax(why) => Error::with(Status::BadRequest, &"malformed JSON", why),
+        JsonError::Full => bad(&"field too long", f),
     }
 }
 
@@ -184,7 +184,7 @@ struct Parser<'a, 'j> {
 /// error.
 fn seen(mask: &mut u16, f: Field) -> Result<(), Error> {
     if *mask & f.bit() != 0 {
-        return Err(bad("duplicate field", f));
+        return Err(bad(&"duplicate field", f));
     }
     *mask |= f.bit();
     Ok(())
@@ -198,7 +198,7 @@ impl<'a, 'j> Parser<'a, 'j> {
     /// A member's key and colon; `None` for a key that is no field of ours.
     fn key(&mut self) -> Result<Option<Field>, Error> {
         let k = Small::<8>::read(&mut self.r).map_err(|e| self.syntax(e))?;
-        self.r.expect(b':', "expected :").map_err(|e| self.syntax(e))?;
+        self.r.expect(b':', &"expected :").map_err(|e| self.syntax(e))?;
         Ok(Field::of(&k))
     }
 
@@ -220,11 +220,11 @@ impl<'a, 'j> Parser<'a, 'j> {
 
     fn root(&mut self) -> Result<(), Error> {
         if self.r.peek().is_none() {
-            return Err(Error::with(Status::BadRequest, "malformed JSON", "empty body"));
+            return Err(Error::with(Status::BadRequest, &"malformed JSON", &"empty body"));
         }
         if !self.r.eat(b'{') {
             self.r.skip(0).and_then(|_| self.r.end()).map_err(|e| self.syntax(e))?;
-            return Err(Error::with(Status::BadRequest, "wrong type", "job"));
+            return Err(Error::with(Status::BadRequest, &"wrong type", &"job"));
         }
         let (mut mask, mut first) = (0, true);
         while self.more(b'}', &mut first)? {
@@ -233,15 +233,15 @@ impl<'a, 'j> Parser<'a, 'j> {
                     seen(&mut mask, f)?;
                     self.tasks()?;
                 }
-                _ => return Err(Error::bad("unknown field")),
+                _ => return Err(Error::bad(&"unknown field")),
             }
         }
         self.r.end().map_err(|e| self.syntax(e))?;
         if mask & Field::Tasks.bit() == 0 {
-            return Err(bad("missing field", Field::Tasks));
+            return Err(bad(&"missing field", Field::Tasks));
         }
         if self.job.ntasks == 0 {
-            return Err(Error::bad("empty task list"));
+            return Err(Error::bad(&"empty task list"));
         }
         Ok(())
     }
@@ -252,7 +252,7 @@ impl<'a, 'j> Parser<'a, 'j> {
         while self.more(b']', &mut first)? {
             let i = self.job.ntasks as usize;
             if i >= TASKS_MAX {
-                return Err(Error::bad("too many tasks"));
+                return Err(Error::bad(&"too many tasks"));
             }
             let mut t = TASK0;
             self.task(&mut t)?;
@@ -278,7 +278,7 @@ impl<'a, 'j> Parser<'a, 'j> {
                     | Field::User
                     | Field::Group),
                 ) => f,
-                _ => return Err(Error::bad("unknown field")),
+                _ => return Err(Error::bad(&"unknown field")),
             };
             seen(&mut mask, f)?;
             match f {
@@ -293,7 +293,7 @@ impl<'a, 'j> Parser<'a, 'j> {
         }
         for f in [Field::Exec, Field::Args, Field::Envs, Field::Cwd, Field::Fd] {
             if mask & f.bit() == 0 {
-                return Err(bad("missing field", f));
+                return Err(bad(&"missing field", f));
             }
         }
         Ok(())
@@ -303,7 +303,7 @@ impl<'a, 'j> Parser<'a, 'j> {
         self.open(b'[', Field::Args, 3)?;
         let mut first = true;
         while self.more(b']', &mut first)? {
-            let slot = t.args.get_mut(t.nargs as usize).ok_or(Error::bad("too many args"))?;
+            let slot = t.args.get_mut(t.nargs as usize).ok_or(Error::bad(&"too many args"))?;
             *slot = store(&mut self.r, self.job, Field::Args, ARENA_MAX)?;
             t.nargs += 1;
         }
@@ -316,23 +316,23 @@ impl<'a, 'j> Parser<'a, 'j> {
         while self.more(b'}', &mut first)? {
             let n = t.nenvs as usize;
             if n >= ENVS_MAX {
-                return Err(Error::bad("too many envs"));
+                return Err(Error::bad(&"too many envs"));
             }
             let start = self.job.used;
             append(&mut self.r, self.job, Field::Envs, start, ARENA_MAX)?;
             let key = self.job.arena.get(start..self.job.used).unwrap_or(&[]);
             if key.is_empty() || key.contains(&b'=') {
-                return Err(Error::bad("bad env name"));
+                return Err(Error::bad(&"bad env name"));
             }
             let dup = t.envs.get(..n).unwrap_or(&[]).iter().any(|e| {
                 let kv = self.job.bytes(e.kv);
                 kv.get(..e.key_len as usize) == Some(key)
             });
             if dup {
-                return Err(Error::bad("duplicate env"));
+                return Err(Error::bad(&"duplicate env"));
             }
             let key_len = (self.job.used - start) as u16;
-            self.r.expect(b':', "expected :").map_err(|e| self.syntax(e))?;
+            self.r.expect(b':', &"expected :").map_err(|e| self.syntax(e))?;
             push(self.job, b"=")?;
             if self.r.peek() != Some(b'"') {
                 return Err(self.wrong(Field::Envs, 4));
@@ -353,7 +353,7 @@ impl<'a, 'j> Parser<'a, 'j> {
         let mut first = true;
         while self.more(b']', &mut first)? {
             if t.nfds as usize >= FDS_MAX {
-                return Err(Error::bad("too many fds"));
+                return Err(Error::bad(&"too many fds"));
             }
             if let Some(fd) = self.descriptor()? {
                 if let Some(slot) = t.fds.get_mut(t.nfds as usize) {
@@ -396,7 +396,7 @@ impl<'a, 'j> Parser<'a, 'j> {
             }
         }
         let [ty, path, mode, bind, port] = raw;
-        let ty = ty.ok_or(bad("missing field", Field::Type))?;
+        let ty = ty.ok_or(bad(&"missing field", Field::Type))?;
         let mut r = self.value(ty);
         if r.peek() != Some(b'"') {
             return Err(wrong_type(Field::Type));
@@ -425,14 +425,14 @@ impl<'a, 'j> Parser<'a, 'j> {
             }
         };
         if unknown {
-            return Err(Error::bad("unknown field"));
+            return Err(Error::bad(&"unknown field"));
         }
         let extra = mask & !(wants | Field::Type.bit());
         if let Some(&f) = [Field::Path, Field::Mode, Field::Bind, Field::Port]
             .iter()
             .find(|f| extra & f.bit() != 0)
         {
-            return Err(bad("unexpected field", f));
+            return Err(bad(&"unexpected field", f));
         }
         Ok(Some(fd))
     }
@@ -443,20 +443,20 @@ impl<'a, 'j> Parser<'a, 'j> {
     }
 
     fn fd_path(&mut self, raw: Option<(usize, usize)>, limit: usize) -> Result<Span, Error> {
-        let raw = raw.ok_or(bad("missing field", Field::Path))?;
+        let raw = raw.ok_or(bad(&"missing field", Field::Path))?;
         let mut r = self.value(raw);
         if r.peek() != Some(b'"') {
             return Err(wrong_type(Field::Path));
         }
         let s = store(&mut r, self.job, Field::Path, limit)?;
         if s.len == 0 {
-            return Err(bad("empty field", Field::Path));
+            return Err(bad(&"empty field", Field::Path));
         }
         Ok(s)
     }
 
     fn mode(&mut self, raw: Option<(usize, usize)>) -> Result<Mode, Error> {
-        let raw = raw.ok_or(bad("missing field", Field::Mode))?;
+        let raw = raw.ok_or(bad(&"missing field", Field::Mode))?;
         let mut r = self.value(raw);
         if r.peek() != Some(b'"') {
             return Err(wrong_type(Field::Mode));
@@ -467,25 +467,25 @@ impl<'a, 'j> Parser<'a, 'j> {
             Some(b"w") => Mode::Write,
             Some(b"rw") => Mode::ReadWrite,
             Some(b"a") => Mode::Append,
-            _ => return Err(bad("bad value", Field::Mode)),
+            _ => return Err(bad(&"bad value", Field::Mode)),
         })
     }
 
     fn bind(&mut self, raw: Option<(usize, usize)>) -> Result<IpAddr, Error> {
-        let raw = raw.ok_or(bad("missing field", Field::Bind))?;
+        let raw = raw.ok_or(bad(&"missing field", Field::Bind))?;
         let mut r = self.value(raw);
         if r.peek() != Some(b'"') {
             return Err(wrong_type(Field::Bind));
         }
         // The longest IPv6 literal (with an IPv4 tail) is 45 bytes.
         let s = Small::<48>::read(&mut r).map_err(|e| self.syntax(e))?;
-        s.get().and_then(super::ip::parse).ok_or(bad("bad value", Field::Bind))
+        s.get().and_then(super::ip::parse).ok_or(bad(&"bad value", Field::Bind))
     }
 
     fn port(&mut self, raw: Option<(usize, usize)>) -> Result<u16, Error> {
-        let raw = raw.ok_or(bad("missing field", Field::Port))?;
+        let raw = raw.ok_or(bad(&"missing field", Field::Port))?;
         let n = integer(&mut self.value(raw), Field::Port)?;
-        u16::try_from(n).map_err(|_| bad("bad value", Field::Port))
+        u16::try_from(n).map_err(|_| bad(&"bad value", Field::Port))
     }
 
     /// A user or group id: 0..=4294967294 (u32::MAX means "no change" to
@@ -494,7 +494,7 @@ impl<'a, 'j> Parser<'a, 'j> {
         let n = integer(&mut self.r, f)?;
         match u32::try_from(n) {
             Ok(id) if id != u32::MAX => Ok(id),
-            _ => Err(bad("bad value", f)),
+            _ => Err(bad(&"bad value", f)),
         }
     }
 
@@ -505,7 +505,7 @@ impl<'a, 'j> Parser<'a, 'j> {
         }
         let s = store(&mut self.r, self.job, f, limit)?;
         if s.len == 0 {
-            return Err(bad("empty field", f));
+            return Err(bad(&"empty field", f));
         }
         Ok(s)
     }
@@ -535,12 +535,12 @@ fn integer(r: &mut Reader, f: Field) -> Result<u64, Error> {
     if text.iter().any(|&b| matches!(b, b'.' | b'e' | b'E')) {
         return Err(wrong_type(f));
     }
-    as_u64(text).ok_or(bad("bad value", f))
+    as_u64(text).ok_or(bad(&"bad value", f))
 }
 
 fn push(job: &mut Job, b: &[u8]) -> Result<(), Error> {
     let end = job.used + b.len();
-    job.arena.get_mut(job.used..end).ok_or(Error::bad("job too large"))?.copy_from_slice(b);
+    job.arena.get_mut(job.used..end).ok_or(Error::bad(&"job too large"))?.copy_from_slice(b);
     job.used = end;
     Ok(())
 }
@@ -574,7 +574,7 @@ fn append(
     });
     match res {
         Ok(()) => Ok(()),
-        Err(JsonError::Full) if arena_full => Err(Error::bad("job too large")),
+        Err(JsonError::Full) if arena_full => Err(Error::bad(&"job too large")),
         Err(e) => Err(malformed(e, f)),
     }
 }
@@ -616,8 +616,8 @@ mod tests {
     fn reason(s: &str) -> (u16, String) {
         match parse(s) {
             Ok(_) => panic!("accepted: {s}"),
-            Err(e) if e.detail.is_empty() => (e.status.code(), e.reason.to_string()),
-            Err(e) => (e.status.code(), format!("{}: {}", e.reason, e.detail)),
+            Err(e) if e.detail().is_empty() => (e.status.code(), e.reason().to_string()),
+            Err(e) => (e.status.code(), format!("{}: {}", e.reason(), e.detail())),
         }
     }
 
@@ -682,7 +682,7 @@ mod tests {
         let e = parse(&with_fd(r#"{"type":"tty","device":"/dev/tty1","opts":{"raw":[true]}}"#))
             .err()
             .unwrap();
-        assert_eq!((e.status, e.reason), (Status::NotImplemented, "fd type not implemented"));
+        assert_eq!((e.status, e.reason()), (Status::NotImplemented, "fd type not implemented"));
         assert_eq!(reason(&with_fd(r#"{"path":"/x","type":"block device"}"#)).0, 501);
         assert_eq!(reason(&with_fd(r#"{"type":"unnamed pipe"}"#)).0, 501);
         assert_eq!(reason(&with_fd(r#"{"type":"a very long type name indeed"}"#)).0, 501);

@@ -102,32 +102,50 @@ impl Status {
     }
 }
 
+/// A static text behind one thin pointer (written `&"text"`): an [`Error`]
+/// is then three words, cheap to build at each of the many places that
+/// refuse a request and to pass up through every `?`.
+pub type Text = &'static &'static str;
+
 /// A request that cannot be served as asked: the status, the short reason of
 /// the `{"error":"..."}` body (`reason`, then `: detail` when there is one),
-/// and for 405 the `Allow` header's value.
+/// and for 405 the `Allow` header's value (kept where a detail would be).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Error {
     pub status: Status,
-    pub reason: &'static str,
-    pub detail: &'static str,
-    pub allow: &'static str,
+    reason: Text,
+    detail: Text,
 }
 
 impl Error {
-    pub const fn new(status: Status, reason: &'static str) -> Error {
-        Error { status, reason, detail: "", allow: "" }
+    pub const fn new(status: Status, reason: Text) -> Error {
+        Error { status, reason, detail: &"" }
     }
 
-    pub const fn with(status: Status, reason: &'static str, detail: &'static str) -> Error {
-        Error { status, reason, detail, allow: "" }
+    pub const fn with(status: Status, reason: Text, detail: Text) -> Error {
+        Error { status, reason, detail }
     }
 
-    pub const fn bad(reason: &'static str) -> Error {
+    pub const fn bad(reason: Text) -> Error {
         Error::new(Status::BadRequest, reason)
     }
 
-    pub const fn method_not_allowed(allow: &'static str) -> Error {
-        Error { status: Status::MethodNotAllowed, reason: "method not allowed", detail: "", allow }
+    pub const fn method_not_allowed(allow: Text) -> Error {
+        Error { status: Status::MethodNotAllowed, reason: &"method not allowed", detail: allow }
+    }
+
+    pub fn reason(&self) -> &'static str {
+        self.reason
+    }
+
+    /// What follows the reason in the body (`": detail"`), if anything.
+    pub fn detail(&self) -> &'static str {
+        if self.status == Status::MethodNotAllowed { "" } else { self.detail }
+    }
+
+    /// The `Allow` header of a 405.
+    pub fn allow(&self) -> &'static str {
+        if self.status == Status::MethodNotAllowed { self.detail } else { "" }
     }
 }
 
@@ -235,6 +253,9 @@ mod tests {
     fn every_status_has_its_code_and_phrase() {
         assert_eq!(Status::NotImplemented.code(), 501);
         assert_eq!(Status::HeaderFieldsTooLarge.phrase(), "Request Header Fields Too Large");
-        assert_eq!(Error::method_not_allowed("GET").status.code(), 405);
+        assert_eq!(Error::method_not_allowed(&"GET").status.code(), 405);
+        assert_eq!(Error::method_not_allowed(&"GET").allow(), "GET");
+        assert_eq!(Error::method_not_allowed(&"GET").detail(), "");
+        assert_eq!(Error::with(Status::BadRequest, &"a", &"b").allow(), "");
     }
 }

@@ -104,35 +104,35 @@ enum Method {
 pub fn parse(buf: &[u8]) -> Result<Parsed<'_>, Error> {
     // A long target is 414 as soon as it shows, before the head is whole.
     if first_target_len(buf) > TARGET_MAX {
-        return Err(Error::new(Status::UriTooLong, "target too long"));
+        return Err(Error::new(Status::UriTooLong, &"target too long"));
     }
     let mut f = Fields::default();
     let (method, target, version, head_len) = match head(buf, &mut f) {
         Ok(h) if h.3 <= HEAD_MAX => h,
         Err(Lex::Partial) if buf.len() < HEAD_MAX => return Ok(Parsed::Partial),
         Ok(_) | Err(Lex::Partial | Lex::TooMany) => {
-            return Err(Error::new(Status::HeaderFieldsTooLarge, "head too large"));
+            return Err(Error::new(Status::HeaderFieldsTooLarge, &"head too large"));
         }
-        Err(Lex::Bad) => return Err(Error::bad("malformed request")),
+        Err(Lex::Bad) => return Err(Error::bad(&"malformed request")),
     };
     let Fields { lengths, length, encodings, hosts, close, keep, expect_continue } = f;
     // Two framings, or two lengths, are how requests get smuggled past a
     // proxy: refuse them rather than pick one.
     if encodings > 0 && lengths > 0 {
-        return Err(Error::bad("Content-Length with Transfer-Encoding"));
+        return Err(Error::bad(&"Content-Length with Transfer-Encoding"));
     }
     if encodings > 0 {
-        return Err(Error::new(Status::NotImplemented, "Transfer-Encoding not supported"));
+        return Err(Error::new(Status::NotImplemented, &"Transfer-Encoding not supported"));
     }
     if lengths > 1 {
-        return Err(Error::bad("duplicate Content-Length"));
+        return Err(Error::bad(&"duplicate Content-Length"));
     }
     let content_length = match lengths {
         0 => None,
         _ => Some(content_length(length)?),
     };
     if version == Version::Http11 && hosts != 1 {
-        return Err(Error::bad(if hosts == 0 { "missing Host" } else { "duplicate Host" }));
+        return Err(Error::bad(if hosts == 0 { &"missing Host" } else { &"duplicate Host" }));
     }
     let keep_alive = match version {
         Version::Http11 => !close,
@@ -299,17 +299,17 @@ fn is_tchar(b: u8) -> bool {
 }
 
 fn length_required() -> Error {
-    Error::new(Status::LengthRequired, "body without Content-Length")
+    Error::new(Status::LengthRequired, &"body without Content-Length")
 }
 
 /// Content-Length: digits only (no sign, no list); too large is 413.
 fn content_length(v: &[u8]) -> Result<usize, Error> {
     if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
-        return Err(Error::bad("bad Content-Length"));
+        return Err(Error::bad(&"bad Content-Length"));
     }
     match crate::out::parse_u64(v) {
         Some(n) if n <= BODY_MAX as u64 => Ok(n as usize),
-        _ => Err(Error::new(Status::PayloadTooLarge, "body too large")),
+        _ => Err(Error::new(Status::PayloadTooLarge, &"body too large")),
     }
 }
 
@@ -353,7 +353,7 @@ fn first_target_len(buf: &[u8]) -> usize {
 const SEGMENTS_MAX: usize = 4;
 
 fn route(m: Method, target: &[u8]) -> Result<Route<'_>, Error> {
-    let path = origin_path(target).ok_or(Error::bad("bad target"))?;
+    let path = origin_path(target).ok_or(Error::bad(&"bad target"))?;
     let path = path.split(|&b| b == b'#').next().unwrap_or(&[]);
     let (path, query) = match path.iter().position(|&b| b == b'?') {
         Some(i) => (path.get(..i).unwrap_or(&[]), path.get(i + 1..).unwrap_or(&[])),
@@ -369,31 +369,31 @@ fn route(m: Method, target: &[u8]) -> Result<Route<'_>, Error> {
     if parts.next().is_some() {
         return Err(not_found());
     }
-    let only = |want: Method, allow: &'static str, r: Route<'static>| {
+    let only = |want: Method, allow: super::Text, r: Route<'static>| {
         if m == want { Ok(r) } else { Err(Error::method_not_allowed(allow)) }
     };
     match (seg.get(..n).unwrap_or(&[]), m) {
-        ([b"jobs"], _) => only(Method::Get, "GET", Route::Jobs),
+        ([b"jobs"], _) => only(Method::Get, &"GET", Route::Jobs),
         ([b"job", name], m) => {
             let name = valid_name(name)?;
             match m {
                 Method::Get => Ok(Route::GetJob(name)),
                 Method::Put => Ok(Route::PutJob(name)),
                 Method::Delete => Ok(Route::DeleteJob(name)),
-                _ => Err(Error::method_not_allowed("GET, PUT, DELETE")),
+                _ => Err(Error::method_not_allowed(&"GET, PUT, DELETE")),
             }
         }
         ([b"job", name, b"signal", sig], m) => {
             let (name, sig) = (valid_name(name)?, valid_signal(sig)?);
             if m == Method::Post { Ok(Route::SignalJob(name, sig)) } else { Err(post_only()) }
         }
-        ([b"services"], _) => only(Method::Get, "GET", Route::Services),
+        ([b"services"], _) => only(Method::Get, &"GET", Route::Services),
         ([b"service", name], m) => {
             let name = valid_name(name)?;
             if m == Method::Get {
                 Ok(Route::GetService(name))
             } else {
-                Err(Error::method_not_allowed("GET"))
+                Err(Error::method_not_allowed(&"GET"))
             }
         }
         ([b"service", name, action], m) => {
@@ -415,12 +415,12 @@ fn route(m: Method, target: &[u8]) -> Result<Route<'_>, Error> {
             let (name, sig) = (valid_name(name)?, valid_signal(sig)?);
             if m == Method::Post { Ok(Route::SignalService(name, sig)) } else { Err(post_only()) }
         }
-        ([b"rescan"], _) => only(Method::Post, "POST", Route::Rescan),
-        ([b"shutdown"], _) => only(Method::Post, "POST", Route::Shutdown),
-        ([b"reboot"], _) => only(Method::Post, "POST", Route::Reboot),
+        ([b"rescan"], _) => only(Method::Post, &"POST", Route::Rescan),
+        ([b"shutdown"], _) => only(Method::Post, &"POST", Route::Shutdown),
+        ([b"reboot"], _) => only(Method::Post, &"POST", Route::Reboot),
         ([b"events"], Method::Get) => Ok(Route::Events(events_query(query)?)),
-        ([b"events"], _) => Err(Error::method_not_allowed("GET")),
-        ([b"metrics"], _) => only(Method::Get, "GET", Route::Metrics),
+        ([b"events"], _) => Err(Error::method_not_allowed(&"GET")),
+        ([b"metrics"], _) => only(Method::Get, &"GET", Route::Metrics),
         _ => Err(not_found()),
     }
 }
@@ -437,20 +437,20 @@ fn events_query(q: &[u8]) -> Result<EventsQuery<'_>, Error> {
             (b"jobs", None) => e.jobs = true,
             (b"job", Some(n)) => e.job = Some(valid_name(n)?),
             (b"after", Some(n)) if !n.is_empty() && n.iter().all(u8::is_ascii_digit) => {
-                e.after = Some(crate::out::parse_u64(n).ok_or(Error::bad("bad after"))?);
+                e.after = Some(crate::out::parse_u64(n).ok_or(Error::bad(&"bad after"))?);
             }
-            _ => return Err(Error::bad("unknown parameter of /events")),
+            _ => return Err(Error::bad(&"unknown parameter of /events")),
         }
     }
     Ok(e)
 }
 
 fn not_found() -> Error {
-    Error::new(Status::NotFound, "not found")
+    Error::new(Status::NotFound, &"not found")
 }
 
 fn post_only() -> Error {
-    Error::method_not_allowed("POST")
+    Error::method_not_allowed(&"POST")
 }
 
 /// `/path` as is; `http://host/path` (absolute form, which HTTP/1.1 servers
@@ -475,16 +475,16 @@ fn origin_path(target: &[u8]) -> Option<&[u8]> {
 /// decoded, so what the client wrote is what the supervisor looks up.
 fn valid_name(name: &[u8]) -> Result<&[u8], Error> {
     if name.contains(&b'%') {
-        return Err(Error::bad("percent-encoding in name"));
+        return Err(Error::bad(&"percent-encoding in name"));
     }
     if !crate::name::valid(name) || name.iter().any(|&b| b < 0x20 || b == 0x7f) {
-        return Err(Error::bad("bad name"));
+        return Err(Error::bad(&"bad name"));
     }
     Ok(name)
 }
 
 fn valid_signal(sig: &[u8]) -> Result<u8, Error> {
-    parse_signal(sig).ok_or(Error::bad("unknown signal"))
+    parse_signal(sig).ok_or(Error::bad(&"unknown signal"))
 }
 
 #[cfg(test)]
@@ -646,7 +646,7 @@ mod tests {
         ];
         for (m, t, allow) in cases {
             let e = err(&with_method(m, t));
-            assert_eq!((e.status, e.allow), (Status::MethodNotAllowed, allow), "{m} {t}");
+            assert_eq!((e.status, e.allow()), (Status::MethodNotAllowed, allow), "{m} {t}");
         }
     }
 
@@ -662,7 +662,7 @@ mod tests {
     #[test]
     fn bad_names_and_signals_are_400() {
         for t in ["/job/a%2Fb", "/job/%2e%2e", "/service/x%00", "/service/%41/up"] {
-            assert_eq!(err(&get(t)).reason, "percent-encoding in name", "{t}");
+            assert_eq!(err(&get(t)).reason(), "percent-encoding in name", "{t}");
         }
         for t in [
             "/job/",
@@ -673,7 +673,7 @@ mod tests {
             "/service/..",
             &format!("/job/{}", "a".repeat(64)),
         ] {
-            assert_eq!(err(&get(t)).reason, "bad name", "{t}");
+            assert_eq!(err(&get(t)).reason(), "bad name", "{t}");
         }
         assert_eq!(
             req(&get(&format!("/job/{}", "a".repeat(63)))).route,
@@ -681,7 +681,7 @@ mod tests {
         );
         for s in ["FOO", "0", "65", "SIG", "%54ERM"] {
             let e = err(&with_method("POST", &format!("/job/a/signal/{s}")));
-            assert_eq!(e.reason, "unknown signal", "{s}");
+            assert_eq!(e.reason(), "unknown signal", "{s}");
         }
         // control characters never get as far as the name rules
         assert_eq!(code(b"GET /job/a\x01b HTTP/1.1\r\nHost: x\r\n\r\n"), 400);
@@ -703,9 +703,9 @@ mod tests {
 
     #[test]
     fn host_is_required_once_in_http_1_1() {
-        assert_eq!(err(b"GET /jobs HTTP/1.1\r\n\r\n").reason, "missing Host");
+        assert_eq!(err(b"GET /jobs HTTP/1.1\r\n\r\n").reason(), "missing Host");
         assert_eq!(
-            err(b"GET /jobs HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n").reason,
+            err(b"GET /jobs HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n").reason(),
             "duplicate Host"
         );
     }
@@ -715,11 +715,11 @@ mod tests {
         let e = err(
             b"POST /rescan HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 0\r\n\r\n",
         );
-        assert_eq!((e.status, e.reason), (Status::BadRequest, "duplicate Content-Length"));
+        assert_eq!((e.status, e.reason()), (Status::BadRequest, "duplicate Content-Length"));
         assert_eq!(code(b"POST /rescan HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\ncontent-length: 2\r\n\r\n"), 400);
         let e = err(b"POST /rescan HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n");
         assert_eq!(
-            (e.status, e.reason),
+            (e.status, e.reason()),
             (Status::BadRequest, "Content-Length with Transfer-Encoding")
         );
         assert_eq!(
@@ -734,7 +734,7 @@ mod tests {
         );
         for v in ["-1", "+1", "1,1", "1 1", "0x10", "", "1.0"] {
             let r = format!("POST /rescan HTTP/1.1\r\nHost: x\r\nContent-Length: {v}\r\n\r\n");
-            assert_eq!(err(r.as_bytes()).reason, "bad Content-Length", "{v}");
+            assert_eq!(err(r.as_bytes()).reason(), "bad Content-Length", "{v}");
         }
         // no whitespace before the colon, no obsolete line folding
         assert_eq!(code(b"POST /rescan HTTP/1.1\r\nHost: x\r\nContent-Length : 1\r\n\r\nx"), 400);

@@ -156,17 +156,17 @@ pub fn error(out: &mut [u8], e: &Error) -> Result<usize, Full> {
             let mut j = Json::new(w);
             j.begin_object()?;
             j.key(b"error")?;
-            if e.detail.is_empty() {
-                j.str(e.reason.as_bytes())?;
+            if e.detail().is_empty() {
+                j.str(e.reason().as_bytes())?;
             } else {
-                j.str_parts(&[e.reason.as_bytes(), b": ", e.detail.as_bytes()])?;
+                j.str_parts(&[e.reason().as_bytes(), b": ", e.detail().as_bytes()])?;
             }
             j.end_object()?;
             j.finish()?;
             w.push(b"\n")?;
             Ok(())
         },
-        &mut |w, n| write_head(w, &head, CONTENT_JSON, e.allow, Framing::Length(n)),
+        &mut |w, n| write_head(w, &head, CONTENT_JSON, e.allow(), Framing::Length(n)),
     )
 }
 
@@ -291,20 +291,20 @@ mod tests {
     #[test]
     fn errors_close_and_carry_reason_and_allow() {
         let mut out = [0u8; 512];
-        let n = error(&mut out, &Error::method_not_allowed("GET, PUT, DELETE")).unwrap();
+        let n = error(&mut out, &Error::method_not_allowed(&"GET, PUT, DELETE")).unwrap();
         assert_eq!(
             s(&out[..n]),
             "HTTP/1.1 405 Method Not Allowed\r\nContent-Type: application/json\r\nContent-Length: 31\r\n\
              Allow: GET, PUT, DELETE\r\nConnection: close\r\n\r\n{\"error\":\"method not allowed\"}\n"
         );
-        let n = error(&mut out, &Error::with(Status::BadRequest, "missing field", "exec")).unwrap();
+        let n = error(&mut out, &Error::with(Status::BadRequest, &"missing field", &"exec")).unwrap();
         assert!(
             s(&out[..n]).ends_with("\r\n\r\n{\"error\":\"missing field: exec\"}\n"),
             "{}",
             s(&out[..n])
         );
         assert!(s(&out[..n]).starts_with("HTTP/1.1 400 Bad Request\r\n"));
-        let n = error(&mut out, &Error::new(Status::NotImplemented, "fd type not implemented"))
+        let n = error(&mut out, &Error::new(Status::NotImplemented, &"fd type not implemented"))
             .unwrap();
         assert!(s(&out[..n]).starts_with("HTTP/1.1 501 Not Implemented\r\n"));
     }
@@ -332,7 +332,7 @@ mod tests {
         assert_eq!(json(&mut small, h, &mut |j| j.str(b"01234")).map(|_| ()), Ok(()));
         let mut tiny = [0u8; 10];
         assert_eq!(empty(&mut tiny, h), Err(Full));
-        assert_eq!(error(&mut tiny, &Error::bad("x")), Err(Full));
+        assert_eq!(error(&mut tiny, &Error::bad(&"x")), Err(Full));
         // an unfinished JSON value is never sent
         let mut out = [0u8; 512];
         assert_eq!(json(&mut out, h, &mut |j| j.begin_array()), Err(Full));
