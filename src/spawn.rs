@@ -191,7 +191,10 @@ fn child(s: &Spawn, report: &mut RawFd) -> Errno {
 fn place_fds(s: &Spawn, report: &mut RawFd) -> Result<(), Errno> {
     let stdio = [(s.stdio.stdin, 0), (s.stdio.stdout, 1), (s.stdio.stderr, 2)];
     let stdio = stdio.iter().filter_map(|&(src, to)| src.map(|fd| (fd, to)));
-    let targets = || stdio.clone().map(|m| m.1).chain(s.fds.iter().map(|m| m.1)).chain(s.opens.iter().map(|o| o.1));
+    // (Only jobs open descriptors or search a PATH: without the HTTP
+    // endpoint there are none, and that code is left out.)
+    let opens = if cfg!(feature = "http") { s.opens } else { &[] };
+    let targets = || stdio.clone().map(|m| m.1).chain(s.fds.iter().map(|m| m.1)).chain(opens.iter().map(|o| o.1));
     for t in targets() {
         if t != *report && rustix::io::fcntl_getfd(sys::fd(t)) == Err(Errno::BADF) {
             sys::dup3_cloexec(*report, t)?;
@@ -207,7 +210,7 @@ fn place_fds(s: &Spawn, report: &mut RawFd) -> Result<(), Errno> {
         *slot = (keep(rustix::io::fcntl_dupfd_cloexec(sys::fd(from), 3)?), to);
         n += 1;
     }
-    for &(what, to) in s.opens {
+    for &(what, to) in opens {
         let slot = staged.get_mut(n).ok_or(Errno::MFILE)?;
         *slot = (keep(open(what)?), to);
         n += 1;
@@ -281,7 +284,7 @@ fn blocking(fd: &OwnedFd) -> Result<(), Errno> {
 fn exec(s: &Spawn) -> Errno {
     let name = s.path.to_bytes();
     let search = match s.search {
-        Some(search) if !name.contains(&b'/') => search,
+        Some(search) if cfg!(feature = "http") && !name.contains(&b'/') => search,
         _ => return sys::execve(s.path, s.argv, s.envp),
     };
     let mut denied = false;

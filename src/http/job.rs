@@ -65,16 +65,18 @@ pub fn write_status<'e>(
 }
 
 /// A short string decoded on the stack (field names, `type`, `mode`,
-/// `bind`); longer ones are marked, never cut to something that matches.
-struct Small<const N: usize> {
-    buf: [u8; N],
+/// `bind`: the longest IPv6 literal, with an IPv4 tail, is 45 bytes);
+/// longer ones are marked, never cut to something that matches. (One size
+/// for all: one copy of the code.)
+struct Small {
+    buf: [u8; 48],
     len: usize,
     long: bool,
 }
 
-impl<const N: usize> Small<N> {
+impl Small {
     fn read(r: &mut Reader) -> Result<Self, JsonError> {
-        let mut s = Small { buf: [0; N], len: 0, long: false };
+        let mut s = Small { buf: [0; 48], len: 0, long: false };
         r.string(&mut |p| {
             match s.buf.get_mut(s.len..s.len + p.len()) {
                 Some(dst) if !s.long => {
@@ -150,7 +152,7 @@ impl Field {
         1 << self as u16
     }
 
-    fn of(key: &Small<8>) -> Option<Field> {
+    fn of(key: &Small) -> Option<Field> {
         let k = key.get()?;
         Field::ALL.iter().copied().find(|f| f.name().as_bytes() == k)
     }
@@ -171,6 +173,8 @@ fn malformed(e: JsonError, f: Field) -> Error {
     }
 }
 
+/// (Its larger steps are kept out of line: inlined into their one caller,
+/// they made the whole parser 1 KiB larger.)
 struct Parser<'a, 'j> {
     r: Reader<'a>,
     body: &'a [u8],
@@ -197,7 +201,7 @@ impl<'a, 'j> Parser<'a, 'j> {
 
     /// A member's key and colon; `None` for a key that is no field of ours.
     fn key(&mut self) -> Result<Option<Field>, Error> {
-        let k = Small::<8>::read(&mut self.r).map_err(|e| self.syntax(e))?;
+        let k = Small::read(&mut self.r).map_err(|e| self.syntax(e))?;
         self.r.expect(b':', &"expected :").map_err(|e| self.syntax(e))?;
         Ok(Field::of(&k))
     }
@@ -264,6 +268,7 @@ impl<'a, 'j> Parser<'a, 'j> {
         Ok(())
     }
 
+    #[inline(never)] // (see `Parser`)
     fn task(&mut self, t: &mut Task) -> Result<(), Error> {
         self.open(b'{', Field::Tasks, 2)?;
         let (mut mask, mut first) = (0, true);
@@ -310,6 +315,7 @@ impl<'a, 'j> Parser<'a, 'j> {
         Ok(())
     }
 
+    #[inline(never)] // (see `Parser`)
     fn envs(&mut self, t: &mut Task) -> Result<(), Error> {
         self.open(b'{', Field::Envs, 3)?;
         let mut first = true;
@@ -368,6 +374,7 @@ impl<'a, 'j> Parser<'a, 'j> {
     /// One descriptor object. Its members are checked as JSON first and
     /// read once `type` (wherever it stands) says what they must be; `None`
     /// for a type we do not implement.
+    #[inline(never)] // (see `Parser`)
     fn descriptor(&mut self) -> Result<Option<Fd>, Error> {
         const DEPTH: usize = 4;
         self.open(b'{', Field::Fd, DEPTH)?;
@@ -401,7 +408,7 @@ impl<'a, 'j> Parser<'a, 'j> {
         if r.peek() != Some(b'"') {
             return Err(wrong_type(Field::Type));
         }
-        let ty = Small::<16>::read(&mut r).map_err(|e| self.syntax(e))?;
+        let ty = Small::read(&mut r).map_err(|e| self.syntax(e))?;
         let (fd, wants) = match ty.get() {
             Some(b"null") => (Fd::Null, 0),
             Some(b"file") => {
@@ -455,13 +462,14 @@ impl<'a, 'j> Parser<'a, 'j> {
         Ok(s)
     }
 
+    #[inline(never)] // (see `Parser`)
     fn mode(&mut self, raw: Option<(usize, usize)>) -> Result<Mode, Error> {
         let raw = raw.ok_or(bad(&"missing field", Field::Mode))?;
         let mut r = self.value(raw);
         if r.peek() != Some(b'"') {
             return Err(wrong_type(Field::Mode));
         }
-        let s = Small::<4>::read(&mut r).map_err(|e| self.syntax(e))?;
+        let s = Small::read(&mut r).map_err(|e| self.syntax(e))?;
         Ok(match s.get() {
             Some(b"r") => Mode::Read,
             Some(b"w") => Mode::Write,
@@ -471,14 +479,14 @@ impl<'a, 'j> Parser<'a, 'j> {
         })
     }
 
+    #[inline(never)] // (see `Parser`)
     fn bind(&mut self, raw: Option<(usize, usize)>) -> Result<IpAddr, Error> {
         let raw = raw.ok_or(bad(&"missing field", Field::Bind))?;
         let mut r = self.value(raw);
         if r.peek() != Some(b'"') {
             return Err(wrong_type(Field::Bind));
         }
-        // The longest IPv6 literal (with an IPv4 tail) is 45 bytes.
-        let s = Small::<48>::read(&mut r).map_err(|e| self.syntax(e))?;
+        let s = Small::read(&mut r).map_err(|e| self.syntax(e))?;
         s.get().and_then(super::ip::parse).ok_or(bad(&"bad value", Field::Bind))
     }
 
