@@ -31,6 +31,22 @@ NITRO = os.path.join(ROOT, "target/release/nitro")
 NITROCTL = os.path.join(ROOT, "target/release/nitroctl")
 NITRO_LEAN = os.path.join(ROOT, "target/lean/release/nitro")
 BOOT_MS = os.path.join(ROOT, "target/qemu/boot-ms")
+
+
+def find_peer():
+    """Upstream nitro, the supervisor we replace: $NITRO_PEER, else
+    ../shared/peers/x86_64 beside the checkout when it is there."""
+    for d in (os.environ.get("NITRO_PEER"), os.path.join(ROOT, "..", "shared", "peers", "x86_64")):
+        if d and all(os.access(os.path.join(d, b), os.X_OK) for b in ("nitro", "nitroctl")):
+            return os.path.abspath(d)
+    return None
+
+
+PEER = find_peer()
+# Upstream nitro has 500 slots and serves at most 499 services; its `list`
+# fails once the reply passes 4 KiB (about 150 of our short names).
+PEER_MAX = 499
+PEER_LIST_MAX = 100
 PATH_ENV = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 TAG = "nitro-bench-%d-%d" % (os.getpid(), int(time.time()))
 
@@ -372,10 +388,15 @@ class Sup:
 
 
 class Ours(Sup):
+    """nitro-rs; the same harness drives upstream nitro (`Peer`) and our lean
+    build: one protocol, one socket layout."""
     name = "nitro-rs"
+    nitro = NITRO
+    nitroctl = NITROCTL
+    has_http = True
 
     def argv(self, svdir):
-        return [NITRO, svdir]
+        return [self.nitro, svdir]
 
     def env(self, work):
         e = super().env(work)
@@ -392,13 +413,28 @@ class Ours(Sup):
         return os.path.exists(os.path.join(work, "run", "nitro.sock"))
 
     def ctl_one(self, svdir, name):
-        return [NITROCTL, "pidof", name]
+        return [self.nitroctl, "pidof", name]
 
     def ctl_all(self, svdir, names):
-        return [NITROCTL, "list"]
+        return [self.nitroctl, "list"]
 
     def shutdown(self, tree, work, svdir, names):
         os.kill(tree.root, signal.SIGTERM)
+
+
+class Lean(Ours):
+    """Ours without the HTTP endpoint (cargo --no-default-features)."""
+    name = "nitro-rs lean"
+    nitro = NITRO_LEAN
+    has_http = False
+
+
+class Peer(Ours):
+    """Upstream nitro with its own nitroctl (static musl builds)."""
+    name = "nitro"
+    nitro = os.path.join(PEER, "nitro") if PEER else None
+    nitroctl = os.path.join(PEER, "nitroctl") if PEER else None
+    has_http = False
 
 
 class Runit(Sup):
@@ -671,7 +707,7 @@ class Bench:
         c = {"one": ("exec", sup.ctl_one(svdir, names[0]), env)}
         if all_too:
             c["all"] = ("exec", sup.ctl_all(svdir, names), env)
-        if http and isinstance(sup, Ours):
+        if http and isinstance(sup, Ours) and sup.has_http:
             c["curl"] = ("exec", ["/usr/bin/curl", "-s", "-o", "/dev/null", "--unix-socket", sup.http(work),
                                   "http://localhost/services"], env)
             c["http_inproc"] = ("http", sup.http(work), None)
@@ -756,7 +792,8 @@ class Bench:
         every supervisor and runs every control command once, in a shuffled
         order, so that the supervisors are compared kill by kill (paired)."""
         cfg = self.cfg
-        sups = [Ours(self.work), Runit(self.work), S6(self.work), S6Notify(self.work), Daemontools(self.work)]
+        sups = [Ours(self.work)] + ([Peer(self.work)] if PEER else []) + [
+            Runit(self.work), S6(self.work), S6Notify(self.work), Daemontools(self.work)]
         ss = {}
         for sup in sups:
             ss[sup.name] = self.start_tree(sup, 50)
@@ -796,7 +833,8 @@ class Bench:
 
     def scale(self, trial, n):
         cfg = self.cfg
-        sups = [Ours(self.work), Runit(self.work), S6Notify(self.work), Daemontools(self.work)]
+        sups = [Ours(self.work)] + ([Peer(self.work)] if PEER else []) + [
+            Runit(self.work), S6Notify(self.work), Daemontools(self.work)]
         k = (trial + n) % len(sups)
         order = sups[k:] + sups[:k]
         log("scale trial %d/%d, %d services: %s" % (trial + 1, cfg["scale_trials"], n,
@@ -804,7 +842,7 @@ class Bench:
         st = Steal()
         ss = []
         for sup in order:
-            s = self.start_tree(sup, n)
+            s = self.start_tree(sup, min(n, PEER_MAX) if isinstance(sup, Peer) else n)
             self.rec("startup_%d" % n, sup.name, s["startup_ms"])
             ss.append(s)
         time.sleep(1.3)
@@ -816,7 +854,7 @@ class Bench:
                 key = "%s@%d" % (s["sup"].name, n)
                 if r < kills:
                     self.rec("scale_restart", key, self.kill_one(s))
-                if r < lists:
+                if r < lists and not (isinstance(s["sup"], Peer) and n > PEER_LIST_MAX):
                     kind, arg, env = self.ctl_cmds(s, http=False)["all"]
                     self.rec("scale_list", key, self.ctl_once(kind, arg, env))
         for s in sorted(ss, key=lambda s: order.index(s["sup"])):
@@ -920,26 +958,31 @@ class Bench:
                         seen[os.path.basename(m.group(1))] = os.path.getsize(real)
             return seen
 
+        def which(b):
+            return shutil.which(b, path=PATH_ENV)
+
+        # column: (supervisor binaries, control tools), as (name, path)
         sets = {
-            "nitro-rs": (["nitro"], ["nitroctl"]),
-            "runit": (["runsvdir", "runsv"], ["sv"]),
-            "s6": (["s6-svscan", "s6-supervise"], ["s6-svstat", "s6-svscanctl"]),
-            "daemontools": (["svscan", "supervise"], ["svstat", "svc"]),
-            "tini": (["tini"], []),
+            "nitro-rs": ([("nitro", NITRO)], [("nitroctl", NITROCTL)]),
+            "runit": ([(b, which(b)) for b in ("runsvdir", "runsv")], [("sv", which("sv"))]),
+            "s6": ([(b, which(b)) for b in ("s6-svscan", "s6-supervise")],
+                   [(b, which(b)) for b in ("s6-svstat", "s6-svscanctl")]),
+            "daemontools": ([(b, which(b)) for b in ("svscan", "supervise")],
+                            [(b, which(b)) for b in ("svstat", "svc")]),
+            "tini": ([("tini", which("tini"))], []),
         }
-        paths = {"nitro": NITRO, "nitroctl": NITROCTL}
+        if PEER:
+            sets["nitro"] = ([("nitro", Peer.nitro)], [("nitroctl", Peer.nitroctl)])
         res = {}
         for k, (sv, ctl) in sets.items():
             ent = {"bins": {}, "ctl": {}}
-            for group, names in (("bins", sv), ("ctl", ctl)):
-                for b in names:
-                    p = paths.get(b) or shutil.which(b, path=PATH_ENV)
+            for group, named in (("bins", sv), ("ctl", ctl)):
+                for b, p in named:
                     if not p:
                         continue
                     sz, static = stripped_size(p)
                     ent[group][b] = {"bytes": sz, "static": static}
-            allp = [paths.get(b) or shutil.which(b, path=PATH_ENV) for b in sv + ctl]
-            ent["libs"] = libs([p for p in allp if p])
+            ent["libs"] = libs([p for _, p in sv + ctl if p])
             res[k] = ent
         if os.path.exists(NITRO_LEAN):
             res["nitro-rs"]["lean"] = os.path.getsize(NITRO_LEAN)
@@ -952,9 +995,13 @@ class Bench:
         t_start = time.monotonic()
         self.data["config"] = cfg
         self.data["sizes"] = self.sizes()
-        alone = [Ours(self.work), Runit(self.work), S6(self.work), Daemontools(self.work)]
+        alone = [Ours(self.work)] + ([Peer(self.work)] if PEER else []) + [
+            Runit(self.work), S6(self.work), Daemontools(self.work)]
+        if os.path.exists(NITRO_LEAN):
+            alone.append(Lean(self.work))
         for t in range(cfg["trials"]):
-            order = alone[t % 4:] + alone[:t % 4]
+            k = t % len(alone)
+            order = alone[k:] + alone[:k]
             log("trial %d/%d, 50 services alone: %s" % (t + 1, cfg["trials"], ", ".join(s.name for s in order)))
             for sup in order:
                 self.alone50(sup, t)
@@ -1057,17 +1104,22 @@ def machine():
 
 
 def report(data, mach, quick):
-    cols = ["nitro-rs", "runit", "s6", "daemontools"]
+    cols = ["nitro-rs"] + (["nitro"] if "nitro" in data["sizes"] else []) + ["runit", "s6", "daemontools"]
     L = []
     w = 33
 
     def row(label, cells, note=""):
         L.append("%-*s | %s%s" % (w, label, " | ".join("%-24s" % c for c in cells), ("  " + note) if note else ""))
 
+    def at(col, text, first=""):
+        """Cells with `text` in column `col` only (and `first` in ours)."""
+        return [first if c == cols[0] else (text if c == col else "") for c in cols]
+
     L.append("nitro-rs benchmark, %s%s" % (mach["date"], " (--quick)" if quick else ""))
-    L.append("machine: %d x %s, %d MB, kernel %s, Debian %s; runit %s, s6 %s, daemontools %s, tini %s"
+    L.append("machine: %d x %s, %d MB, kernel %s, Debian %s; runit %s, s6 %s, daemontools %s, tini %s%s"
              % (mach["nproc"], mach["model"], mach["mem_mb"], mach["kernel"], mach["os"], mach["versions"]["runit"],
-                mach["versions"]["s6"], mach["versions"]["daemontools"], mach["versions"]["tini"]))
+                mach["versions"]["s6"], mach["versions"]["daemontools"], mach["versions"]["tini"],
+                "; nitro: upstream v0.8 (static musl) from %s" % PEER if "nitro" in cols else "; nitro: no peer found"))
     cfg = data["config"]
     L.append("runs: rows 1, 4 (50), 6: %d trials per supervisor, each tree alone, rotated order (idle: %d); "
              "rows 2-3: %d paired rounds with all trees up (one kill and one command per supervisor "
@@ -1077,7 +1129,7 @@ def report(data, mach, quick):
                 cfg["scale_trials"], cfg["scale_kills"], cfg["scale_list_runs"], cfg["reap_trials"]))
     L.append("")
     row("row", cols)
-    L.append("-" * (w + 4 * 27))
+    L.append("-" * (w + len(cols) * 27))
 
     # 1 footprint
     sz = data["sizes"]
@@ -1093,7 +1145,7 @@ def report(data, mach, quick):
         cells.append("%s %s" % (kb(tot), kind))
     row("1 supervisor binaries", cells, "nitro | runsvdir+runsv | s6-svscan+s6-supervise | svscan+supervise; stripped")
     if "lean" in sz["nitro-rs"]:
-        row("1 ours without HTTP (lean)", [kb(sz["nitro-rs"]["lean"]), "", "", ""], "cargo --no-default-features")
+        row("1 ours without HTTP (lean)", at(None, "", kb(sz["nitro-rs"]["lean"])), "cargo --no-default-features")
     row("1 control tool", [kb(sum(v["bytes"] for v in sz[c]["ctl"].values())) for c in cols],
         "nitroctl | sv | s6-svstat+s6-svscanctl | svstat+svc")
     row("1 shared libraries mapped", [("%.0f KiB (%d libs)" % (sum(sz[c]["libs"].values()) / 1024, len(sz[c]["libs"]))
@@ -1107,6 +1159,11 @@ def report(data, mach, quick):
     row("1 Pss sum, 50 services (KiB)", [cell([m["pss"] for m in mem.get(c, [])], ours=None if c == cols[0] else om,
                                               fmt=lambda x: "%.0f" % x)[0] for c in cols],
         "procs: " + "/".join(str(mem[c][0]["procs"]) if mem.get(c) else "?" for c in cols))
+    lean = summary([m["pss"] for m in mem.get(Lean.name, [])])
+    if lean and "nitro" in cols:
+        peer = [m["pss"] for m in mem.get("nitro", [])]
+        row("1 Pss, lean ours (KiB)", at("nitro", cell(peer, ours=lean["median"], fmt=lambda x: "%.0f" % x)[0],
+                                         "%.0f" % lean["median"]), "without HTTP; the ratio: nitro / lean")
     o = summary([m["uss"] for m in mem.get("nitro-rs", [])])
     row("1 USS sum (private, KiB)", [cell([m["uss"] for m in mem.get(c, [])],
                                           ours=None if c == cols[0] or not o else o["median"],
@@ -1139,14 +1196,14 @@ def report(data, mach, quick):
     if s6n:
         xs = [r["total"] for r in s6n]
         om = statistics.median([r["total"] for r in rs["nitro-rs"]])
-        row("2 restart, s6 notification-fd", ["", "", cell(xs, ours=om)[0] + " p99 %s" % fmt_ms(pctl(xs, 0.99)), ""],
+        row("2 restart, s6 notification-fd", at("s6", cell(xs, ours=om)[0] + " p99 %s" % fmt_ms(pctl(xs, 0.99))),
             "run: echo >&3; exec sleep (ready at once)")
     rrow("2 supervisor share: exit->fork", rs, lambda c: c, field="exit_to_fork",
          note="s6 column: the 1 s throttle")
     if s6n:
         xs = [r["exit_to_fork"] for r in s6n if r["exit_to_fork"] is not None]
         om = statistics.median([r["exit_to_fork"] for r in rs["nitro-rs"] if r["exit_to_fork"] is not None])
-        row("2 ... s6 notification-fd", ["", "", cell(xs, ours=om)[0], ""])
+        row("2 ... s6 notification-fd", at("s6", cell(xs, ours=om)[0]))
     rrow("2 fork->exec of run", rs, lambda c: c, field="fork_to_exec", note="the new child until it execs run")
     rrow("2 exec of run->exec sleep", rs, lambda c: c, field="exec_to_running", note="/bin/sh running the run script")
 
@@ -1162,7 +1219,7 @@ def report(data, mach, quick):
     crow("3 curl HTTP /services (ms)", "ctl_curl", "curl is dynamic, ~40 libs")
     crow("3 HTTP /services in-process", "ctl_http_inproc", "python socket, new connection each")
     for k, v in data.get("exec_baseline", {}).items():
-        row("3 exec baseline (ms)", [cell(v)[0], "", "", ""], k)
+        row("3 exec baseline (ms)", at(None, "", cell(v)[0]), k)
 
     # 4 startup / shutdown
     crow("4 start-up, 50 services (ms)", "startup_50", "supervisor exec -> last service exec'd sleep; alone")
@@ -1171,7 +1228,8 @@ def report(data, mach, quick):
         if "s6 (notification-fd)" in src:
             src["s6"] = src.pop("s6 (notification-fd)")
         data["_startup_%d" % n] = src
-    crow("4 start-up, 500 services (ms)", "_startup_500", "the trees started before it idle")
+    crow("4 start-up, 500 services (ms)", "_startup_500",
+         "the trees started before it idle" + ("; nitro: 499, its most" if "nitro" in cols else ""))
     crow("4 shutdown, 50 services (ms)", "shutdown_50", "request -> last process of the tree exited")
 
     # 5 scale
@@ -1205,20 +1263,26 @@ def report(data, mach, quick):
     rp = data.get("reap", {})
     if rp:
         L.append("")
-        row("7 reaping %d orphans" % cfg["reap_n"], ["nitro-rs", "tini -s", "", ""])
+        row("7 reaping %d orphans" % cfg["reap_n"], ["nitro-rs", "tini -s"] + [""] * (len(cols) - 2))
         o = [r["total_ms"] for r in rp.get("nitro-rs", [])]
         om = statistics.median(o) if o else None
-        row("7 fork loop start -> none left", [cell(o)[0], cell([r["total_ms"] for r in rp.get("tini", [])], ours=om)[0], "", ""])
+        row("7 fork loop start -> none left", [cell(o)[0], cell([r["total_ms"] for r in rp.get("tini", [])], ours=om)[0]]
+            + [""] * (len(cols) - 2))
         o = [r["tail_ms"] for r in rp.get("nitro-rs", [])]
         om = statistics.median(o) if o else None
-        row("7 last orphan made -> none left", [cell(o)[0], cell([r["tail_ms"] for r in rp.get("tini", [])], ours=om)[0], "", ""],
+        row("7 last orphan made -> none left", [cell(o)[0], cell([r["tail_ms"] for r in rp.get("tini", [])], ours=om)[0]]
+            + [""] * (len(cols) - 2),
             "1 ms polling of /proc/PID/task/PID/children")
 
     # 8 boot
-    boot = "n/a"
+    boot, note = "n/a", "no boot figure (qemu/test's demo scenario writes %s)" % os.path.relpath(BOOT_MS, ROOT)
     if os.path.exists(BOOT_MS):
         boot = open(BOOT_MS).read().strip() + " ms"
-    row("8 QEMU boot to demo UP", [boot, "", "", ""], "from %s (qemu scripts)" % os.path.relpath(BOOT_MS, ROOT))
+        age = (time.time() - os.path.getmtime(BOOT_MS)) / 60
+        note = ("kernel's /init -> all demo services UP (guest clock, TCG unless KVM); "
+                + ("booted by this run" if os.environ.get("NITRO_BENCH_BOOTED") == "yes"
+                   else "written by qemu/test %.0f min before this report" % age))
+    row("8 QEMU boot to demo UP", at(None, "", boot), note)
 
     L.append("")
     st = data.get("steal", {})
