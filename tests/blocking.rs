@@ -43,10 +43,11 @@ fn a_fifo_as_notification_fd_never_blocks_the_supervisor() {
 #[test]
 fn a_fifo_as_down_signal_never_blocks_the_shutdown() {
     let mut h = Harness::new();
-    h.service("a", "trap 'echo TERM > $T/got; exit 0' TERM\nwhile :; do sleep 0.05; done");
+    h.service("a", "trap 'echo TERM > $T/got; exit 0' TERM\n: > $T/a.trap\nwhile :; do sleep 0.05; done");
     mkfifo(&h.sv("a/down-signal"));
     h.start();
-    h.wait_state("a", State::Starting, 5 * SEC);
+    // (Its trap is set: a SIGTERM before that would end it unheard.)
+    wait_until(5 * SEC, "a's trap", || h.path("a.trap").exists());
     answers(&h);
     let t0 = Instant::now();
     assert_eq!(h.shutdown(10 * SEC).code(), Some(0));

@@ -42,9 +42,10 @@ fn assert_kept_its_stderr(h: &Harness, last: &str) {
 #[ignore = "needs root (CI runs it)"]
 fn sigterm_shuts_a_container_down_and_its_output_stays_its_own() {
     let mut h = Harness::new();
-    h.service("a", "trap 'echo TERM > $T/a.got; exit 0' TERM\nwhile :; do sleep 0.05; done");
+    h.service("a", "trap 'echo TERM > $T/a.got; exit 0' TERM\n: > $T/a.trap\nwhile :; do sleep 0.05; done");
     start_in_container(&mut h);
-    h.wait_state("a", State::Starting, 5 * SEC);
+    // (Its trap is set: a SIGTERM before that would end it unheard.)
+    wait_until(5 * SEC, "a's trap", || h.path("a.trap").exists());
     assert_pid1_in_namespace(&h);
     let p1 = pid1_of(&h);
     assert!(kill(p1, Signal::TERM));

@@ -239,10 +239,12 @@ fn a_logger_that_never_exits_on_end_of_file_is_stopped_after_7_s_without_progres
     let mut h = Harness::new();
     h.service("prod", "echo one line\nexec sleep 1000");
     h.symlink("prod/log", "../logger");
-    h.service("logger", "trap 'echo TERM > $T/got; exit 0' TERM\nwhile :; do sleep 0.05; done");
+    h.service("logger", "trap 'echo TERM > $T/got; exit 0' TERM\n: > $T/logger.trap\nwhile :; do sleep 0.05; done");
     h.start();
     h.ctl_ok(&["up", "logger"]);
     h.wait_state("prod", State::Starting, 5 * SEC);
+    // (Its trap is set: a SIGTERM before that would end it unheard.)
+    wait_until(5 * SEC, "the logger's trap", || h.path("logger.trap").exists());
     let t0 = std::time::Instant::now();
     assert_eq!(h.shutdown(20 * SEC).code(), Some(0));
     let took = t0.elapsed();
