@@ -25,9 +25,10 @@ pub struct Control {
 }
 
 /// The control front-end's large state, zero-initialised (.bss).
+#[repr(C)]
 pub struct ControlStorage {
-    list_buf: [u8; LIST_REPLY_MAX],
     notify: crate::notify::Backlog,
+    list_buf: [u8; LIST_REPLY_MAX],
 }
 
 impl Default for ControlStorage {

@@ -40,11 +40,14 @@ pub const LINGER_MAX: usize = 16;
 /// A connection idle this long (mid-request: 408) is closed.
 pub const IDLE_MS: u64 = 10_000;
 
+/// One connection: its state here, its two large buffers in the storage
+/// (.bss), whose pages are touched only once a connection uses them: the
+/// loop looks at every connection's state on every pass.
 pub struct Conn {
     fd: i32,
-    inbuf: [u8; REQUEST_BUF_MAX],
+    inbuf: &'static mut [u8; REQUEST_BUF_MAX],
     in_len: usize,
-    out: [u8; OUT_MAX],
+    out: &'static mut [u8; OUT_MAX],
     out_len: usize,
     out_sent: usize,
     deadline: Option<u64>,
@@ -60,22 +63,30 @@ pub struct Conn {
     job: Name,
 }
 
+/// A connection's buffers.
+struct Buffers {
+    inbuf: [u8; REQUEST_BUF_MAX],
+    out: [u8; OUT_MAX],
+}
+
 impl Conn {
-    const EMPTY: Conn = Conn {
-        fd: NO_FD,
-        inbuf: [0; REQUEST_BUF_MAX],
-        in_len: 0,
-        out: [0; OUT_MAX],
-        out_len: 0,
-        out_sent: 0,
-        deadline: None,
-        close_after: false,
-        continued: false,
-        streaming: 0,
-        seq: 0,
-        only: 0,
-        job: Name::EMPTY,
-    };
+    fn new(b: &'static mut Buffers) -> Conn {
+        Conn {
+            fd: NO_FD,
+            inbuf: &mut b.inbuf,
+            in_len: 0,
+            out: &mut b.out,
+            out_len: 0,
+            out_sent: 0,
+            deadline: None,
+            close_after: false,
+            continued: false,
+            streaming: 0,
+            seq: 0,
+            only: 0,
+            job: Name::EMPTY,
+        }
+    }
 
     fn pending(&self) -> bool {
         self.out_sent < self.out_len
@@ -121,14 +132,14 @@ impl Conn {
 
     /// The reply is an error: it closes the connection.
     fn error(&mut self, e: &Error) {
-        self.out_len = response::error(&mut self.out, e).unwrap_or(0);
+        self.out_len = response::error(&mut self.out[..], e).unwrap_or(0);
         self.close_after = true;
     }
 }
 
 /// The HTTP front-end's large state, zero-initialised (.bss).
 pub struct HttpStorage {
-    conns: [Conn; CONN_MAX],
+    buffers: [Buffers; CONN_MAX],
 }
 
 impl Default for HttpStorage {
@@ -139,7 +150,7 @@ impl Default for HttpStorage {
 
 impl HttpStorage {
     pub const fn new() -> HttpStorage {
-        HttpStorage { conns: [const { Conn::EMPTY }; CONN_MAX] }
+        HttpStorage { buffers: [const { Buffers { inbuf: [0; REQUEST_BUF_MAX], out: [0; OUT_MAX] } }; CONN_MAX] }
     }
 }
 
@@ -152,7 +163,7 @@ pub struct Http {
     /// loop would spin on a connection it cannot accept.
     paused_until: Option<u64>,
     path: Path,
-    conns: &'static mut [Conn; CONN_MAX],
+    conns: [Conn; CONN_MAX],
 }
 
 /// What to poll: the listener, a connection, a lingering refusal.
@@ -168,7 +179,7 @@ impl Http {
     /// control socket; mode 0600. Failure is reported, not fatal:
     /// supervision goes on without the endpoint.
     pub fn open(core: &Core, args: &Args, ctl: &Path, storage: &'static mut HttpStorage) -> Http {
-        let mut http = Http { linger: [(NO_FD, 0); LINGER_MAX], listen: NO_FD, paused_until: None, path: Path::new(), conns: &mut storage.conns };
+        let mut http = Http { linger: [(NO_FD, 0); LINGER_MAX], listen: NO_FD, paused_until: None, path: Path::new(), conns: storage.buffers.each_mut().map(Conn::new) };
         let path = match crate::path::http_socket(args, ctl) {
             Ok(p) => p,
             Err(bad) => {

@@ -14,6 +14,7 @@ use rustix::io::Errno;
 
 /// Everything the supervisor keeps, zero-initialised: it lives in a static
 /// (.bss), and pages of it that are never used are never touched.
+#[repr(C)]
 pub struct Storage {
     core: CoreStorage,
     control: ControlStorage,
@@ -58,11 +59,13 @@ enum Src {
     Http(crate::httpd::Source),
 }
 
-/// The descriptors of one poll(2) call and who each belongs to.
+/// The descriptors of one poll(2) call and who each belongs to. (`repr(C)`:
+/// the count, then each array from its start, as far as it is used.)
+#[repr(C)]
 pub struct PollSet {
+    len: usize,
     fds: [sys::PollEntry; POLL_MAX],
     src: [Src; POLL_MAX],
-    len: usize,
 }
 
 impl PollSet {

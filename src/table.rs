@@ -82,11 +82,14 @@ impl Service {
     }
 }
 
+/// (`repr(C)`, counters first: they share a page with the first slots,
+/// and a table touches only as many pages as its slots in use need.)
+#[repr(C)]
 pub struct Table {
-    slots: [Service; MAX_SERVICES],
     /// One past the highest slot ever in use: iteration stops there.
     hi: usize,
     count: usize,
+    slots: [Service; MAX_SERVICES],
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -40,8 +40,10 @@ pub enum Kind {
 }
 
 /// Events kept for readers that start in the past (`after=SEQ`) once
-/// every current reader has read them.
-pub const HISTORY: usize = 256;
+/// every current reader has read them. Only HTTP streams can ask for them:
+/// without the endpoint, none (and the ring's pages beyond a burst stay
+/// untouched).
+pub const HISTORY: usize = if cfg!(feature = "http") { 256 } else { 0 };
 
 /// Longest TASK_EXIT text ("255", "SIGKILL", "SIG64").
 pub const EXIT_MAX: usize = 8;
@@ -81,14 +83,16 @@ impl Event {
     }
 }
 
+/// (`repr(C)`, counters first: beside the first records they use.)
+#[repr(C)]
 pub struct Events {
-    ring: [Event; EVENTS_MAX],
     /// Sequence number of the event at ring index 0 (the ring restarts
     /// there when everyone has read everything).
     base: u64,
     /// The next event's sequence number; `next - EVENTS_MAX` at most is
     /// still held.
     next: u64,
+    ring: [Event; EVENTS_MAX],
 }
 
 /// What a reader gets at its position.

@@ -28,10 +28,11 @@ pub(super) enum Phase {
     Stopped,
 }
 
+/// A job's state, small: the loop looks at every slot on every pass, so
+/// its definition (tasks and strings, 18 KiB) lives apart (`Jobs::defs`).
 pub(super) struct Slot {
     pub name: Name,
     pub phase: Phase,
-    pub job: Job,
     /// The task running now (or the last one).
     pub task: usize,
     pub pid: i32,
@@ -51,7 +52,6 @@ impl Slot {
     const EMPTY: Slot = Slot {
         name: Name::EMPTY,
         phase: Phase::Free,
-        job: Job::new(),
         task: 0,
         pid: 0,
         exits: [[0; EXIT_MAX]; TASKS_MAX],
@@ -87,7 +87,7 @@ impl Slot {
 
 /// A job as the front-ends see it.
 #[derive(Clone, Copy)]
-pub struct JobView<'a>(&'a Slot);
+pub struct JobView<'a>(&'a Slot, &'a Job);
 
 impl<'a> JobView<'a> {
     pub fn name(&self) -> &'a [u8] {
@@ -100,7 +100,7 @@ impl<'a> JobView<'a> {
 
     /// The task running now, or the last one.
     pub fn task(&self) -> usize {
-        self.0.task.min(self.0.job.len().saturating_sub(1))
+        self.0.task.min(self.1.len().saturating_sub(1))
     }
 
     pub fn pid(&self) -> u32 {
@@ -123,11 +123,11 @@ impl<'a> JobView<'a> {
 impl Core {
     /// Every job, in slot order.
     pub fn jobs(&self) -> impl Iterator<Item = JobView<'_>> {
-        self.jobs.slots.iter().filter(|s| s.phase != Phase::Free).map(JobView)
+        self.jobs.slots.iter().zip(self.jobs.defs.iter()).filter(|(s, _)| s.phase != Phase::Free).map(|(s, d)| JobView(s, d))
     }
 
     pub fn job(&self, name: &[u8]) -> Option<JobView<'_>> {
-        self.jobs.find(name).map(|j| JobView(&self.jobs.slots[j]))
+        self.jobs.find(name).map(|j| JobView(&self.jobs.slots[j], &self.jobs.defs[j]))
     }
 
     /// Where a request's job is parsed, before `Command::PutJob` takes it
@@ -145,8 +145,12 @@ pub enum PutError {
     Full,
 }
 
+/// (`repr(C)`: the small slots first, together.)
+#[repr(C)]
 pub struct Jobs {
     pub(super) slots: [Slot; JOBS_MAX],
+    /// Each slot's job definition, touched only when a job is put or runs.
+    pub(super) defs: [Job; JOBS_MAX],
     /// A request's job is parsed here first, so that a bad body never
     /// damages a finished job of the same name.
     pub(super) scratch: Job,
@@ -160,7 +164,7 @@ impl Default for Jobs {
 
 impl Jobs {
     pub const fn new() -> Jobs {
-        Jobs { slots: [const { Slot::EMPTY }; JOBS_MAX], scratch: Job::new() }
+        Jobs { slots: [const { Slot::EMPTY }; JOBS_MAX], defs: [const { Job::new() }; JOBS_MAX], scratch: Job::new() }
     }
 
     pub fn find(&self, name: &[u8]) -> Option<usize> {
@@ -248,7 +252,7 @@ impl Core {
     pub fn job_start_task(&mut self, j: usize) {
         loop {
             let slot = &self.jobs.slots[j];
-            let Some(task) = slot.job.task(slot.task) else {
+            let Some(task) = self.jobs.defs[j].task(slot.task) else {
                 self.job_phase(j, Phase::Done);
                 return;
             };
@@ -266,7 +270,7 @@ impl Core {
                     self.task_ended(j, if e == Errno::NOENT { b"127" } else { b"126" });
                     let slot = &mut self.jobs.slots[j];
                     slot.task += 1;
-                    if slot.task >= slot.job.len() || slot.stopping {
+                    if slot.task >= self.jobs.defs[j].len() || slot.stopping {
                         let end = if slot.stopping { Phase::Stopped } else { Phase::Done };
                         self.job_phase(j, end);
                         return;
@@ -367,7 +371,7 @@ impl Core {
             return;
         }
         slot.task += 1;
-        if slot.task >= slot.job.len() {
+        if slot.task >= self.jobs.defs[j].len() {
             self.job_phase(j, Phase::Done);
             return;
         }
@@ -429,9 +433,9 @@ impl Core {
                 },
             },
         };
-        let Jobs { slots, scratch } = &mut *self.jobs;
+        let Jobs { slots, defs, scratch } = &mut *self.jobs;
+        defs[j].clone_from(scratch);
         let slot = &mut slots[j];
-        slot.job.clone_from(scratch);
         slot.name = name;
         slot.phase = Phase::Running;
         slot.task = 0;

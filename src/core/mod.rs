@@ -140,6 +140,7 @@ pub struct Core {
 
 /// The core's large state, all zero-initialised: it lives in a static
 /// (.bss), and pages of it that are never used are never touched.
+#[repr(C)]
 pub struct CoreStorage {
     table: Table,
     events: Events,

@@ -96,7 +96,10 @@ impl Iterator for EnvIter {
 }
 
 /// Set by the supervisor once it sits in its service directory: a panic then
-/// hands over to `SYS/fatal` as nitro does on an unrecoverable error.
+/// hands over to `SYS/fatal` as nitro does on an unrecoverable error. (In
+/// .data, whose page is in use anyway: as the one small static after the
+/// tables in .bss it cost a page of its own.)
+#[unsafe(link_section = ".data")]
 pub static FATAL_HANDOVER: AtomicBool = AtomicBool::new(false);
 
 /// What a panic does (all builds abort; nothing unwinds). The code is written

@@ -250,6 +250,9 @@ fn setuid_nr() -> usize { k::__NR_setuid as usize }
 /// A value placed in a static and handed out exactly once as `&'static mut`:
 /// the supervisor's tables live in .bss (pages untouched until used) rather
 /// than on the stack, and the single hand-out keeps them free of aliasing.
+/// (`repr(C)`: the flag first, on the page the value starts on, not on a
+/// page of its own after a large value.)
+#[repr(C)]
 pub struct Singleton<T> {
     taken: AtomicBool,
     value: UnsafeCell<T>,
