@@ -840,11 +840,18 @@ class Bench:
         log("scale trial %d/%d, %d services: %s" % (trial + 1, cfg["scale_trials"], n,
                                                      ", ".join(s.name for s in order)))
         st = Steal()
+        # Start-up alone first: with the other trees up (up to 2,000 more
+        # processes) a start is slower, and the rotation over few trials
+        # would put some supervisors later than others.
+        def count(sup):
+            return min(n, PEER_MAX) if isinstance(sup, Peer) else n
+        for sup in order:
+            s = self.start_tree(sup, count(sup))
+            self.rec("startup_%d" % n, sup.name, s["startup_ms"])
+            self.stop_tree(s)
         ss = []
         for sup in order:
-            s = self.start_tree(sup, min(n, PEER_MAX) if isinstance(sup, Peer) else n)
-            self.rec("startup_%d" % n, sup.name, s["startup_ms"])
-            ss.append(s)
+            ss.append(self.start_tree(sup, count(sup)))
         time.sleep(1.3)
         kills = -(-cfg["scale_kills"] // cfg["scale_trials"])
         lists = -(-cfg["scale_list_runs"] // cfg["scale_trials"])
@@ -1229,7 +1236,7 @@ def report(data, mach, quick):
             src["s6"] = src.pop("s6 (notification-fd)")
         data["_startup_%d" % n] = src
     crow("4 start-up, 500 services (ms)", "_startup_500",
-         "the trees started before it idle" + ("; nitro: 499, its most" if "nitro" in cols else ""))
+         "alone" + ("; nitro: 499, its most" if "nitro" in cols else ""))
     crow("4 shutdown, 50 services (ms)", "shutdown_50", "request -> last process of the tree exited")
 
     # 5 scale

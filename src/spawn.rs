@@ -3,7 +3,9 @@
 //! parent why execve failed, so a missing or broken program is known at once
 //! instead of as a mysterious exit status.
 //!
-//! The parent waits for that report (until the child's execve), so the
+//! The child shares our memory until its execve (`sys::spawn_shared`:
+//! clone with CLONE_VM | CLONE_VFORK on our own stack, no page tables
+//! copied) and we are suspended until then, so the
 //! child must never block before it: it opens the descriptors a job asks
 //! for non-blocking (a FIFO without a peer, a terminal without carrier) and
 //! makes them blocking again afterwards. What can still hold it is the
@@ -111,22 +113,32 @@ impl SpawnError {
     }
 }
 
-/// Fork and exec; returns the child's pid once execve succeeded.
+/// What the child is handed: the spawn and the report pipe's write end.
+struct ChildArgs<'s, 'a> {
+    s: &'s Spawn<'a>,
+    report: RawFd,
+}
+
+/// The child, on its own part of our stack, sharing our memory until its
+/// execve: it reads the spawn, writes only its own stack, and execs or
+/// exits (reporting why on the pipe).
+fn child_main(c: &ChildArgs) -> ! {
+    let mut report = c.report;
+    let e = child(c.s, &mut report);
+    let _ = rustix::io::write(sys::fd(report), &[e.raw_os_error() as u8]);
+    sys::exit(if e == Errno::NOENT { 127 } else { 126 })
+}
+
+/// Start the child and exec; returns the child's pid once execve succeeded.
 pub fn spawn(s: &Spawn) -> Result<i32, SpawnError> {
     let (rd, wr) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).map_err(SpawnError::Resources)?;
-    match sys::fork() {
+    match sys::spawn_shared(child_main, &ChildArgs { s, report: wr.as_raw_fd() }) {
         Err(e) => Err(SpawnError::Resources(e)),
-        Ok(0) => {
-            let mut report = wr.as_raw_fd();
-            let e = child(s, &mut report);
-            let _ = rustix::io::write(sys::fd(report), &[e.raw_os_error() as u8]);
-            sys::exit(if e == Errno::NOENT { 127 } else { 126 })
-        }
         Ok(pid) => {
             drop(wr);
             let mut b = [0u8; 1];
-            // Blocks only until the child's execve (the pipe closes) or
-            // its report of failure: the child never waits (see the top).
+            // The child has exec'd (the pipe is closed) or reported its
+            // failure and exited: this read does not wait.
             let n = loop {
                 match rustix::io::read(&rd, &mut b) {
                     Err(Errno::INTR) => continue,

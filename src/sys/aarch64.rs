@@ -22,6 +22,39 @@ pub unsafe fn syscall6(nr: usize, a: [usize; 6]) -> isize {
     ret
 }
 
+/// clone(2) with `flags` (CLONE_VM among them) onto the stack whose top is
+/// `stack`: the child calls `f(arg)` there, which never returns; the
+/// parent gets the child's pid (or -errno).
+///
+/// # Safety
+/// `stack` is the 16-byte aligned top of memory nothing else uses until
+/// the child execs or exits; `f` ends in execve or exit.
+pub unsafe fn clone_run(flags: usize, stack: usize, f: extern "C" fn(*mut u8) -> !, arg: *mut u8) -> isize {
+    let ret: isize;
+    // Safety: the kernel ABI (number in x8, arguments x0-x4: flags, stack,
+    // parent tid, tls, child tid; result in x0); the child starts on the
+    // new stack with every other register as the parent's and leaves
+    // through `f`.
+    unsafe {
+        asm!(
+            "svc 0",
+            "cbnz x0, 2f",
+            "mov x29, xzr",
+            "mov x0, {arg}",
+            "blr {f}",
+            "udf #0",
+            "2:",
+            arg = in(reg) arg,
+            f = in(reg) f,
+            in("x8") linux_raw_sys::general::__NR_clone as usize,
+            inlateout("x0") flags as isize => ret,
+            in("x1") stack, in("x2") 0usize, in("x3") 0usize, in("x4") 0usize,
+            out("x30") _,
+        );
+    }
+    ret
+}
+
 #[macro_export]
 #[doc(hidden)]
 macro_rules! __entry_asm {

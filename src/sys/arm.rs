@@ -39,6 +39,44 @@ pub unsafe fn syscall6(nr: usize, a: [usize; 6]) -> isize {
     ret
 }
 
+/// clone(2) with `flags` (CLONE_VM among them) onto the stack whose top is
+/// `stack`: the child calls `f(arg)` there, which never returns; the
+/// parent gets the child's pid (or -errno).
+///
+/// # Safety
+/// `stack` is the 8-byte aligned top of memory nothing else uses until the
+/// child execs or exits; `f` ends in execve or exit.
+pub unsafe fn clone_run(flags: usize, stack: usize, f: extern "C" fn(*mut u8) -> !, arg: *mut u8) -> isize {
+    let ret: isize;
+    // Safety: the EABI (number in r7, arguments r0-r4: flags, stack,
+    // parent tid, tls, child tid; result in r0). r7 is Thumb's frame
+    // pointer: kept in another register and restored in the parent. The
+    // child starts on the new stack with every other register as the
+    // parent's and leaves through `f`.
+    unsafe {
+        asm!(
+            "mov {saved}, r7",
+            "mov r7, {nr}",
+            "svc 0",
+            "cmp r0, #0",
+            "bne 2f",
+            "mov r0, {arg}",
+            "blx {f}",
+            "udf #0",
+            "2:",
+            "mov r7, {saved}",
+            nr = in(reg) linux_raw_sys::general::__NR_clone as usize,
+            arg = in(reg) arg,
+            f = in(reg) f,
+            saved = out(reg) _,
+            inlateout("r0") flags as isize => ret,
+            in("r1") stack, in("r2") 0usize, in("r3") 0usize, in("r4") 0usize,
+            out("lr") _,
+        );
+    }
+    ret
+}
+
 #[macro_export]
 #[doc(hidden)]
 macro_rules! __entry_asm {

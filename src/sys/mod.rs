@@ -48,6 +48,37 @@ pub fn fork() -> Result<i32, Errno> {
     check(r).map(|pid| pid as i32)
 }
 
+/// Run `child(arg)` in a new process that shares our memory until it
+/// execs (clone with CLONE_VM | CLONE_VFORK, as posix_spawn does): no copy
+/// of our page tables, no copy-on-write faults after it. We are suspended
+/// until the child has exec'd or exited, so it runs alone in our memory
+/// meanwhile (what it writes through `arg`'s cells we see after), on our
+/// own stack below this frame (past a small gap: nothing of ours lives there
+/// while we wait, and those pages are ours already). `child` never
+/// returns: it ends in execve or exit. Returns the child's pid.
+#[inline(never)]
+pub fn spawn_shared<A>(child: fn(&A) -> !, arg: &A) -> Result<i32, Errno> {
+    struct Call<'x, A> {
+        child: fn(&A) -> !,
+        arg: &'x A,
+    }
+    extern "C" fn trampoline<A>(p: *mut u8) -> ! {
+        // Safety: `p` is the Call in spawn_shared's frame, which stays put
+        // while the parent is suspended (CLONE_VFORK).
+        let c = unsafe { &*(p as *const Call<A>) };
+        (c.child)(c.arg)
+    }
+    let call = Call { child, arg };
+    let here = 0u8;
+    let top = (core::ptr::addr_of!(here) as usize - 256) & !15;
+    let flags = (k::CLONE_VM | k::CLONE_VFORK | k::SIGCHLD) as usize;
+    // Safety: the child runs on unused stack below ours (a few KiB: the
+    // process's stack grows for it as for us) while we are suspended, and
+    // leaves only by execve or exit (`-> !`).
+    let r = unsafe { arch::clone_run(flags, top, trampoline::<A>, &call as *const Call<A> as *mut u8) };
+    check(r).map(|pid| pid as i32)
+}
+
 /// execve(2). Returns only on failure.
 pub fn execve(path: &CStr, argv: &[*const u8], envp: *const *const u8) -> Errno {
     // execve reads argv up to its null pointer: refuse arrays without one.

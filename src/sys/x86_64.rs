@@ -23,6 +23,39 @@ pub unsafe fn syscall6(nr: usize, a: [usize; 6]) -> isize {
     ret
 }
 
+/// clone(2) with `flags` (CLONE_VM among them) onto the stack whose top is
+/// `stack`: the child calls `f(arg)` there, which never returns; the
+/// parent gets the child's pid (or -errno).
+///
+/// # Safety
+/// `stack` is the 16-byte aligned top of memory nothing else uses until
+/// the child execs or exits; `f` ends in execve or exit.
+pub unsafe fn clone_run(flags: usize, stack: usize, f: extern "C" fn(*mut u8) -> !, arg: *mut u8) -> isize {
+    let ret: isize;
+    // Safety: the kernel ABI (rcx and r11 clobbered by `syscall`, so no
+    // input may live there: `out`, not `lateout`); the child starts on the
+    // new stack with every other register as the parent's and leaves
+    // through `f`.
+    unsafe {
+        asm!(
+            "syscall",
+            "test rax, rax",
+            "jnz 2f",
+            "xor ebp, ebp",
+            "mov rdi, {arg}",
+            "call {f}",
+            "ud2",
+            "2:",
+            arg = in(reg) arg,
+            f = in(reg) f,
+            inlateout("rax") linux_raw_sys::general::__NR_clone as isize => ret,
+            in("rdi") flags, in("rsi") stack, in("rdx") 0usize, in("r10") 0usize, in("r8") 0usize,
+            out("rcx") _, out("r11") _,
+        );
+    }
+    ret
+}
+
 /// The entry point's assembly: hand the initial stack pointer (argc, argv,
 /// envp) to `__nitro_entry` on a 16-byte aligned stack.
 #[macro_export]
