@@ -13,7 +13,7 @@ use crate::spat::{self, Packet, Status, Writer, tag};
 use crate::sys::Args;
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::{Errno, IoSliceMut};
-use rustix::net::{AddressFamily, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, SendFlags, SocketAddrUnix, SocketFlags, SocketType};
+use rustix::net::{AddressFamily, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, SendFlags, SocketAddrAny, SocketAddrUnix, SocketFlags, SocketType};
 
 pub struct Control {
     fd: Option<OwnedFd>,
@@ -140,7 +140,9 @@ impl Control {
                 RecvAncillaryMessage::ScmCredentials(c) => c.uid.is_root() || c.uid == me,
                 _ => false,
             });
-            let from: Option<SocketAddrUnix> = msg.address.and_then(|a| a.try_into().ok());
+            // The sender's address as received: converting it to a
+            // SocketAddrUnix costs a 4 KiB stack frame (rustix's path copy).
+            let from = msg.address;
             // Not for this user, or longer than any request can be: refuse,
             // do not guess (the answer lets the client end at once).
             if !allowed || msg.bytes > REQUEST_MAX {
@@ -151,13 +153,13 @@ impl Control {
         }
     }
 
-    fn reply(&self, to: Option<&SocketAddrUnix>, bytes: &[u8]) {
+    fn reply(&self, to: Option<&SocketAddrAny>, bytes: &[u8]) {
         if let (Some(fd), Some(to)) = (&self.fd, to) {
             let _ = rustix::net::sendto(fd, bytes, SendFlags::DONTWAIT, to);
         }
     }
 
-    fn serve(&mut self, core: &mut Core, req: &[u8], from: Option<&SocketAddrUnix>) {
+    fn serve(&mut self, core: &mut Core, req: &[u8], from: Option<&SocketAddrAny>) {
         let mut handled = false;
         for p in spat::packets(req) {
             let (t, payload) = match p {
@@ -175,7 +177,7 @@ impl Control {
         }
     }
 
-    fn command(&mut self, core: &mut Core, cmd: spat::Command, from: Option<&SocketAddrUnix>) {
+    fn command(&mut self, core: &mut Core, cmd: spat::Command, from: Option<&SocketAddrAny>) {
         let c = match cmd {
             spat::Command::Up(n) => Command::Up(n),
             spat::Command::Down(n) => Command::Down(n),

@@ -102,12 +102,30 @@ pub(crate) const TASK0: Task = Task {
 
 /// A validated job: fixed size (about 18 KiB), no allocation; fill one in
 /// place with [`Job::parse_into`].
-#[derive(Clone)]
 pub struct Job {
     pub(crate) arena: [u8; ARENA_MAX],
     pub(crate) used: usize,
     pub(crate) tasks: [Task; TASKS_MAX],
     pub(crate) ntasks: u8,
+}
+
+/// A copy in place of what is used: the derived `clone_from` builds the whole
+/// 18 KiB job on the stack first, and every caller's frame then touches that
+/// much stack (pages that stay resident).
+impl Clone for Job {
+    fn clone(&self) -> Job {
+        let mut j = Job::new();
+        j.clone_from(self);
+        j
+    }
+
+    fn clone_from(&mut self, src: &Job) {
+        self.arena[..src.used].copy_from_slice(&src.arena[..src.used]);
+        self.used = src.used;
+        let n = src.len();
+        self.tasks[..n].copy_from_slice(&src.tasks[..n]);
+        self.ntasks = src.ntasks;
+    }
 }
 
 impl Default for Job {
