@@ -126,6 +126,8 @@ pub struct Core {
     diag: crate::diag::Diag,
     /// How deep the start of loggers by their producers has gone.
     log_depth: u8,
+    /// While a scan of the service directory runs: what it found once.
+    scan: Option<scan::Scan>,
     null_fd: i32,
     /// The default log pipe: producers without a logger write to [1] while
     /// LOG runs; LOG reads [0].
@@ -192,6 +194,7 @@ impl Core {
             total_sv_reaps: 0,
             diag: crate::diag::Diag::new(),
             log_depth: 0,
+            scan: None,
             null_fd: NO_FD,
             global_log: [NO_FD, NO_FD],
             envp: core::ptr::null(),

@@ -18,6 +18,15 @@ pub enum AddError {
     TableFull,
 }
 
+/// What a scan reads once for all its entries.
+#[derive(Clone, Copy)]
+pub(super) struct Scan {
+    /// Its time (services it creates are DOWN since then).
+    now: u64,
+    /// Whether the LOG@ template exists.
+    log_at: bool,
+}
+
 fn is_dir(path: &core::ffi::CStr) -> bool {
     rustix::fs::statat(CWD, path, AtFlags::empty())
         .is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::Directory)
@@ -60,7 +69,8 @@ fn add(sup: &mut Core, name: &[u8], depth: u32) -> Result<Slot, AddError> {
         return Err(AddError::NoSuchService);
     }
     let n = Name::new(name).ok_or(AddError::NoSuchService)?;
-    let s = match sup.t.insert(n, super::now()) {
+    let now = sup.scan.map_or_else(super::now, |c| c.now);
+    let s = match sup.t.insert(n, now) {
         Ok(s) => s,
         Err(_) => {
             let mut o = crate::out::Out::<16>::new();
@@ -101,7 +111,7 @@ fn refresh_log(sup: &mut Core, s: Slot, depth: u32) {
             sup.say(&[b"warning: ignoring log, it is not a symlink: ", me]);
             None
         }
-        _ if !name::is_log_root(me) && is_dir(c"LOG@") => Some(b"LOG@"),
+        _ if !name::is_log_root(me) && sup.scan.map_or_else(|| is_dir(c"LOG@"), |c| c.log_at) => Some(b"LOG@"),
         _ => None,
     };
     let logger_name = base.and_then(|base| {
@@ -141,12 +151,20 @@ fn refresh_log(sup: &mut Core, s: Slot, depth: u32) {
 /// services whose directory vanished and instances nothing refers to.
 pub fn rescan(sup: &mut Core) {
     let now = super::now();
+    sup.scan = Some(Scan { now, log_at: is_dir(c"LOG@") });
+    scan_dir(sup, now);
+    sup.scan = None;
+    start_fresh(sup, now);
+}
+
+fn scan_dir(sup: &mut Core, now: u64) {
     for s in 0..sup.t.end() {
         sup.t.get_mut(s).seen = false;
     }
     // First what stays, then what goes, then what is new: a full table
     // frees the slots of vanished services before new ones need them.
-    if !read_dir(sup, Pass::Keep) {
+    // (Nothing stays in an empty table: the first scan reads once.)
+    if sup.t.count() > 0 && !read_dir(sup, Pass::Keep) {
         for s in 0..sup.t.end() {
             sup.t.get_mut(s).seen = true;
         }
@@ -170,7 +188,6 @@ pub fn rescan(sup: &mut Core) {
         }
     }
     read_dir(sup, Pass::Add);
-    start_fresh(sup, now);
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -194,7 +211,14 @@ fn read_dir(sup: &mut Core, pass: Pass) -> bool {
     while let Some(Ok(ent)) = entries.next() {
         let fname = ent.file_name();
         let n = fname.to_bytes();
-        if n.first() == Some(&b'.') || !is_dir(fname) {
+        // The entry's type as the directory gives it; a link (or a file
+        // system that does not say) is looked at.
+        let dir = match ent.file_type() {
+            FileType::Directory => true,
+            FileType::Symlink | FileType::Unknown => is_dir(fname),
+            _ => false,
+        };
+        if n.first() == Some(&b'.') || !dir {
             continue;
         }
         if n.ends_with(b"@") {
