@@ -166,12 +166,13 @@ pub struct Http {
     conns: [Conn; CONN_MAX],
 }
 
-/// What to poll: the listener, a connection, a lingering refusal.
+/// What to poll: the listener, a connection, a lingering refusal (by
+/// index: a byte keeps the poll set's records small).
 #[derive(Clone, Copy)]
 pub enum Source {
     Listen,
-    Conn(usize),
-    Linger(usize),
+    Conn(u8),
+    Linger(u8),
 }
 
 impl Http {
@@ -243,9 +244,9 @@ impl Http {
         let listen = (self.listen != NO_FD && self.paused_until.is_none()).then_some((Source::Listen, self.listen, sys::POLLIN));
         let conns = self.conns.iter().enumerate().filter(|(_, c)| c.fd != NO_FD).map(|(i, c)| {
             let ev = if c.pending() { sys::POLLOUT } else if c.close_after { 0 } else { sys::POLLIN };
-            (Source::Conn(i), c.fd, ev)
+            (Source::Conn(i as u8), c.fd, ev)
         });
-        let linger = self.linger.iter().enumerate().filter(|(_, (fd, _))| *fd != NO_FD).map(|(i, &(fd, _))| (Source::Linger(i), fd, sys::POLLIN));
+        let linger = self.linger.iter().enumerate().filter(|(_, (fd, _))| *fd != NO_FD).map(|(i, &(fd, _))| (Source::Linger(i as u8), fd, sys::POLLIN));
         listen.into_iter().chain(conns).chain(linger)
     }
 
@@ -281,8 +282,9 @@ impl Http {
     pub fn ready(&mut self, core: &mut Core, src: Source, revents: i16, now: u64) {
         match src {
             Source::Listen => self.accept(now),
-            Source::Linger(i) => self.linger(i, false),
+            Source::Linger(i) => self.linger(i as usize, false),
             Source::Conn(c) => {
+                let c = c as usize;
                 if revents & sys::POLLOUT != 0 {
                     self.writable(core, c);
                 }

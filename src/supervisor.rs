@@ -47,25 +47,28 @@ const POLL_MAX: usize = crate::config::MAX_SERVICES + crate::notify::BACKLOG_SUB
 const POLL_MAX: usize = crate::config::MAX_SERVICES + crate::notify::BACKLOG_SUBSCRIBERS + 2;
 
 /// Who a polled descriptor belongs to. (`repr(u8)` puts `Signal` at 0: an
-/// all-zero poll set stays in .bss, not in the binary.)
+/// all-zero poll set stays in .bss, not in the binary. Four bytes.)
 #[derive(Clone, Copy)]
 #[repr(u8)]
 enum Src {
     Signal,
     Control,
     Ready(Slot),
-    Subscriber(usize),
+    Subscriber(u8),
     #[cfg(feature = "http")]
     Http(crate::httpd::Source),
 }
 
-/// The descriptors of one poll(2) call and who each belongs to. (`repr(C)`:
-/// the count, then each array from its start, as far as it is used.)
-#[repr(C)]
+const _: () = assert!(core::mem::size_of::<Src>() == 4);
+
+/// The descriptors of one poll(2) call and who each belongs to.
+/// (`repr(C)`, page-aligned: the count, then the owners (4 bytes each),
+/// then the descriptors: the few a small system polls share one page.)
+#[repr(C, align(4096))]
 pub struct PollSet {
     len: usize,
-    fds: [sys::PollEntry; POLL_MAX],
     src: [Src; POLL_MAX],
+    fds: [sys::PollEntry; POLL_MAX],
 }
 
 impl PollSet {
@@ -174,7 +177,7 @@ impl Supervisor {
             p.add(fd, sys::POLLIN, Src::Ready(s));
         }
         for (i, fd) in self.control.notify.backlog.waiting() {
-            p.add(fd, sys::POLLOUT, Src::Subscriber(i));
+            p.add(fd, sys::POLLOUT, Src::Subscriber(i as u8));
         }
         #[cfg(feature = "http")]
         for (src, fd, ev) in self.http.poll_set() {
@@ -196,7 +199,7 @@ impl Supervisor {
                 Src::Signal => self.read_signals(),
                 Src::Control => self.control.handle(&mut self.core),
                 Src::Ready(s) => self.core.read_ready(s, ev & (sys::POLLHUP | sys::POLLERR) != 0),
-                Src::Subscriber(i) => self.control.notify.backlog.drain(i, self.core.events()),
+                Src::Subscriber(i) => self.control.notify.backlog.drain(i as usize, self.core.events()),
                 #[cfg(feature = "http")]
                 Src::Http(src) => self.http.ready(&mut self.core, src, ev, now()),
             }
