@@ -666,6 +666,25 @@ mod tests {
         assert!(job.task(1).is_none());
     }
 
+    /// A job copied over another (a finished job's slot taking a new one)
+    /// is the copy: nothing of what the slot held before shows through.
+    #[test]
+    fn a_job_copied_in_place_is_the_copy() {
+        let two = r#"{"tasks":[{"exec":"first","args":["a","b"],"envs":{"K":"v"},"cwd":"/x","fd":[]},
+                               {"exec":"second","args":[],"envs":{},"cwd":"/","fd":[]}]}"#;
+        let mut slot = parse(two).unwrap();
+        let new = parse(EXAMPLE).unwrap();
+        slot.clone_from(&new);
+        assert_eq!(slot.len(), 1);
+        assert!(slot.task(1).is_none());
+        let (t, u) = (slot.task(0).unwrap(), new.task(0).unwrap());
+        assert_eq!(t.argv().collect::<Vec<_>>(), u.argv().collect::<Vec<_>>());
+        assert_eq!(t.envs().collect::<Vec<_>>(), u.envs().collect::<Vec<_>>());
+        assert_eq!((t.cwd(), t.fds(), t.user(), t.group()), (u.cwd(), u.fds(), u.user(), u.group()));
+        let copy = new.clone();
+        assert_eq!(copy.task(0).unwrap().exec(), c"node");
+    }
+
     #[test]
     fn every_descriptor_type() {
         let job = parse(&with_fd(
