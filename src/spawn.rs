@@ -1,12 +1,13 @@
 //! The one way a child process is started: setup, run, finish, SYS scripts
-//! and job tasks all come through `spawn`. A close-on-exec pipe tells the
-//! parent why execve failed, so a missing or broken program is known at once
-//! instead of as a mysterious exit status.
+//! and job tasks all come through `spawn`. The parent learns why execve
+//! failed, so a missing or broken program is known at once instead of as a
+//! mysterious exit status.
 //!
 //! The child shares our memory until its execve (`sys::spawn_shared`:
 //! clone with CLONE_VM | CLONE_VFORK on our own stack, no page tables
-//! copied) and we are suspended until then, so the
-//! child must never block before it: it opens the descriptors a job asks
+//! copied) and we are suspended until then: a failing child leaves its
+//! errno in a cell of ours before it exits, and once we resume the cell is
+//! final (no pipe, no read). The child must never block before its exec: it opens the descriptors a job asks
 //! for non-blocking (a FIFO without a peer, a terminal without carrier) and
 //! makes them blocking again afterwards. What can still hold it is the
 //! kernel itself (a service directory on a dead network mount), which would
@@ -14,6 +15,7 @@
 
 use crate::path::Path;
 use crate::sys;
+use core::cell::Cell;
 use core::ffi::CStr;
 use rustix::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use rustix::fs::{CWD, Mode, OFlags};
@@ -113,54 +115,39 @@ impl SpawnError {
     }
 }
 
-/// What the child is handed: the spawn and the report pipe's write end.
+/// What the child is handed: the spawn, and where it leaves the error that
+/// stopped it (0: none, it exec'd).
 struct ChildArgs<'s, 'a> {
     s: &'s Spawn<'a>,
-    report: RawFd,
+    err: Cell<i32>,
 }
 
 /// The child, on its own part of our stack, sharing our memory until its
-/// execve: it reads the spawn, writes only its own stack, and execs or
-/// exits (reporting why on the pipe).
+/// execve: it reads the spawn, writes only its own stack and `err`, and
+/// execs or exits.
 fn child_main(c: &ChildArgs) -> ! {
-    let mut report = c.report;
-    let e = child(c.s, &mut report);
-    let _ = rustix::io::write(sys::fd(report), &[e.raw_os_error() as u8]);
+    let e = child(c.s);
+    c.err.set(e.raw_os_error());
     sys::exit(if e == Errno::NOENT { 127 } else { 126 })
 }
 
 /// Start the child and exec; returns the child's pid once execve succeeded.
 pub fn spawn(s: &Spawn) -> Result<i32, SpawnError> {
-    let (rd, wr) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).map_err(SpawnError::Resources)?;
-    match sys::spawn_shared(child_main, &ChildArgs { s, report: wr.as_raw_fd() }) {
-        Err(e) => Err(SpawnError::Resources(e)),
-        Ok(pid) => {
-            drop(wr);
-            let mut b = [0u8; 1];
-            // The child has exec'd (the pipe is closed) or reported its
-            // failure and exited: this read does not wait.
-            let n = loop {
-                match rustix::io::read(&rd, &mut b) {
-                    Err(Errno::INTR) => continue,
-                    r => break r.unwrap_or(0),
-                }
-            };
-            if n == 1 {
-                // The child exits at once; the caller reaps it as usual.
-                Err(SpawnError::Exec(Errno::from_raw_os_error(b[0] as i32)))
-            } else {
-                Ok(pid)
-            }
-        }
+    let c = ChildArgs { s, err: Cell::new(0) };
+    // We resume when the child has exec'd or exited: `err` is final.
+    let pid = sys::spawn_shared(child_main, &c).map_err(SpawnError::Resources)?;
+    match c.err.get() {
+        0 => Ok(pid),
+        // The child exits at once; the caller reaps it as usual.
+        e => Err(SpawnError::Exec(Errno::from_raw_os_error(e))),
     }
 }
 
 /// Most descriptors a child can be given besides 0, 1 and 2.
 pub const FDS_MAX: usize = 32;
 
-/// In the child: set up and exec. Returns the error that stopped it;
-/// `report` is the number of the report pipe (moved if it was in the way).
-fn child(s: &Spawn, report: &mut RawFd) -> Errno {
+/// In the child: set up and exec. Returns the error that stopped it.
+fn child(s: &Spawn) -> Errno {
     let _ = sys::set_sigmask(sys::SigSet::EMPTY);
     if s.setsid {
         let _ = rustix::process::setsid();
@@ -185,7 +172,7 @@ fn child(s: &Spawn, report: &mut RawFd) -> Errno {
     if let Err(e) = rustix::process::chdir(s.dir) {
         return e;
     }
-    if let Err(e) = place_fds(s, report) {
+    if let Err(e) = place_fds(s) {
         return e;
     }
     if s.ctty {
@@ -194,44 +181,67 @@ fn child(s: &Spawn, report: &mut RawFd) -> Errno {
     exec(s)
 }
 
-/// Put every descriptor on its number. First every target number that is
-/// free is taken (with a copy of the report pipe), so that nothing opened
+/// Put every descriptor on its number. Sources that are nobody else's
+/// target (a service's stdio, as a rule) go straight onto their numbers.
+/// Otherwise first every target number that is free is taken (with a copy
+/// of a source, or of /dev/null when there is none), so that nothing opened
 /// or copied from then on can land on one; then the sources are copied
 /// aside and finally onto their targets. No source is overwritten before
 /// it is used, whatever the numbers, and nothing needs a number above the
 /// highest target (a target just under RLIMIT_NOFILE works).
-fn place_fds(s: &Spawn, report: &mut RawFd) -> Result<(), Errno> {
-    let stdio = [(s.stdio.stdin, 0), (s.stdio.stdout, 1), (s.stdio.stderr, 2)];
-    let stdio = stdio.iter().filter_map(|&(src, to)| src.map(|fd| (fd, to)));
+fn place_fds(s: &Spawn) -> Result<(), Errno> {
     // (Only jobs open descriptors or search a PATH: without the HTTP
     // endpoint there are none, and that code is left out.)
     let opens = if cfg!(feature = "http") { s.opens } else { &[] };
-    let targets = || stdio.clone().map(|m| m.1).chain(s.fds.iter().map(|m| m.1)).chain(opens.iter().map(|o| o.1));
-    for t in targets() {
-        if t != *report && rustix::io::fcntl_getfd(sys::fd(t)) == Err(Errno::BADF) {
-            sys::dup3_cloexec(*report, t)?;
+    // (source, target), then (opened, target) once staged.
+    let mut maps = [(0, 0); 3 + FDS_MAX];
+    let mut n = 0;
+    for (from, to) in [(s.stdio.stdin, 0), (s.stdio.stdout, 1), (s.stdio.stderr, 2)] {
+        if let Some(from) = from {
+            maps[n] = (from, to);
+            n += 1;
         }
     }
-    if targets().any(|t| t == *report) {
-        *report = keep(rustix::io::fcntl_dupfd_cloexec(sys::fd(*report), 3)?);
-    }
-    let mut staged: [(RawFd, RawFd); 3 + FDS_MAX] = [(0, 0); 3 + FDS_MAX];
-    let mut n = 0;
-    for (from, to) in stdio.chain(s.fds.iter().copied()) {
-        let slot = staged.get_mut(n).ok_or(Errno::MFILE)?;
-        *slot = (keep(rustix::io::fcntl_dupfd_cloexec(sys::fd(from), 3)?), to);
+    for &m in s.fds {
+        *maps.get_mut(n).ok_or(Errno::MFILE)? = m;
         n += 1;
     }
-    for &(what, to) in opens {
-        let slot = staged.get_mut(n).ok_or(Errno::MFILE)?;
-        *slot = (keep(open(what)?), to);
-        n += 1;
+    let sources = n;
+    let mut direct = opens.is_empty();
+    for i in 0..sources {
+        for j in 0..sources {
+            direct &= i == j || maps[j].1 != maps[i].0;
+        }
     }
-    for &(from, to) in &staged[..n] {
+    if !direct {
+        let mut holder = if sources > 0 { maps[0].0 } else { NO_HOLDER };
+        let free = |t: RawFd| rustix::io::fcntl_getfd(sys::fd(t)) == Err(Errno::BADF);
+        for t in maps[..sources].iter().map(|m| m.1).chain(opens.iter().map(|o| o.1)) {
+            if free(t) {
+                if holder == NO_HOLDER {
+                    holder = keep(rustix::fs::open(c"/dev/null", OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())?);
+                }
+                // (/dev/null opened may have taken this very number.)
+                if holder != t {
+                    sys::dup3_cloexec(holder, t)?;
+                }
+            }
+        }
+        for m in &mut maps[..sources] {
+            m.0 = keep(rustix::io::fcntl_dupfd_cloexec(sys::fd(m.0), 3)?);
+        }
+        for &(what, to) in opens {
+            *maps.get_mut(n).ok_or(Errno::MFILE)? = (keep(open(what)?), to);
+            n += 1;
+        }
+    }
+    for &(from, to) in &maps[..n] {
         sys::dup_to(from, to)?;
     }
     Ok(())
 }
+
+const NO_HOLDER: RawFd = -1;
 
 /// The number of a descriptor the child keeps until its exec.
 fn keep(fd: OwnedFd) -> RawFd {

@@ -626,10 +626,13 @@ fn set_nofile(pid: i32, soft: u64) {
     assert!(o.status.success(), "prlimit: {}", String::from_utf8_lossy(&o.stderr));
 }
 
-/// EMFILE at spawn: a service waits in DELAY and is retried every 2 s,
-/// never FATAL; nitro stays alive, answers nitroctl, does not spin (the
-/// HTTP listener pauses while accept(2) fails); once descriptors are free
-/// again, everything comes up and the waiting HTTP client is served.
+/// EMFILE at spawn: a service that needs a descriptor of the supervisor to
+/// start (its readiness pipe) waits in DELAY and is retried every 2 s,
+/// never FATAL, and never starts as if it had no `notification-fd`; one
+/// that needs none starts all the same (spawning takes no descriptor);
+/// nitro stays alive, answers nitroctl, does not spin (the HTTP listener
+/// pauses while accept(2) fails); once descriptors are free again,
+/// everything comes up and the waiting HTTP client is served.
 /// The limit is lowered on the running nitro (`prlimit --pid`, the same as
 /// starting it under a low `ulimit -n`, but exact): RLIMIT_NOFILE becomes
 /// the lowest free descriptor number, so that no new descriptor can be
@@ -638,13 +641,13 @@ fn set_nofile(pid: i32, soft: u64) {
 fn emfile_at_spawn_is_retried_every_2_s_and_services_come_up_when_descriptors_free() {
     let _g = heavy();
     let mut h = Harness::new();
-    h.service("s1", "echo >&3\nexec sleep 1000");
-    h.file("s1/notification-fd", "3\n");
-    h.file("s1/down", "");
-    for s in ["s2", "s3"] {
-        h.sleeper(s);
+    for s in ["s1", "s2", "s3"] {
+        h.service(s, "echo >&3\nexec sleep 1000");
+        h.file(&format!("{s}/notification-fd"), "3\n");
         h.file(&format!("{s}/down"), "");
     }
+    h.sleeper("plain");
+    h.file("plain/down", "");
     start_http(&mut h);
     let pid = h.nitro_pid();
     let limit = lowest_free_fd(pid);
@@ -652,11 +655,12 @@ fn emfile_at_spawn_is_retried_every_2_s_and_services_come_up_when_descriptors_fr
     let err_before = h.stderr().matches("errno=24").count();
     let t0 = Instant::now();
     let cpu0 = cpu_ticks(pid);
-    let o = h.ctl(&["up", "s1", "s2", "s3"]);
+    let o = h.ctl(&["up", "s1", "s2", "s3", "plain"]);
     assert_eq!(o.code, 0, "{o:?}");
     for s in ["s1", "s2", "s3"] {
         h.wait_state(s, State::Delay, 5 * SEC);
     }
+    h.wait_state("plain", State::Up, 5 * SEC);
     // An HTTP client now: accept(2) fails with EMFILE; it waits.
     let sock = http_sock(&h);
     let client = thread::spawn(move || -> io::Result<(u16, String)> {

@@ -692,7 +692,7 @@ impl Core {
         let mut buf = [0u8; 1];
         let n = self.read_small(s, b"down-signal", &mut buf);
         match n {
-            Some(1) => letter_signal(buf[0]).unwrap_or(k::SIGTERM),
+            Ok(Some(1)) => letter_signal(buf[0]).unwrap_or(k::SIGTERM),
             _ => k::SIGTERM,
         }
     }
@@ -701,28 +701,40 @@ impl Core {
     /// Only a regular file counts: the open is non-blocking (a FIFO or a
     /// device there must not stop the supervisor) and anything else is
     /// named in a message and treated as absent.
-    fn read_small(&self, s: Slot, file: &[u8], buf: &mut [u8]) -> Option<usize> {
+    /// Out of descriptors or memory (the caller retries later, as for a
+    /// failed spawn) is an error; any other failure is "absent" (None).
+    fn read_small(&self, s: Slot, file: &[u8], buf: &mut [u8]) -> Result<Option<usize>, Errno> {
         use rustix::fs::OFlags;
-        let p = self.script_path(s, file)?;
+        let Some(p) = self.script_path(s, file) else { return Ok(None) };
         let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
-        let fd = rustix::fs::open(p.as_cstr(), flags, rustix::fs::Mode::empty()).ok()?;
+        let fd = match rustix::fs::open(p.as_cstr(), flags, rustix::fs::Mode::empty()) {
+            Ok(fd) => fd,
+            // (open(2) takes a number before it looks: whether the file is
+            // there at all is asked without one.)
+            Err(e @ (Errno::MFILE | Errno::NFILE | Errno::NOMEM)) => {
+                return if self.script_exists(s, file) { Err(e) } else { Ok(None) };
+            }
+            Err(_) => return Ok(None),
+        };
         let regular = rustix::fs::fstat(&fd).is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile);
         if !regular {
             self.say(&[p.as_bytes(), b": not a regular file, ignored"]);
-            return None;
+            return Ok(None);
         }
-        rustix::io::read(&fd, buf).ok()
+        Ok(rustix::io::read(&fd, buf).ok())
     }
 
     /// `notification-fd` as nitro reads it: nothing readable (missing,
     /// empty, unreadable) is None (UP after 2 s); otherwise every decimal
     /// digit of its first 64 bytes, in order, up to a NUL, makes the number
     /// (`" 3\n"` is 3; no digit at all is 0, which waits for `ready`).
-    fn notification_fd(&self, s: Slot) -> Option<u64> {
+    /// Not being able to open it for want of descriptors is an error: the
+    /// service must not start as if it had none.
+    fn notification_fd(&self, s: Slot) -> Result<Option<u64>, Errno> {
         let mut buf = [0u8; 64];
-        let n = self.read_small(s, b"notification-fd", &mut buf).filter(|&n| n > 0)?;
+        let Some(n) = self.read_small(s, b"notification-fd", &mut buf)?.filter(|&n| n > 0) else { return Ok(None) };
         let digits = buf[..n].iter().take_while(|&&b| b != 0).filter(|b| b.is_ascii_digit());
-        Some(digits.fold(0u64, |v, &d| v.saturating_mul(10).saturating_add((d - b'0') as u64)))
+        Ok(Some(digits.fold(0u64, |v, &d| v.saturating_mul(10).saturating_add((d - b'0') as u64))))
     }
 
     fn script_path(&self, s: Slot, file: &[u8]) -> Option<Path> {
@@ -819,7 +831,13 @@ impl Core {
             // No run: a one-shot; unless the directory itself is gone.
             return if self.script_exists(s, b".") { Event::NoRun } else { Event::Vanished };
         }
-        let notify_fd = self.notification_fd(s);
+        let notify_fd = match self.notification_fd(s) {
+            Ok(n) => n,
+            Err(e) => {
+                self.say_spawn_error(s, b"run", e);
+                return Event::SpawnFailed;
+            }
+        };
         let mut pipe: Option<(OwnedFd, OwnedFd)> = None;
         if let Some(n) = notify_fd {
             if n > 0 {
