@@ -22,6 +22,7 @@ fn main() {
         };
         if gnu {
             println!("cargo:rustc-link-arg-bins=-Wl,-z,noseparate-code");
+            println!("cargo:rustc-link-arg-bins=-Wl,-z,common-page-size=16");
         } else {
             println!("cargo:rustc-link-arg-bins=-Wl,--no-rosegment");
         }
