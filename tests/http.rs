@@ -167,10 +167,17 @@ impl Raw {
         self.s.write_all(b).expect("send to nitro");
     }
 
-    /// Read more bytes; false on EOF or error.
+    /// Read more bytes; false on EOF or error (EINTR is retried, as in
+    /// common::http).
     fn fill(&mut self) -> bool {
         let mut b = [0u8; 65536];
-        match self.s.read(&mut b) {
+        let r = loop {
+            match self.s.read(&mut b) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                r => break r,
+            }
+        };
+        match r {
             Ok(0) | Err(_) => false,
             Ok(n) => {
                 self.buf.extend_from_slice(&b[..n]);

@@ -72,9 +72,18 @@ impl Http {
         }
     }
 
+    /// Read what comes (EINTR is retried: a read with a timeout returns it
+    /// whenever the test process is stopped or frozen and thawed, signal
+    /// handler or not; seen once in a `silent clients` run).
     pub fn fill(&mut self) -> io::Result<()> {
         let mut b = [0u8; 65536];
-        match self.s.read(&mut b)? {
+        let n = loop {
+            match self.s.read(&mut b) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                r => break r?,
+            }
+        };
+        match n {
             0 => Err(io_err(format!("connection closed; have {:?}", String::from_utf8_lossy(&self.buf)))),
             n => {
                 self.buf.extend_from_slice(&b[..n]);
@@ -113,6 +122,7 @@ impl Http {
                 Ok(0) => return true,
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::TimedOut => return false,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => return true, // reset
             }
         }
