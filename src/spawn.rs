@@ -7,11 +7,12 @@
 //! clone with CLONE_VM | CLONE_VFORK on our own stack, no page tables
 //! copied) and we are suspended until then: a failing child leaves its
 //! errno in a cell of ours before it exits, and once we resume the cell is
-//! final (no pipe, no read). The child must never block before its exec: it opens the descriptors a job asks
-//! for non-blocking (a FIFO without a peer, a terminal without carrier) and
-//! makes them blocking again afterwards. What can still hold it is the
-//! kernel itself (a service directory on a dead network mount), which would
-//! hold any supervisor that looks at that directory.
+//! final (no pipe, no read). The child must never block before its exec:
+//! it opens the descriptors a job asks for non-blocking (a FIFO without a
+//! peer, a terminal without carrier) and makes them blocking again
+//! afterwards. What can still hold it is the kernel itself (a service
+//! directory on a dead network mount), which would hold any supervisor that
+//! looks at that directory.
 
 use crate::path::Path;
 use crate::sys;
@@ -241,6 +242,8 @@ fn place_fds(s: &Spawn) -> Result<(), Errno> {
     Ok(())
 }
 
+/// No descriptor yet to hold free target numbers with (a source's or
+/// /dev/null's). (A sentinel, not an Option: 24 bytes smaller.)
 const NO_HOLDER: RawFd = -1;
 
 /// The number of a descriptor the child keeps until its exec.
