@@ -877,10 +877,7 @@ impl Core {
                 Event::Launched { timed: notify_fd.is_none() }
             }
             Err(err) => {
-                let e = match err {
-                    SpawnError::Resources(e) | SpawnError::Exec(e) => e,
-                };
-                self.say_spawn_error(s, b"run", e);
+                self.say_spawn_error(s, b"run", err.errno());
                 if err.is_temporary() { Event::SpawnFailed } else { Event::ExecFailed }
             }
         }
