@@ -290,6 +290,41 @@ def http_get(path, sock):
     return buf
 
 
+def http_keepalive_rate(sock, path, secs):
+    """GETs a second over one keep-alive connection, each request sent when
+    the previous answer has arrived in full (closed loop): the figure the
+    faults test's offered load (1,000/s) is checked against. The client is
+    Python, so the figure is a floor of what the endpoint serves."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sock)
+    req = b"GET " + path.encode() + b" HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    n, buf, t0 = 0, b"", time.perf_counter()
+    end = t0 + secs
+    while time.perf_counter() < end:
+        s.sendall(req)
+        while True:
+            head, sep, rest = buf.partition(b"\r\n\r\n")
+            if sep:
+                length = 0
+                for line in head.split(b"\r\n")[1:]:
+                    k, _, v = line.partition(b":")
+                    if k.strip().lower() == b"content-length":
+                        length = int(v)
+                if len(rest) >= length:
+                    if not head.startswith(b"HTTP/1.1 200"):
+                        raise RuntimeError("keep-alive GET %s: %r" % (path, head[:80]))
+                    buf = rest[length:]
+                    break
+            d = s.recv(65536)
+            if not d:
+                raise RuntimeError("keep-alive GET %s: connection closed after %d requests" % (path, n))
+            buf += d
+        n += 1
+    el = time.perf_counter() - t0
+    s.close()
+    return n / el
+
+
 def proc_mem(pid):
     r = {"pss": 0, "uss": 0, "rss": 0, "hwm": 0}
     try:
@@ -529,6 +564,7 @@ class Bench:
             "kills": 20 if q else 200,           # restart kills in total (over the trials)
             "kills_s6_delayed": 4 if q else 20,  # s6 without readiness: ~1 s per kill
             "ctl_runs": 20 if q else 200,        # control round trips in total per command
+            "http_rate_runs": 2 if q else 5,     # 1 s each: keep-alive GETs/s
             "scale_n": [10, 100, 500],
             "scale_trials": 1 if q else 3,
             "scale_kills": 10 if q else 60,
@@ -826,6 +862,9 @@ class Bench:
                 for c, (kind, arg, env) in base.items():
                     self.rec("exec_baseline", c, self.ctl_once(kind, arg, env, check=False))
         self.rec("steal", "paired", st.pct())
+        ours = ss[Ours.name]
+        for _ in range(cfg["http_rate_runs"]):
+            self.rec("http_rate", Ours.name, http_keepalive_rate(ours["sup"].http(ours["work"]), "/services", 1.0))
         m = proc_mem(ss[Ours.name]["tree"].root)
         self.data["ours_vmhwm_after_activity"] = m["hwm"] if m else None
         for s in ss.values():
@@ -1225,6 +1264,10 @@ def report(data, mach, quick):
     crow("3 status of all 50 (ms)", "ctl_all", "nitroctl list | sv status * | s6-svstat loop in sh | svstat *")
     crow("3 curl HTTP /services (ms)", "ctl_curl", "curl is dynamic, ~40 libs")
     crow("3 HTTP /services in-process", "ctl_http_inproc", "python socket, new connection each")
+    hr = data.get("http_rate", {}).get("nitro-rs")
+    if hr:
+        row("3 HTTP GETs/s, keep-alive", at(None, "", cell(hr, fmt=lambda x: "%.0f" % x)[0]),
+            "GET /services (50), one connection, closed loop, python client; 1 s each")
     for k, v in data.get("exec_baseline", {}).items():
         row("3 exec baseline (ms)", at(None, "", cell(v)[0]), k)
 

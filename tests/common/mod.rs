@@ -51,6 +51,33 @@ pub fn nitroctl_bin() -> PathBuf {
     p
 }
 
+/// Where the tests' service directories go: NITRO_TEST_DIR if set, else
+/// /dev/shm when it is a tmpfs that allows exec (as /run, where service
+/// state usually lives), else the temporary directory. Not a disk: a test's
+/// services that write a file per line (a counter, a log) must not wait on
+/// the disk (seen: a producer in ext4's discard for seconds on a slow CI
+/// disk, so its pipe never filled in time).
+pub fn test_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        if let Some(d) = std::env::var_os("NITRO_TEST_DIR") {
+            return PathBuf::from(d);
+        }
+        let shm_ok = fs::read_to_string("/proc/self/mounts").is_ok_and(|m| {
+            m.lines().any(|l| {
+                let f: Vec<&str> = l.split(' ').collect();
+                f.len() > 3 && f[1] == "/dev/shm" && f[2] == "tmpfs" && !f[3].split(',').any(|o| o == "noexec")
+            })
+        });
+        if shm_ok && fs::metadata("/dev/shm").is_ok_and(|m| m.permissions().mode() & 0o1777 == 0o1777) {
+            PathBuf::from("/dev/shm")
+        } else {
+            std::env::temp_dir()
+        }
+    })
+    .clone()
+}
+
 /// Poll `cond` every 20 ms until it holds; fail the test with `what` when
 /// `timeout` passes first.
 pub fn wait_until(timeout: Duration, what: &str, mut cond: impl FnMut() -> bool) {
@@ -273,7 +300,7 @@ impl Harness {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         // Short: socket paths (with 63-byte service names in notify files)
         // must fit in the 108 bytes of sun_path.
-        let root = std::env::temp_dir().join(format!("nt{}-{}", std::process::id(), n));
+        let root = test_dir().join(format!("nt{}-{}", std::process::id(), n));
         let _ = fs::remove_dir_all(&root);
         fs::create_dir_all(root.join("sv")).unwrap();
         let tag = format!("{}-{}-{}", std::process::id(), n, Instant::now().elapsed().as_nanos());
