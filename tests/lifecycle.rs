@@ -508,6 +508,12 @@ fn halt_w_and_b_write_login_records() {
     };
     assert_eq!(records(&wtmp), [(1, "shutdown".to_string()), (2, "reboot".to_string())]);
     assert_eq!(records(&utmp), [(2, "reboot".to_string())]);
+    // ut_tv.tv_sec (a 32-bit field at offset 340): the time of the call.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    for r in std::fs::read(&wtmp).unwrap().chunks(384) {
+        let t = i32::from_ne_bytes(r[340..344].try_into().unwrap()) as i64;
+        assert!((now - 60..=now).contains(&t), "record time {t}, now {now}");
+    }
 }
 
 /// `nitro --help`/`-h` and `--version`/`-V` answer on stdout and exit 0

@@ -217,7 +217,7 @@ fn start(args: &Args, recv: &'static mut [u8; RECV_MAX], io: &mut Io) -> i32 {
     if sys::set_sigmask(SigSet::EMPTY.with(SIGINT)).is_ok() {
         ctx.sigfd = sys::signalfd(SigSet::EMPTY.with(SIGINT)).ok();
     }
-    ctx.deadline = opts.timeout_ms.map(|t| now_ms().saturating_add(t));
+    ctx.deadline = opts.timeout_ms.map(|t| nitro::sys::monotonic_ms().saturating_add(t));
 
     let mut code = 0;
     if services.is_empty() {
@@ -263,9 +263,9 @@ fn exec_nitro(args: &Args, io: &mut Io) -> i32 {
 /// `halt -w` / `-B`: append the record to each accounting file there is.
 fn write_record(r: nitroctl::wtmp::Record, io: &mut Io) -> i32 {
     use rustix::fs::{Mode, OFlags};
-    let now = rustix::time::clock_gettime(rustix::time::ClockId::Realtime);
+    let (sec, nsec) = nitro::sys::realtime();
     let uts = rustix::system::uname();
-    let rec = nitroctl::wtmp::record(r, now.tv_sec as i64, (now.tv_nsec / 1000) as i32, uts.release().to_bytes());
+    let rec = nitroctl::wtmp::record(r, sec, (nsec / 1000) as i32, uts.release().to_bytes());
     let mut code = 0;
     for f in nitroctl::wtmp::files(r) {
         let fd = match rustix::fs::open(*f, OFlags::WRONLY | OFlags::APPEND | OFlags::CLOEXEC | OFlags::NOCTTY, Mode::empty()) {
@@ -356,10 +356,6 @@ fn current_dir(args: &Args) -> Result<Path, Errno> {
     Path::from(&[buf.get(..n).unwrap_or_default()]).map_err(|_| Errno::NAMETOOLONG)
 }
 
-fn now_ms() -> u64 {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
-    (t.tv_sec as u64).saturating_mul(1000).saturating_add(t.tv_nsec as u64 / 1_000_000)
-}
 
 fn timespec(ms: u64) -> Timespec {
     Timespec { tv_sec: (ms / 1000) as _, tv_nsec: ((ms % 1000) * 1_000_000) as _ }
@@ -400,7 +396,7 @@ impl Ctx {
         let mut slots: [Option<Slot>; BATCH] = [const { None }; BATCH];
         for (slot, name) in slots.iter_mut().zip(names) {
             let job = Job::new(cmd, name.as_bytes());
-            let mut s = Slot { job, fd: None, bound: None, done: None, last_io: now_ms(), asked: None };
+            let mut s = Slot { job, fd: None, bound: None, done: None, last_io: nitro::sys::monotonic_ms(), asked: None };
             self.open(&mut s, io);
             *slot = Some(s);
             if self.interrupted {
@@ -458,7 +454,7 @@ impl Ctx {
         }
         s.fd = Some(fd);
         if let Some(req) = s.job.request() {
-            s.asked = Some(now_ms());
+            s.asked = Some(nitro::sys::monotonic_ms());
             if let Err(code) = self.send(s, req, true, io) {
                 s.done = Some(code);
             }
@@ -474,7 +470,7 @@ impl Ctx {
             return Err(111);
         }
         let Some(fd) = &s.fd else { return Err(111) };
-        s.last_io = now_ms();
+        s.last_io = nitro::sys::monotonic_ms();
         let e = match &self.addr {
             Ok(addr) => loop {
                 match rustix::net::sendto(fd, w.bytes(), SendFlags::DONTWAIT, addr) {
@@ -485,7 +481,7 @@ impl Ctx {
                             self.interrupted = true;
                             return Err(130);
                         }
-                        if self.deadline.is_some_and(|d| now_ms() >= d) {
+                        if self.deadline.is_some_and(|d| nitro::sys::monotonic_ms() >= d) {
                             // The wait loop reports the timeout.
                             return Ok(());
                         }
@@ -512,7 +508,7 @@ impl Ctx {
             if self.interrupted || slots.iter().flatten().all(|s| s.done.is_some()) {
                 return;
             }
-            let now = now_ms();
+            let now = nitro::sys::monotonic_ms();
             if self.deadline.is_some_and(|d| now >= d) {
                 for s in slots.iter_mut().flatten() {
                     if s.done.is_none() {
@@ -623,7 +619,7 @@ impl Ctx {
                     return;
                 }
             };
-            s.last_io = now_ms();
+            s.last_io = nitro::sys::monotonic_ms();
             s.asked = None;
             let d = self.recv.get(..n).unwrap_or_default();
             if let Step::Done(code) = s.job.on_datagram(d, self.verbose, io) {
