@@ -356,7 +356,6 @@ fn current_dir(args: &Args) -> Result<Path, Errno> {
     Path::from(&[buf.get(..n).unwrap_or_default()]).map_err(|_| Errno::NAMETOOLONG)
 }
 
-
 fn timespec(ms: u64) -> Timespec {
     Timespec { tv_sec: (ms / 1000) as _, tv_nsec: ((ms % 1000) * 1_000_000) as _ }
 }
