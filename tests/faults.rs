@@ -611,11 +611,10 @@ fn many_restarts_and_requests_leak_no_descriptor_and_no_memory() {
     report(format!("resources: metrics count {starts} starts/restarts of r0..r{}", RESTARTED - 1));
 }
 
-/// The lowest descriptor number not open in `pid`: with RLIMIT_NOFILE set
+/// The lowest descriptor number not among `fds`: with RLIMIT_NOFILE set
 /// to it, nitro cannot open any new descriptor.
-fn lowest_free_fd(pid: i32) -> i32 {
-    let used: Vec<i32> = settled_fds(pid).into_iter().map(|f| f.0).collect();
-    (0..).find(|n| !used.contains(n)).unwrap()
+fn lowest_free_fd(fds: &[(i32, String)]) -> i32 {
+    (0..).find(|n| !fds.iter().any(|f| f.0 == *n)).unwrap()
 }
 
 fn set_nofile(pid: i32, soft: u64) {
@@ -655,8 +654,8 @@ fn emfile_at_spawn_is_retried_every_2_s_and_services_come_up_when_descriptors_fr
     h.file("plain/down", "");
     start_http(&mut h);
     let pid = h.nitro_pid();
-    let limit = lowest_free_fd(pid);
-    let fds = fds_of(pid);
+    let fds = settled_fds(pid);
+    let limit = lowest_free_fd(&fds);
     set_nofile(pid, limit as u64);
     let err_before = h.stderr().matches("errno=24").count();
     let t0 = Instant::now();
