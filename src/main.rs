@@ -11,7 +11,7 @@ nitro::entry!(main);
 
 /// The large tables live in zero-initialised statics (.bss): pages of the
 /// service table that are never used are never touched.
-static STORAGE: Singleton<Storage> = Singleton::new(Storage::new());
+static STORAGE: Singleton<Storage, 0> = Singleton::new(Storage::new());
 
 #[cfg(feature = "http")]
 const HTTP_HELP: &str = "  NITRO_HTTP  the HTTP socket (default: http.sock beside the control socket)\n";

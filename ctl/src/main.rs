@@ -45,8 +45,8 @@ const RESEND_MS: u64 = 10;
 const SIGINT: u32 = 2;
 const OUT_MAX: usize = 4096;
 
-static RECV: Singleton<[u8; RECV_MAX]> = Singleton::new([0; RECV_MAX]);
-static STDOUT: Singleton<Out<OUT_MAX>> = Singleton::new(Out::new());
+static RECV: Singleton<[u8; RECV_MAX], 0> = Singleton::new([0; RECV_MAX]);
+static STDOUT: Singleton<Out<OUT_MAX>, 1> = Singleton::new(Out::new());
 
 /// stdout through a buffer, stderr directly.
 struct Io {

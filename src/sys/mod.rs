@@ -281,33 +281,42 @@ fn setuid_nr() -> usize { k::__NR_setuid as usize }
 /// A value placed in a static and handed out exactly once as `&'static mut`:
 /// the supervisor's tables live in .bss (pages untouched until used) rather
 /// than on the stack, and the single hand-out keeps them free of aliasing.
-/// (`repr(C)`: the flag first, on the page the value starts on, not on a
-/// page of its own after a large value.)
-#[repr(C)]
-pub struct Singleton<T> {
-    taken: AtomicBool,
+///
+/// The flag that says it was handed out is not beside the value: in front of
+/// a page-aligned value (the supervisor's storage is, for its poll set) a
+/// one-byte flag took a page of its own, 4 KiB more resident memory. The
+/// flags are `FREE[ID]` instead, set at first so that they go to .data, the
+/// page of small statics every run touches (in .bss the linker put them
+/// after the large values, on a page of their own again). Each
+/// singleton of a program names its own ID; two sharing one is still sound
+/// (only the first `take` of the two succeeds).
+pub struct Singleton<T, const ID: usize> {
     value: UnsafeCell<T>,
 }
 
-// Safety: the value is reachable only through `take`, which succeeds once.
-unsafe impl<T> Sync for Singleton<T> {}
+/// How many singletons a program can have.
+const SINGLETONS: usize = 4;
+static FREE: [AtomicBool; SINGLETONS] = [const { AtomicBool::new(true) }; SINGLETONS];
 
-impl<T> Singleton<T> {
+// Safety: the value is reachable only through `take`, which succeeds once.
+unsafe impl<T, const ID: usize> Sync for Singleton<T, ID> {}
+
+impl<T, const ID: usize> Singleton<T, ID> {
     pub const fn new(value: T) -> Self {
-        Singleton { taken: AtomicBool::new(false), value: UnsafeCell::new(value) }
+        const { assert!(ID < SINGLETONS) };
+        Singleton { value: UnsafeCell::new(value) }
     }
 
     /// The one mutable reference; `None` on every later call.
     #[allow(clippy::mut_from_ref)] // the flag makes this the only reference
     pub fn take(&'static self) -> Option<&'static mut T> {
-        if self.taken.swap(true, Ordering::AcqRel) {
+        if !FREE.get(ID)?.swap(false, Ordering::AcqRel) {
             return None;
         }
         // Safety: the flag guarantees this is the only reference ever made.
         Some(unsafe { &mut *self.value.get() })
     }
 }
-
 
 /// Borrow a descriptor known by number: the standard descriptors, and the
 /// descriptors the supervisor's tables keep as plain integers (they own them
