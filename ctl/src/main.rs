@@ -21,8 +21,7 @@ use nitro::sys::{self, Args, SigSet, Singleton};
 use nitroctl::cli::{self, Bad, Cmd, Multi, Opts, Personality};
 use nitroctl::reply::{Job, Step};
 use nitroctl::{Sink, errno, norm};
-use rustix::event::{PollFd, PollFlags, Timespec};
-use rustix::fd::OwnedFd;
+use rustix::fd::{AsRawFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketAddrUnix, SocketFlags, SocketType};
 
@@ -356,21 +355,27 @@ fn current_dir(args: &Args) -> Result<Path, Errno> {
     Path::from(&[buf.get(..n).unwrap_or_default()]).map_err(|_| Errno::NAMETOOLONG)
 }
 
-fn timespec(ms: u64) -> Timespec {
-    Timespec { tv_sec: (ms / 1000) as _, tv_nsec: ((ms % 1000) * 1_000_000) as _ }
-}
-
 /// One request's socket and progress.
 struct Slot<'a> {
     job: Job<'a>,
     fd: Option<OwnedFd>,
-    /// The bound notify file, to be removed at the end.
-    bound: Option<Path>,
+    /// Number of the request (the `_<n>` of its notify file).
+    n: u32,
+    /// Bound to its notify file, which is removed at the end.
+    bound: bool,
     done: Option<i32>,
     /// When we last sent or received something (ms).
     last_io: u64,
     /// When the request went out, until the first answer comes.
     asked: Option<u64>,
+}
+
+impl Slot<'_> {
+    /// What the request's notify file is named after: its service, or
+    /// `ALL` for `events`.
+    fn subject(&self) -> &[u8] {
+        if self.job.cmd == Cmd::Events { b"ALL" } else { self.job.name }
+    }
 }
 
 struct Ctx {
@@ -381,7 +386,7 @@ struct Ctx {
     deadline: Option<u64>,
     verbose: bool,
     pid: u32,
-    /// Number of the next request (the `_<i>` of the notify file).
+    /// Number of the next request.
     next: u32,
     interrupted: bool,
     timed_out: bool,
@@ -395,22 +400,29 @@ impl Ctx {
         let mut slots: [Option<Slot>; BATCH] = [const { None }; BATCH];
         for (slot, name) in slots.iter_mut().zip(names) {
             let job = Job::new(cmd, name.as_bytes());
-            let mut s = Slot { job, fd: None, bound: None, done: None, last_io: nitro::sys::monotonic_ms(), asked: None };
-            self.open(&mut s, io);
-            *slot = Some(s);
+            let s = slot.insert(Slot { job, fd: None, n: self.next, bound: false, done: None, last_io: nitro::sys::monotonic_ms(), asked: None });
+            self.next += 1;
+            self.open(s, io);
             if self.interrupted {
                 break;
             }
         }
         self.wait(&mut slots, io);
         let mut code = 0;
-        for s in slots.iter_mut().flatten() {
-            if let Some(p) = s.bound.take() {
+        for s in slots.iter().flatten() {
+            if let (true, Ok(p)) = (s.bound, self.notify_file(s)) {
                 let _ = rustix::fs::unlinkat(rustix::fs::CWD, p.as_cstr(), rustix::fs::AtFlags::empty());
             }
             code = code.max(s.done.unwrap_or(0));
         }
         code
+    }
+
+    /// `<sockdir>/notify/<subject>,<pid>_<n>`.
+    fn notify_file(&self, s: &Slot) -> Result<Path, path::TooLong> {
+        let mut tail = Out::<32>::new();
+        tail.t(",").u(self.pid as u64).t("_").u(s.n as u64);
+        Path::from(&[self.notify_dir.as_ref().map_err(|e| *e)?.as_bytes(), s.subject(), tail.bytes()])
     }
 
     /// Create, bind and send; on failure the slot is done with its code.
@@ -423,22 +435,13 @@ impl Ctx {
                 return;
             }
         };
-        let sub: &[u8] = if s.job.cmd == Cmd::Events { b"ALL" } else { s.job.name };
-        let mut tail = Out::<32>::new();
-        tail.t(",").u(self.pid as u64).t("_").u(self.next as u64);
-        self.next += 1;
-        let path = match &self.notify_dir {
-            Ok(dir) => Path::from(&[dir.as_bytes(), sub, tail.bytes()]),
-            Err(e) => Err(*e),
-        };
-        let Ok(path) = path else {
-            error(io, "could not bind socket to ", sub, "'", Errno::NAMETOOLONG);
+        let Ok(path) = self.notify_file(s) else {
+            error(io, "could not bind socket to ", s.subject(), "'", Errno::NAMETOOLONG);
             s.done = Some(111);
             return;
         };
         match bind(&fd, &path) {
-            Ok(true) => s.bound = Some(path),
-            Ok(false) => {}
+            Ok(bound) => s.bound = bound,
             // No notify/ beside the socket: nothing runs there.
             Err(Errno::NOENT) => {
                 no_supervisor(io, &self.sock);
@@ -518,86 +521,62 @@ impl Ctx {
                 self.timed_out = true;
                 return;
             }
-            // Give up on a supervisor that never answered.
+            // Give up on a supervisor that never answered; ask again where
+            // a notification may have been lost.
             let mut wake = self.deadline;
             let mut gave_up = false;
-            for s in slots.iter_mut().flatten() {
-                let Some(asked) = s.asked.filter(|_| s.done.is_none()) else { continue };
-                let by = asked.saturating_add(ANSWER_MS);
-                if now >= by {
+            for s in slots.iter_mut().flatten().filter(|s| s.done.is_none()) {
+                let mut at = s.asked.map(|a| a.saturating_add(ANSWER_MS));
+                if at.is_some_and(|by| now >= by) {
                     let mut o = Out::<{ PATH_MAX + 96 }>::new();
                     o.t("nitroctl: no answer from the supervisor at ").s(self.sock.as_bytes()).t(" in 10 s\n");
                     io.err(o.bytes());
                     s.done = Some(111);
                     gave_up = true;
-                } else {
-                    wake = Some(wake.map_or(by, |w| w.min(by)));
+                    continue;
+                }
+                if s.job.requeries() {
+                    if now >= s.last_io.saturating_add(REQUERY_MS) {
+                        let _ = self.send(s, Command::Query(s.job.name), false, io);
+                        s.last_io = now;
+                    }
+                    let again = s.last_io.saturating_add(REQUERY_MS);
+                    at = Some(at.map_or(again, |a| a.min(again)));
+                }
+                if let Some(at) = at {
+                    wake = Some(wake.map_or(at, |w| w.min(at)));
                 }
             }
             if gave_up {
                 continue;
             }
-            // Ask again where a notification may have been lost.
-            for s in slots.iter_mut().flatten() {
-                if s.done.is_some() || !s.job.requeries() {
-                    continue;
-                }
-                if now >= s.last_io.saturating_add(REQUERY_MS) {
-                    let _ = self.send(s, Command::Query(s.job.name), false, io);
-                    s.last_io = now;
-                }
-                let at = s.last_io.saturating_add(REQUERY_MS);
-                wake = Some(wake.map_or(at, |w| w.min(at)));
-            }
-            let timeout = wake.map(|w| timespec(w.saturating_sub(now)));
 
-            // poll: the signalfd first, then each open request's socket.
-            let mut ready = [false; BATCH + 1];
-            {
-                // Unused entries borrow stdin but are never passed to poll.
-                let mut fds: [PollFd; BATCH + 1] =
-                    core::array::from_fn(|_| PollFd::from_borrowed_fd(sys::fd(0), PollFlags::empty()));
-                let mut owner = [BATCH; BATCH + 1];
-                let mut n = 0;
-                if let Some(sfd) = &self.sigfd {
-                    fds[0] = PollFd::new(sfd, PollFlags::IN);
-                    n = 1;
-                }
-                for (i, s) in slots.iter().enumerate() {
-                    if let Some(Slot { fd: Some(fd), done: None, .. }) = s {
-                        if let (Some(f), Some(o)) = (fds.get_mut(n), owner.get_mut(n)) {
-                            *f = PollFd::new(fd, PollFlags::IN);
-                            *o = i;
-                            n += 1;
-                        }
-                    }
-                }
-                let Some(active) = fds.get_mut(..n) else { return };
-                match rustix::event::poll(active, timeout.as_ref()) {
-                    Ok(_) => {}
-                    Err(Errno::INTR) => continue,
-                    Err(e) => {
-                        error(io, "poll", b"", "", e);
-                        for s in slots.iter_mut().flatten() {
-                            s.done.get_or_insert(111);
-                        }
-                        return;
-                    }
-                }
-                for (p, &o) in active.iter().zip(owner.iter()) {
-                    if !p.revents().is_empty() {
-                        if let Some(r) = ready.get_mut(o) {
-                            *r = true;
-                        }
-                    }
+            // poll: the signalfd, then slot i's socket at i + 1 (-1, which
+            // poll(2) passes over, where there is none or it is done).
+            let mut fds = [sys::PollEntry { fd: -1, events: sys::POLLIN, revents: 0 }; BATCH + 1];
+            fds[0].fd = self.sigfd.as_ref().map_or(-1, |f| f.as_raw_fd());
+            for (p, s) in fds[1..].iter_mut().zip(slots.iter()) {
+                if let Some(Slot { fd: Some(fd), done: None, .. }) = s {
+                    p.fd = fd.as_raw_fd();
                 }
             }
-            if ready[BATCH] {
+            match sys::poll(&mut fds, wake.map(|w| w.saturating_sub(now))) {
+                Ok(_) => {}
+                Err(Errno::INTR) => continue,
+                Err(e) => {
+                    error(io, "poll", b"", "", e);
+                    for s in slots.iter_mut().flatten() {
+                        s.done.get_or_insert(111);
+                    }
+                    return;
+                }
+            }
+            if fds[0].revents != 0 {
                 self.interrupted = true;
                 return;
             }
-            for (s, _) in slots.iter_mut().zip(ready).filter(|(_, r)| *r) {
-                if let Some(s) = s {
+            for (p, s) in fds[1..].iter().zip(slots.iter_mut()) {
+                if let (true, Some(s)) = (p.revents != 0, s) {
                     self.drain(s, io);
                 }
             }
@@ -631,17 +610,8 @@ impl Ctx {
 
 /// Sleep `ms` unless SIGINT comes; true if it did.
 fn pause(sigfd: Option<&OwnedFd>, ms: u64) -> bool {
-    let t = timespec(ms);
-    match sigfd {
-        Some(sfd) => {
-            let mut p = [PollFd::new(sfd, PollFlags::IN)];
-            matches!(rustix::event::poll(&mut p, Some(&t)), Ok(1..))
-        }
-        None => {
-            let _ = rustix::event::poll(&mut [], Some(&t));
-            false
-        }
-    }
+    let mut p = [sys::PollEntry { fd: sigfd.map_or(-1, |f| f.as_raw_fd()), events: sys::POLLIN, revents: 0 }];
+    matches!(sys::poll(&mut p, Some(ms)), Ok(1..))
 }
 
 /// Bind a request's socket to its notify file: Ok(true) when bound,
