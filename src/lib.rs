@@ -24,7 +24,7 @@
 //!                 ├ scan, lifecycle, jobs, pid1
 //!                 └─▶ state, table, spawn, job, diag
 //! leaves: spat, http::{request, response, json, job} (codecs), name, path,
-//!         config, out, buf, argv, sys
+//!         config, out, buf, argv, words, sys
 //! ```
 //!
 //! The core imports no front-end (`control`, `notify`, `httpd`, `metrics`,
@@ -58,3 +58,4 @@ pub mod state;
 pub mod supervisor;
 pub mod sys;
 pub mod table;
+pub mod words;

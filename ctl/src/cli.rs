@@ -1,6 +1,8 @@
 //! The command line: `nitroctl [-t SECS] [-v] COMMAND [SERVICE...]`, and the
 //! other names the binary answers to (`init`, `halt`, `poweroff`, `reboot`).
 
+use nitro::words::{self, Words};
+
 /// Linux signal numbers (the same on x86_64, arm and aarch64).
 pub mod sig {
     pub const HUP: u8 = 1;
@@ -43,6 +45,9 @@ pub enum Cmd {
     Signal(u8),
 }
 
+/// The command words, then the one-letter forms (nitro's streq1; where
+/// several words share a first letter, the one nitro tests first wins: `p`
+/// is pause, not pidof). The first entry that matches counts.
 const WORDS: &[(&[u8], Cmd)] = &[
     (b"list", Cmd::List),
     (b"info", Cmd::Info),
@@ -75,35 +80,25 @@ const WORDS: &[(&[u8], Cmd)] = &[
     (b"kill", Cmd::Signal(sig::KILL)),
     (b"1", Cmd::Signal(sig::USR1)),
     (b"2", Cmd::Signal(sig::USR2)),
+    (b"l", Cmd::List),
+    (b"s", Cmd::Rescan),
+    (b"u", Cmd::Up),
+    (b"d", Cmd::Down),
+    (b"r", Cmd::FastRestart),
+    (b"p", Cmd::Signal(sig::STOP)),
+    (b"c", Cmd::Signal(sig::CONT)),
+    (b"h", Cmd::Signal(sig::HUP)),
+    (b"a", Cmd::Signal(sig::ALRM)),
+    (b"i", Cmd::Signal(sig::INT)),
+    (b"q", Cmd::Signal(sig::QUIT)),
+    (b"t", Cmd::Signal(sig::TERM)),
+    (b"k", Cmd::Signal(sig::KILL)),
 ];
-
-/// One-letter forms (nitro's streq1); where several words share a first
-/// letter, the one nitro tests first wins (`p` is pause, not pidof).
-const LETTERS: &[(u8, Cmd)] = &[
-    (b'l', Cmd::List),
-    (b's', Cmd::Rescan),
-    (b'u', Cmd::Up),
-    (b'd', Cmd::Down),
-    (b'r', Cmd::FastRestart),
-    (b'p', Cmd::Signal(sig::STOP)),
-    (b'c', Cmd::Signal(sig::CONT)),
-    (b'h', Cmd::Signal(sig::HUP)),
-    (b'a', Cmd::Signal(sig::ALRM)),
-    (b'i', Cmd::Signal(sig::INT)),
-    (b'q', Cmd::Signal(sig::QUIT)),
-    (b't', Cmd::Signal(sig::TERM)),
-    (b'k', Cmd::Signal(sig::KILL)),
-];
+const PACKED: Words<{ words::bytes(WORDS) }, { WORDS.len() }, Cmd> = Words::pack(WORDS);
 
 impl Cmd {
     pub fn lookup(word: &[u8]) -> Option<Cmd> {
-        if let Some(&(_, c)) = WORDS.iter().find(|(w, _)| *w == word) {
-            return Some(c);
-        }
-        match word {
-            &[ch] => LETTERS.iter().find(|(l, _)| *l == ch).map(|&(_, c)| c),
-            _ => None,
-        }
+        PACKED.get(word)
     }
 
     /// Commands that act on services and make no sense without one.

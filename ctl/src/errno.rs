@@ -2,26 +2,28 @@
 //! Numbers are Linux's generic ones (x86_64, arm, aarch64 agree).
 
 use nitro::out::Out;
+use nitro::words::{self, Words};
 
-const TABLE: &[(i32, &str)] = &[
-    (1, "Operation not permitted"),
-    (2, "No such file or directory"),
-    (11, "Resource temporarily unavailable"),
-    (13, "Permission denied"),
-    (20, "Not a directory"),
-    (22, "Invalid argument"),
-    (30, "Read-only file system"),
-    (36, "File name too long"),
-    (40, "Too many levels of symbolic links"),
-    (98, "Address already in use"),
-    (105, "No buffer space available"),
-    (111, "Connection refused"),
+const TABLE: &[(&[u8], u8)] = &[
+    (b"Operation not permitted", 1),
+    (b"No such file or directory", 2),
+    (b"Resource temporarily unavailable", 11),
+    (b"Permission denied", 13),
+    (b"Not a directory", 20),
+    (b"Invalid argument", 22),
+    (b"Read-only file system", 30),
+    (b"File name too long", 36),
+    (b"Too many levels of symbolic links", 40),
+    (b"Address already in use", 98),
+    (b"No buffer space available", 105),
+    (b"Connection refused", 111),
 ];
+const PACKED: Words<{ words::bytes(TABLE) }, { TABLE.len() }, u8> = Words::pack(TABLE);
 
 /// Append the description of `errno` (a positive error number).
 pub fn describe<const N: usize>(o: &mut Out<N>, errno: i32) {
-    match TABLE.iter().find(|(n, _)| *n == errno) {
-        Some((_, text)) => o.t(text),
+    match u8::try_from(errno).ok().and_then(|e| PACKED.word(e)) {
+        Some(text) => o.s(text),
         None => o.t("errno ").i(errno as i64),
     };
 }
