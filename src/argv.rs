@@ -31,7 +31,7 @@ impl<const BYTES: usize, const MAX: usize> CStrs<BYTES, MAX> {
         if self.count + 1 >= MAX || self.len + n + 1 > BYTES || self.len > u16::MAX as usize {
             return Err(Overflow);
         }
-        if parts.iter().any(|p| p.contains(&0)) {
+        if parts.iter().any(|p| p.iter().any(|&b| b == 0)) {
             return Err(Overflow);
         }
         let start = self.len;

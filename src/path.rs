@@ -35,7 +35,7 @@ impl Path {
     }
 
     pub fn push(&mut self, s: &[u8]) -> Result<&mut Self, TooLong> {
-        if s.contains(&0) || self.len + s.len() >= PATH_MAX {
+        if s.iter().any(|&b| b == 0) || self.len + s.len() >= PATH_MAX {
             return Err(TooLong);
         }
         self.buf[self.len..self.len + s.len()].copy_from_slice(s);

@@ -10,7 +10,7 @@ use nitro::path::{Path, TooLong};
 /// (no `/`, not `.` or `..`) always ends up as itself: if it exists as a
 /// file its last component is the name again.
 pub fn is_pathlike(arg: &[u8]) -> bool {
-    arg == b"." || arg == b".." || arg.contains(&b'/')
+    arg == b"." || arg == b".." || arg.iter().any(|&b| b == b'/')
 }
 
 /// `arg` made absolute against `cwd` (an absolute path), with `.`, `..`
@@ -53,7 +53,7 @@ pub fn service<'a>(arg: &'a [u8], abs: &'a [u8], exists: bool) -> Result<&'a [u8
             return Ok(base);
         }
     }
-    if !arg.contains(&b'/') {
+    if !arg.iter().any(|&b| b == b'/') {
         return Ok(arg);
     }
     Err(NoService::Missing)

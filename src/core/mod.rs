@@ -511,7 +511,7 @@ impl Core {
         }
         let mut buf = [0u8; 256];
         let r = rustix::io::read(sys::fd(fd), &mut buf);
-        let ready = matches!(r, Ok(n) if buf[..n].contains(&b'\n'));
+        let ready = matches!(r, Ok(n) if buf[..n].iter().any(|&b| b == b'\n'));
         let closed = matches!(r, Ok(0)) || (hup && !matches!(r, Ok(n) if n > 0)) || matches!(r, Err(e) if e != Errno::AGAIN && e != Errno::INTR);
         if ready || closed {
             self.close_ready(s);

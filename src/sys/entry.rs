@@ -143,7 +143,7 @@ pub fn last_resort() -> ! {
     let deadline = super::monotonic_ms() + LAST_RESORT_DELAY;
     while super::monotonic_ms() < deadline {
         while let Ok(Some(_)) = rustix::process::wait(rustix::process::WaitOptions::NOHANG) {}
-        let _ = rustix::thread::nanosleep(&rustix::thread::Timespec { tv_sec: 0, tv_nsec: 100_000_000 });
+        let _ = super::poll(&mut [], Some(100));
     }
     rustix::fs::sync();
     let e = reboot(RebootCommand::Restart).err();
@@ -152,7 +152,7 @@ pub fn last_resort() -> ! {
     note(b"- nitro: reboot failed; staying up, reaping\n");
     loop {
         let _ = rustix::process::wait(rustix::process::WaitOptions::empty());
-        let _ = rustix::thread::nanosleep(&rustix::thread::Timespec { tv_sec: 1, tv_nsec: 0 });
+        let _ = super::poll(&mut [], Some(1000));
     }
 }
 
