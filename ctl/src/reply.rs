@@ -123,12 +123,14 @@ impl<'a> Iterator for Entries<'a> {
     }
 }
 
-/// Print every LIST entry, sorted by name (bytes), without any storage: each
-/// round picks the smallest (name, ordinal) above the one printed last.
+/// Entries of a LIST reply that are sorted (twice what nitro and nitro-rs
+/// serve).
+const INDEX_MAX: usize = 1024;
+
+/// Print every LIST entry, sorted by name (bytes), then by arrival.
 pub fn print_list(d: &[u8], sink: &mut impl Sink) {
-    // Index the entries once and sort them (byte order of names, then
-    // arrival): linear in the reply, n log n in the services.
-    const INDEX_MAX: usize = 1024;
+    // Index the entries once and sort them: linear in the reply, n log n in
+    // the services.
     let mut index: [(&[u8], usize, Status); INDEX_MAX] = [(&[], 0, Status { state: 0, pid: 0, wstatus: 0, uptime: 0 }); INDEX_MAX];
     let mut n = 0;
     for (off, name, st) in entries(d) {
@@ -179,25 +181,13 @@ fn heapsort(v: &mut [(&[u8], usize, Status)]) {
     }
 }
 
-/// The same for a reply too long to index: one pass per line.
+/// A reply too long to index (no nitro serves that many services): every
+/// entry as it comes, unsorted, rather than any left out.
 fn print_list_unindexed(d: &[u8], sink: &mut impl Sink) {
-    let mut last: Option<(&[u8], usize)> = None;
-    loop {
-        let mut best: Option<(&[u8], usize, Status)> = None;
-        for (off, name, st) in entries(d) {
-            let key = (name, off);
-            if last.is_some_and(|l| key <= l) {
-                continue;
-            }
-            if best.is_none_or(|(bn, bo, _)| key < (bn, bo)) {
-                best = Some((name, off, st));
-            }
-        }
-        let Some((name, off, st)) = best else { return };
+    for (_, name, st) in entries(d) {
         let mut line = Out::<192>::new();
         list_line(&mut line, name, &st);
         sink.out(line.bytes());
-        last = Some((name, off));
     }
 }
 
@@ -678,6 +668,17 @@ mod tests {
         assert_eq!(lines.len(), 500);
         assert!(lines[0].starts_with(&format!("UP {:0>63} ", 0)));
         assert!(lines[499].starts_with(&format!("UP {:0>63} ", 499)));
+    }
+
+    #[test]
+    fn a_list_too_long_to_sort_is_printed_whole_as_it_came() {
+        let st = Status { state: State::Up as u8, pid: 1, wstatus: 0, uptime: 0 };
+        let names: Vec<String> = (0..INDEX_MAX + 76).rev().map(|i| format!("s{i}")).collect();
+        let es: Vec<(&[u8], Status, bool)> = names.iter().map(|n| (n.as_bytes(), st, true)).collect();
+        let (s, b) = run(Cmd::List, b"", false, &[&list_of(&es)]);
+        assert_eq!(s, [Step::Done(0)]);
+        let got: Vec<String> = b.out_str().lines().map(|l| l.split(' ').nth(1).unwrap().to_string()).collect();
+        assert_eq!(got, names);
     }
 
     #[test]
