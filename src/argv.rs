@@ -48,7 +48,7 @@ impl<const BYTES: usize, const MAX: usize> CStrs<BYTES, MAX> {
 
     pub fn get(&self, i: usize) -> &CStr {
         let start = self.starts.get(i).map_or(self.len, |&s| s as usize);
-        CStr::from_bytes_until_nul(self.buf.get(start..self.len).unwrap_or_default()).unwrap_or(c"")
+        crate::sys::cstr(self.buf.get(start..self.len).unwrap_or_default())
     }
 
     /// The null-terminated pointer array of strings `from..`, for execve,

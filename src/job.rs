@@ -171,10 +171,7 @@ impl Job {
         let start = s.off as usize;
         // Every span is followed by its NUL and holds none (checked when
         // stored), so this never falls back.
-        self.arena
-            .get(start..=start + s.len as usize)
-            .and_then(|b| CStr::from_bytes_with_nul(b).ok())
-            .unwrap_or(c"")
+        crate::sys::cstr(self.arena.get(start..=start + s.len as usize).unwrap_or_default())
     }
 }
 

@@ -65,7 +65,7 @@ impl Path {
 
     pub fn as_cstr(&self) -> &CStr {
         // The buffer always holds a NUL at `len` and none before it.
-        CStr::from_bytes_until_nul(&self.buf[..=self.len]).unwrap_or(c"")
+        crate::sys::cstr(self.buf.get(..=self.len).unwrap_or_default())
     }
 
     /// Everything before the last `/` (`.` when there is none, `/` for `/x`).

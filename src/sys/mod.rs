@@ -318,6 +318,17 @@ impl<T, const ID: usize> Singleton<T, ID> {
     }
 }
 
+/// The C string at the start of `b`, up to its first NUL; `c""` when it has
+/// none. (core's `CStr::from_bytes_until_nul` does the same with a word-wise
+/// search, 250 bytes of code for strings of a few dozen bytes.)
+pub fn cstr(b: &[u8]) -> &CStr {
+    match b.iter().position(|&x| x == 0).and_then(|n| b.get(..=n)) {
+        // Safety: the slice ends with a NUL and holds no other.
+        Some(with_nul) => unsafe { CStr::from_bytes_with_nul_unchecked(with_nul) },
+        None => c"",
+    }
+}
+
 /// Borrow a descriptor known by number: the standard descriptors, and the
 /// descriptors the supervisor's tables keep as plain integers (they own them
 /// and close them only when the entry that holds them is cleared).
