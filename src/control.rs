@@ -12,8 +12,8 @@ use crate::path::{self, Path};
 use crate::spat::{self, Packet, Status, Writer, tag};
 use crate::sys::Args;
 use rustix::fd::{AsFd, OwnedFd};
-use rustix::io::{Errno, IoSliceMut};
-use rustix::net::{AddressFamily, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, SendFlags, SocketAddrAny, SocketAddrUnix, SocketFlags, SocketType};
+use rustix::io::Errno;
+use rustix::net::{AddressFamily, SendFlags, SocketAddrAny, SocketAddrUnix, SocketFlags, SocketType};
 
 pub struct Control {
     fd: Option<OwnedFd>,
@@ -126,30 +126,25 @@ impl Control {
         let me = rustix::process::geteuid();
         for _ in 0..64 {
             let mut buf = [0u8; REQUEST_MAX];
-            let mut space = [core::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmCredentials(1))];
-            let mut cmsg = RecvAncillaryBuffer::new(&mut space);
             let Some(fd) = &self.fd else { return };
-            let msg = match rustix::net::recvmsg(fd, &mut [IoSliceMut::new(&mut buf)], &mut cmsg, RecvFlags::DONTWAIT | RecvFlags::TRUNC) {
-                Ok(m) => m,
+            let d = match crate::sys::recv_datagram(fd.as_fd(), &mut buf) {
+                Ok(d) => d,
                 Err(Errno::INTR) => continue,
                 Err(_) => return,
             };
             // The socket's mode keeps others out; the sender's credentials
             // (SO_PASSCRED) keep them out even if someone loosens it.
-            let allowed = cmsg.drain().any(|m| match m {
-                RecvAncillaryMessage::ScmCredentials(c) => c.uid.is_root() || c.uid == me,
-                _ => false,
-            });
+            let allowed = d.uid.is_some_and(|u| u == 0 || u == me.as_raw());
             // The sender's address as received: converting it to a
             // SocketAddrUnix costs a 4 KiB stack frame (rustix's path copy).
-            let from = msg.address;
+            let from = d.from;
             // Not for this user, or longer than any request can be: refuse,
             // do not guess (the answer lets the client end at once).
-            if !allowed || msg.bytes > REQUEST_MAX {
+            if !allowed || d.len > REQUEST_MAX {
                 self.reply(from.as_ref(), &[0, 0, tag::ENOSYS]);
                 continue;
             }
-            self.serve(core, &buf[..msg.bytes], from.as_ref());
+            self.serve(core, &buf[..d.len], from.as_ref());
         }
     }
 

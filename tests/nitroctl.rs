@@ -578,6 +578,42 @@ fn root_reaches_another_users_supervisor() {
     assert_eq!((o.code, o.stderr.as_str()), (0, ""));
 }
 
+/// The control socket's mode keeps other users out; its credentials check
+/// keeps them out even when someone loosens the mode: a request from
+/// another user (not root) is refused (ENOSYS: "not implemented"), and
+/// nothing happens.
+#[test]
+#[ignore = "needs root (CI runs it)"]
+fn another_user_is_refused_even_through_a_loosened_socket() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut h = Harness::new();
+    h.sleeper("a");
+    h.file("a/down", "");
+    h.start();
+    // (The socket and its directory, which nitro makes 0700.)
+    std::fs::set_permissions(h.sock.parent().unwrap(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&h.sock, std::fs::Permissions::from_mode(0o666)).unwrap();
+    // A nitroctl nobody can run (the build tree may sit in root's home).
+    let ctl = h.path("nitroctl");
+    std::fs::copy(nitroctl_bin(), &ctl).unwrap();
+    let o = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&ctl)
+        .args(["up", "a"])
+        .env("NITRO_SOCK", &h.sock)
+        .current_dir("/")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("setpriv (util-linux)");
+    assert_eq!(
+        (o.status.code(), String::from_utf8_lossy(&o.stderr).as_ref()),
+        (Some(111), "nitroctl: command not implemented in server\n")
+    );
+    // Root's own request still works, and `a` was never started.
+    let o = h.ctl(&["list", "a"]);
+    assert_eq!((o.code, o.stdout.split(' ').next()), (0, Some("DOWN")), "{}", o.stderr);
+}
+
 fn walk(p: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut all = vec![p.to_path_buf()];
     if p.is_dir() && !p.is_symlink() {

@@ -329,6 +329,66 @@ pub fn cstr(b: &[u8]) -> &CStr {
     }
 }
 
+/// One datagram of a unix socket with SO_PASSCRED set (`recv_datagram`).
+pub struct Datagram {
+    /// Its length, even when it was longer than the buffer (MSG_TRUNC).
+    pub len: usize,
+    /// The sender's address: none when it has no name to answer to.
+    pub from: Option<rustix::net::SocketAddrAny>,
+    /// The sender's user (SCM_CREDENTIALS), when the kernel said.
+    pub uid: Option<u32>,
+}
+
+/// recvmsg(2) of one datagram, without waiting, with its sender's address
+/// and credentials. The control buffer holds exactly one SCM_CREDENTIALS
+/// message: descriptors a sender passes (SCM_RIGHTS) find no room and are
+/// never installed. (rustix's ancillary buffers take 0.9 KiB of code for
+/// what is a single fixed message here.)
+pub fn recv_datagram(fd: rustix::fd::BorrowedFd, buf: &mut [u8]) -> Result<Datagram, Errno> {
+    use core::mem::{MaybeUninit, size_of};
+    use linux_raw_sys::general::iovec;
+    use linux_raw_sys::net::{MSG_CMSG_CLOEXEC, MSG_DONTWAIT, MSG_TRUNC, SCM_CREDENTIALS, SOL_SOCKET, cmsghdr, msghdr, ucred};
+    use rustix::fd::AsRawFd;
+    use rustix::net::addr::SocketAddrStorage;
+    /// CMSG_SPACE(sizeof(struct ucred)): the header is a whole number of
+    /// words on every architecture, so the data follows it directly.
+    #[repr(C)]
+    struct Credentials {
+        hdr: cmsghdr,
+        cred: ucred,
+    }
+    let mut control = MaybeUninit::<Credentials>::zeroed();
+    let mut name = MaybeUninit::<SocketAddrStorage>::zeroed();
+    let mut iov = iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() as _ };
+    let mut msg = msghdr {
+        msg_name: name.as_mut_ptr().cast(),
+        msg_namelen: size_of::<SocketAddrStorage>() as _,
+        msg_iov: (&mut iov as *mut iovec).cast(),
+        msg_iovlen: 1,
+        msg_control: control.as_mut_ptr().cast(),
+        msg_controllen: size_of::<Credentials>() as _,
+        msg_flags: 0,
+    };
+    let flags = MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC;
+    // Safety: msg points to the name storage, one iovec over `buf` and the
+    // control buffer, each as long as msg says; the kernel writes only there.
+    let r = unsafe { arch::syscall6(k::__NR_recvmsg as usize, [fd.as_raw_fd() as usize, &mut msg as *mut msghdr as usize, flags as usize, 0, 0, 0]) };
+    let len = check(r)?;
+    let namelen = msg.msg_namelen as usize;
+    // (More than a family: an unbound sender has an empty name.)
+    let from = (namelen > 2 && namelen <= size_of::<SocketAddrStorage>())
+        // Safety: the kernel wrote a unix socket address of `namelen` bytes
+        // (the rest of the storage is zeroed).
+        .then(|| unsafe { rustix::net::SocketAddrAny::new(name, namelen as u32) });
+    // Safety: all-zero integers at first, whatever the kernel wrote since.
+    let c = unsafe { control.assume_init() };
+    let credentials = msg.msg_controllen as usize >= size_of::<cmsghdr>() + size_of::<ucred>()
+        && c.hdr.cmsg_len as usize >= size_of::<cmsghdr>() + size_of::<ucred>()
+        && c.hdr.cmsg_level as u32 == SOL_SOCKET
+        && c.hdr.cmsg_type as u32 == SCM_CREDENTIALS;
+    Ok(Datagram { len, from, uid: credentials.then_some(c.cred.uid) })
+}
+
 /// Borrow a descriptor known by number: the standard descriptors, and the
 /// descriptors the supervisor's tables keep as plain integers (they own them
 /// and close them only when the entry that holds them is cleared).
