@@ -29,6 +29,13 @@ impl Name {
     }
 
     /// `tpl@arg` splits into (`tpl@`, `arg`); a plain name has no argument.
+    /// Whether this is `LOG`, the default logger (out of line: asked in a
+    /// dozen places).
+    #[inline(never)]
+    pub fn is_log(&self) -> bool {
+        self.as_bytes() == b"LOG"
+    }
+
     pub fn template(&self) -> Option<(&[u8], &[u8])> {
         split_template(self.as_bytes())
     }

@@ -73,7 +73,7 @@ impl Service {
     }
 
     pub fn is_logger(&self) -> bool {
-        self.log_pipe[0] != NO_FD || self.name.as_bytes() == b"LOG"
+        self.log_pipe[0] != NO_FD || self.name.is_log()
     }
 
     /// Whether any process of the service is alive.

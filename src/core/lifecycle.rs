@@ -207,7 +207,7 @@ impl Core {
         // ever drain, and they are stopped instead.
         let open_input = |sup: &Self, s: Slot| {
             let sv = sup.t.get(s);
-            if sv.name.as_bytes() == b"LOG" { sup.global_log[1] != NO_FD } else { sv.log_pipe[1] != NO_FD }
+            if sv.name.is_log() { sup.global_log[1] != NO_FD } else { sv.log_pipe[1] != NO_FD }
         };
         let busy = |sup: &Self, s: Slot| {
             let sv = sup.t.get(s);
@@ -252,7 +252,7 @@ impl Core {
     /// Bytes waiting in the pipe a logger reads (0 when unknown).
     fn pipe_level(&self, l: Slot) -> u32 {
         let sv = self.t.get(l);
-        let fd = if sv.name.as_bytes() == b"LOG" { self.global_log[0] } else { sv.log_pipe[0] };
+        let fd = if sv.name.is_log() { self.global_log[0] } else { sv.log_pipe[0] };
         rustix::io::ioctl_fionread(sys::fd(fd)).map_or(0, |n| n.min(u32::MAX as u64) as u32)
     }
 

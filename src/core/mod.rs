@@ -752,7 +752,7 @@ impl Core {
     /// log while LOG runs, else ours.
     fn log_target(&self, s: Slot) -> Option<i32> {
         let sv = self.t.get(s);
-        if sv.name.as_bytes() == b"LOG" {
+        if sv.name.is_log() {
             return None;
         }
         if let Some(l) = sv.logger {
@@ -792,7 +792,7 @@ impl Core {
         if let Some((_, inst)) = name.template() {
             c.push(&[inst]).map_err(|_| too_long)?;
         }
-        let is_log = name.as_bytes() == b"LOG";
+        let is_log = name.is_log();
         let stdout = self.log_target(s);
         let envp = self.envp;
         let mut ptrs = [core::ptr::null(); 8];
@@ -855,7 +855,7 @@ impl Core {
             }
         }
         let sv = self.t.get(s);
-        let stdin = if sv.name.as_bytes() == b"LOG" {
+        let stdin = if sv.name.is_log() {
             Some(self.global_log[0])
         } else if sv.log_pipe[0] != NO_FD {
             Some(sv.log_pipe[0])

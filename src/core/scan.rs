@@ -123,7 +123,7 @@ fn refresh_log(sup: &mut Core, s: Slot, depth: u32) {
         Name::new(&full[..l])
     });
     let logger = match logger_name {
-        Some(l) if l.as_bytes() == b"LOG" => None,
+        Some(l) if l.is_log() => None,
         Some(l) if l.as_bytes() == me => Some(s),
         Some(l) if depth < crate::config::LOG_CHAIN_MAX as u32 => add(sup, l.as_bytes(), depth + 1).ok(),
         _ => None,
@@ -260,7 +260,7 @@ pub fn start_fresh(sup: &mut Core, now: u64) {
     for log_pass in [true, false] {
         for s in 0..sup.t.end() {
             let sv = sup.t.get_mut(s);
-            if sv.used() && sv.fresh && (sv.name.as_bytes() == b"LOG") == log_pass {
+            if sv.used() && sv.fresh && (sv.name.is_log()) == log_pass {
                 sv.fresh = false;
                 sup.drive(s, Event::WantUp, now);
             }
