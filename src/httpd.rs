@@ -6,6 +6,7 @@
 //! reply (`http::response`). `GET /events` streams read the core's queue of
 //! changes, each at its own position.
 
+use crate::http::t;
 use crate::core::{Change, ChangeKind, Command, Core, Outcome, Read, ServiceView};
 use crate::http::json::Json;
 use crate::http::request::{self, Action, Parsed, Route};
@@ -351,12 +352,12 @@ impl Http {
             match rustix::net::sockopt::socket_peercred(&fd) {
                 Ok(cred) if cred.uid.is_root() || cred.uid == me => {}
                 _ => {
-                    self.refuse(fd, &Error::new(Status::Forbidden, &"forbidden"), now);
+                    self.refuse(fd, &Error::new(Status::Forbidden, t!("forbidden")), now);
                     continue;
                 }
             }
             let Some(conn) = self.conns.iter_mut().find(|c| c.fd == NO_FD) else {
-                self.refuse(fd, &Error::new(Status::ServiceUnavailable, &"too many connections"), now);
+                self.refuse(fd, &Error::new(Status::ServiceUnavailable, t!("too many connections")), now);
                 continue;
             };
             conn.fd = crate::core::into_raw(fd);
@@ -425,7 +426,7 @@ impl Http {
         let conn = &mut self.conns[c];
         conn.deadline = None;
         if conn.in_len > 0 && !conn.pending() {
-            conn.error(&Error::new(Status::RequestTimeout, &"request timeout"));
+            conn.error(&Error::new(Status::RequestTimeout, t!("request timeout")));
             conn.out_sent = 0;
             if conn.out_len > 0 {
                 if conn.send_out().is_err() || !conn.pending() {
@@ -648,7 +649,7 @@ fn serve(core: &mut Core, out: &mut [u8; OUT_MAX], out_len: &mut usize, close_af
                     *streaming = if s == Stream::Chunked { 1 } else { 2 };
                     *close_after = false;
                 }
-                Err(_) => error(out, out_len, close_after, &Error::new(Status::InternalServerError, &"reply too large")),
+                Err(_) => error(out, out_len, close_after, &Error::new(Status::InternalServerError, t!("reply too large"))),
             }
             return;
         }
@@ -657,7 +658,7 @@ fn serve(core: &mut Core, out: &mut [u8; OUT_MAX], out_len: &mut usize, close_af
         Route::GetJob(n) | Route::DeleteJob(n) | Route::SignalJob(n, _) | Route::PutJob(n) => n,
         _ => b"",
     };
-    let not_found = Error::new(Status::NotFound, &"not found");
+    let not_found = Error::new(Status::NotFound, t!("not found"));
     let r = match core.execute(cmd) {
         Outcome::Service(v) => response::json(out, Head { status: Status::Ok, ..head }, &mut |j| service_json(j, &v)),
         Outcome::List => response::json(out, Head { status: Status::Ok, ..head }, &mut |j| {
@@ -691,15 +692,18 @@ fn serve(core: &mut Core, out: &mut [u8; OUT_MAX], out_len: &mut usize, close_af
             None => return error(out, out_len, close_after, &not_found),
         },
         Outcome::JobRefused(crate::core::PutError::Full) => {
-            return error(out, out_len, close_after, &Error::new(Status::ServiceUnavailable, &"job table full"));
+            return error(out, out_len, close_after, &Error::new(Status::ServiceUnavailable, t!("job table full")));
         }
-        Outcome::JobRefused(crate::core::PutError::Conflict(why)) => {
-            return error(out, out_len, close_after, &Error::new(Status::Conflict, why));
+        Outcome::JobRefused(crate::core::PutError::NameTaken) => {
+            return error(out, out_len, close_after, &Error::new(Status::Conflict, t!("name taken by a service")));
         }
-        Outcome::JobNotRunning => return error(out, out_len, close_after, &Error::new(Status::Conflict, &"job not running")),
-        Outcome::NotRunning => return error(out, out_len, close_after, &Error::new(Status::NotFound, &"no such running service")),
+        Outcome::JobRefused(crate::core::PutError::StillRunning) => {
+            return error(out, out_len, close_after, &Error::new(Status::Conflict, t!("job still running")));
+        }
+        Outcome::JobNotRunning => return error(out, out_len, close_after, &Error::new(Status::Conflict, t!("job not running"))),
+        Outcome::NotRunning => return error(out, out_len, close_after, &Error::new(Status::NotFound, t!("no such running service"))),
         Outcome::NoSuchService if matches!(route, Route::SignalService(..)) => {
-            return error(out, out_len, close_after, &Error::new(Status::NotFound, &"no such running service"));
+            return error(out, out_len, close_after, &Error::new(Status::NotFound, t!("no such running service")));
         }
         Outcome::NoSuchService | Outcome::NoSuchJob => return error(out, out_len, close_after, &not_found),
     };
@@ -721,7 +725,7 @@ fn error(out: &mut [u8], out_len: &mut usize, close_after: &mut bool, e: &Error)
 fn finish(r: Result<usize, Full>, out: &mut [u8], out_len: &mut usize, close_after: &mut bool) {
     match r {
         Ok(n) => *out_len = n,
-        Err(_) => error(out, out_len, close_after, &Error::new(Status::InternalServerError, &"reply too large")),
+        Err(_) => error(out, out_len, close_after, &Error::new(Status::InternalServerError, t!("reply too large"))),
     }
 }
 

@@ -43,6 +43,33 @@ impl<const BYTES: usize, const N: usize, T: Copy> Words<BYTES, N, T> {
         w
     }
 
+    /// The number of the first entry whose word is `word` (also when
+    /// compiling: a text table can check its users' words).
+    pub const fn index(&self, word: &[u8]) -> Option<usize> {
+        let mut i = 0;
+        let mut start = 0;
+        while i < N {
+            let end = self.ends[i] as usize;
+            if end - start == word.len() {
+                let mut j = 0;
+                while j < word.len() && self.text[start + j] == word[j] {
+                    j += 1;
+                }
+                if j == word.len() {
+                    return Some(i);
+                }
+            }
+            start = end;
+            i += 1;
+        }
+        None
+    }
+
+    /// The word of entry `i` (empty past the end).
+    pub fn at(&self, i: usize) -> &[u8] {
+        nth(&self.text, &self.ends, i)
+    }
+
     /// The value of the first entry whose word is `word`.
     pub fn get(&self, word: &[u8]) -> Option<T> {
         let i = (0..N).find(|&i| nth(&self.text, &self.ends, i) == word)?;
@@ -89,5 +116,8 @@ mod tests {
         assert_eq!(PACKED.get(b"four"), None);
         assert_eq!(PACKED.get(b"on"), None);
         assert_eq!(PACKED.word(9), None);
+        const THREE: Option<usize> = PACKED.index(b"three");
+        assert_eq!((THREE, PACKED.index(b""), PACKED.index(b"th")), (Some(3), Some(2), None));
+        assert_eq!((PACKED.at(3), PACKED.at(2), PACKED.at(9)), (&b"three"[..], &b""[..], &b""[..]));
     }
 }

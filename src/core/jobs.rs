@@ -137,11 +137,12 @@ impl Core {
     }
 }
 
-/// Why a job cannot start: a conflict (409, with the reason) or no free
-/// slot (503).
+/// Why a job cannot start: its name is a service's or that of a job still
+/// running (HTTP: 409), or no slot is free (503).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PutError {
-    Conflict(&'static &'static str),
+    NameTaken,
+    StillRunning,
     Full,
 }
 
@@ -414,10 +415,10 @@ impl Core {
     /// whether it replaced a finished job of that name.
     pub fn job_put(&mut self, name: Name) -> Result<(usize, bool), PutError> {
         if self.t.find(name.as_bytes()).is_some() {
-            return Err(PutError::Conflict(&"name taken by a service"));
+            return Err(PutError::NameTaken);
         }
         let (j, replaced) = match self.jobs.find(name.as_bytes()) {
-            Some(j) if self.jobs.slots[j].phase == Phase::Running => return Err(PutError::Conflict(&"job still running")),
+            Some(j) if self.jobs.slots[j].phase == Phase::Running => return Err(PutError::StillRunning),
             Some(j) => (j, true),
             None => match self.jobs.slots.iter().position(|s| s.phase == Phase::Free) {
                 Some(j) => (j, false),

@@ -9,6 +9,7 @@
 //! ours to judge, and it is answered 501, but only once the rest of the
 //! body is valid (a body that is wrong anyway is 400).
 
+use crate::http::t;
 use super::json::{DEPTH_MAX, JsonError, Reader, as_u64};
 pub use crate::job::*;
 use crate::job::{Env, TASK0, Task};
@@ -25,7 +26,7 @@ impl Job {
         let mut p = Parser { r: Reader::new(body), body, job: self, unsupported: false };
         let r = match p.root() {
             Ok(()) if p.unsupported => {
-                Err(Error::new(Status::NotImplemented, &"fd type not implemented"))
+                Err(Error::new(Status::NotImplemented, t!("fd type not implemented")))
             }
             r => r,
         };
@@ -132,19 +133,19 @@ impl Field {
 
     fn name(self) -> super::Text {
         match self {
-            Field::Tasks => &"tasks",
-            Field::Exec => &"exec",
-            Field::Args => &"args",
-            Field::Envs => &"envs",
-            Field::Cwd => &"cwd",
-            Field::Fd => &"fd",
-            Field::User => &"user",
-            Field::Group => &"group",
-            Field::Type => &"type",
-            Field::Path => &"path",
-            Field::Mode => &"mode",
-            Field::Bind => &"bind",
-            Field::Port => &"port",
+            Field::Tasks => t!("tasks"),
+            Field::Exec => t!("exec"),
+            Field::Args => t!("args"),
+            Field::Envs => t!("envs"),
+            Field::Cwd => t!("cwd"),
+            Field::Fd => t!("fd"),
+            Field::User => t!("user"),
+            Field::Group => t!("group"),
+            Field::Type => t!("type"),
+            Field::Path => t!("path"),
+            Field::Mode => t!("mode"),
+            Field::Bind => t!("bind"),
+            Field::Port => t!("port"),
         }
     }
 
@@ -154,7 +155,7 @@ impl Field {
 
     fn of(key: &Small) -> Option<Field> {
         let k = key.get()?;
-        Field::ALL.iter().copied().find(|f| f.name().as_bytes() == k)
+        Field::ALL.iter().copied().find(|f| f.name().as_str().as_bytes() == k)
     }
 }
 
@@ -163,13 +164,13 @@ fn bad(reason: super::Text, f: Field) -> Error {
 }
 
 fn wrong_type(f: Field) -> Error {
-    bad(&"wrong type", f)
+    bad(t!("wrong type"), f)
 }
 
 fn malformed(e: JsonError, f: Field) -> Error {
     match e {
-        JsonError::Syntax(why) => Error::with(Status::BadRequest, &"malformed JSON", why),
-        JsonError::Full => bad(&"field too long", f),
+        JsonError::Syntax(why) => Error::with(Status::BadRequest, t!("malformed JSON"), why),
+        JsonError::Full => bad(t!("field too long"), f),
     }
 }
 
@@ -188,7 +189,7 @@ struct Parser<'a, 'j> {
 /// error.
 fn seen(mask: &mut u16, f: Field) -> Result<(), Error> {
     if *mask & f.bit() != 0 {
-        return Err(bad(&"duplicate field", f));
+        return Err(bad(t!("duplicate field"), f));
     }
     *mask |= f.bit();
     Ok(())
@@ -202,7 +203,7 @@ impl<'a, 'j> Parser<'a, 'j> {
     /// A member's key and colon; `None` for a key that is no field of ours.
     fn key(&mut self) -> Result<Option<Field>, Error> {
         let k = Small::read(&mut self.r).map_err(|e| self.syntax(e))?;
-        self.r.expect(b':', &"expected :").map_err(|e| self.syntax(e))?;
+        self.r.expect(b':', t!("expected :")).map_err(|e| self.syntax(e))?;
         Ok(Field::of(&k))
     }
 
@@ -224,11 +225,11 @@ impl<'a, 'j> Parser<'a, 'j> {
 
     fn root(&mut self) -> Result<(), Error> {
         if self.r.peek().is_none() {
-            return Err(Error::with(Status::BadRequest, &"malformed JSON", &"empty body"));
+            return Err(Error::with(Status::BadRequest, t!("malformed JSON"), t!("empty body")));
         }
         if !self.r.eat(b'{') {
             self.r.skip(0).and_then(|_| self.r.end()).map_err(|e| self.syntax(e))?;
-            return Err(Error::with(Status::BadRequest, &"wrong type", &"job"));
+            return Err(Error::with(Status::BadRequest, t!("wrong type"), t!("job")));
         }
         let (mut mask, mut first) = (0, true);
         while self.more(b'}', &mut first)? {
@@ -237,15 +238,15 @@ impl<'a, 'j> Parser<'a, 'j> {
                     seen(&mut mask, f)?;
                     self.tasks()?;
                 }
-                _ => return Err(Error::bad(&"unknown field")),
+                _ => return Err(Error::bad(t!("unknown field"))),
             }
         }
         self.r.end().map_err(|e| self.syntax(e))?;
         if mask & Field::Tasks.bit() == 0 {
-            return Err(bad(&"missing field", Field::Tasks));
+            return Err(bad(t!("missing field"), Field::Tasks));
         }
         if self.job.ntasks == 0 {
-            return Err(Error::bad(&"empty task list"));
+            return Err(Error::bad(t!("empty task list")));
         }
         Ok(())
     }
@@ -256,7 +257,7 @@ impl<'a, 'j> Parser<'a, 'j> {
         while self.more(b']', &mut first)? {
             let i = self.job.ntasks as usize;
             if i >= TASKS_MAX {
-                return Err(Error::bad(&"too many tasks"));
+                return Err(Error::bad(t!("too many tasks")));
             }
             let mut t = TASK0;
             self.task(&mut t)?;
@@ -283,7 +284,7 @@ impl<'a, 'j> Parser<'a, 'j> {
                     | Field::User
                     | Field::Group),
                 ) => f,
-                _ => return Err(Error::bad(&"unknown field")),
+                _ => return Err(Error::bad(t!("unknown field"))),
             };
             seen(&mut mask, f)?;
             match f {
@@ -298,7 +299,7 @@ impl<'a, 'j> Parser<'a, 'j> {
         }
         for f in [Field::Exec, Field::Args, Field::Envs, Field::Cwd, Field::Fd] {
             if mask & f.bit() == 0 {
-                return Err(bad(&"missing field", f));
+                return Err(bad(t!("missing field"), f));
             }
         }
         Ok(())
@@ -308,7 +309,7 @@ impl<'a, 'j> Parser<'a, 'j> {
         self.open(b'[', Field::Args, 3)?;
         let mut first = true;
         while self.more(b']', &mut first)? {
-            let slot = t.args.get_mut(t.nargs as usize).ok_or(Error::bad(&"too many args"))?;
+            let slot = t.args.get_mut(t.nargs as usize).ok_or(Error::bad(t!("too many args")))?;
             *slot = store(&mut self.r, self.job, Field::Args, ARENA_MAX)?;
             t.nargs += 1;
         }
@@ -322,23 +323,23 @@ impl<'a, 'j> Parser<'a, 'j> {
         while self.more(b'}', &mut first)? {
             let n = t.nenvs as usize;
             if n >= ENVS_MAX {
-                return Err(Error::bad(&"too many envs"));
+                return Err(Error::bad(t!("too many envs")));
             }
             let start = self.job.used;
             append(&mut self.r, self.job, Field::Envs, start, ARENA_MAX)?;
             let key = self.job.arena.get(start..self.job.used).unwrap_or(&[]);
             if key.is_empty() || key.contains(&b'=') {
-                return Err(Error::bad(&"bad env name"));
+                return Err(Error::bad(t!("bad env name")));
             }
             let dup = t.envs.get(..n).unwrap_or(&[]).iter().any(|e| {
                 let kv = self.job.bytes(e.kv);
                 kv.get(..e.key_len as usize) == Some(key)
             });
             if dup {
-                return Err(Error::bad(&"duplicate env"));
+                return Err(Error::bad(t!("duplicate env")));
             }
             let key_len = (self.job.used - start) as u16;
-            self.r.expect(b':', &"expected :").map_err(|e| self.syntax(e))?;
+            self.r.expect(b':', t!("expected :")).map_err(|e| self.syntax(e))?;
             push(self.job, b"=")?;
             if self.r.peek() != Some(b'"') {
                 return Err(self.wrong(Field::Envs, 4));
@@ -359,7 +360,7 @@ impl<'a, 'j> Parser<'a, 'j> {
         let mut first = true;
         while self.more(b']', &mut first)? {
             if t.nfds as usize >= FDS_MAX {
-                return Err(Error::bad(&"too many fds"));
+                return Err(Error::bad(t!("too many fds")));
             }
             if let Some(fd) = self.descriptor()? {
                 if let Some(slot) = t.fds.get_mut(t.nfds as usize) {
@@ -403,7 +404,7 @@ impl<'a, 'j> Parser<'a, 'j> {
             }
         }
         let [ty, path, mode, bind, port] = raw;
-        let ty = ty.ok_or(bad(&"missing field", Field::Type))?;
+        let ty = ty.ok_or(bad(t!("missing field"), Field::Type))?;
         let mut r = self.value(ty);
         if r.peek() != Some(b'"') {
             return Err(wrong_type(Field::Type));
@@ -432,14 +433,14 @@ impl<'a, 'j> Parser<'a, 'j> {
             }
         };
         if unknown {
-            return Err(Error::bad(&"unknown field"));
+            return Err(Error::bad(t!("unknown field")));
         }
         let extra = mask & !(wants | Field::Type.bit());
         if let Some(&f) = [Field::Path, Field::Mode, Field::Bind, Field::Port]
             .iter()
             .find(|f| extra & f.bit() != 0)
         {
-            return Err(bad(&"unexpected field", f));
+            return Err(bad(t!("unexpected field"), f));
         }
         Ok(Some(fd))
     }
@@ -450,21 +451,21 @@ impl<'a, 'j> Parser<'a, 'j> {
     }
 
     fn fd_path(&mut self, raw: Option<(usize, usize)>, limit: usize) -> Result<Span, Error> {
-        let raw = raw.ok_or(bad(&"missing field", Field::Path))?;
+        let raw = raw.ok_or(bad(t!("missing field"), Field::Path))?;
         let mut r = self.value(raw);
         if r.peek() != Some(b'"') {
             return Err(wrong_type(Field::Path));
         }
         let s = store(&mut r, self.job, Field::Path, limit)?;
         if s.len == 0 {
-            return Err(bad(&"empty field", Field::Path));
+            return Err(bad(t!("empty field"), Field::Path));
         }
         Ok(s)
     }
 
     #[inline(never)] // (see `Parser`)
     fn mode(&mut self, raw: Option<(usize, usize)>) -> Result<Mode, Error> {
-        let raw = raw.ok_or(bad(&"missing field", Field::Mode))?;
+        let raw = raw.ok_or(bad(t!("missing field"), Field::Mode))?;
         let mut r = self.value(raw);
         if r.peek() != Some(b'"') {
             return Err(wrong_type(Field::Mode));
@@ -475,25 +476,25 @@ impl<'a, 'j> Parser<'a, 'j> {
             Some(b"w") => Mode::Write,
             Some(b"rw") => Mode::ReadWrite,
             Some(b"a") => Mode::Append,
-            _ => return Err(bad(&"bad value", Field::Mode)),
+            _ => return Err(bad(t!("bad value"), Field::Mode)),
         })
     }
 
     #[inline(never)] // (see `Parser`)
     fn bind(&mut self, raw: Option<(usize, usize)>) -> Result<IpAddr, Error> {
-        let raw = raw.ok_or(bad(&"missing field", Field::Bind))?;
+        let raw = raw.ok_or(bad(t!("missing field"), Field::Bind))?;
         let mut r = self.value(raw);
         if r.peek() != Some(b'"') {
             return Err(wrong_type(Field::Bind));
         }
         let s = Small::read(&mut r).map_err(|e| self.syntax(e))?;
-        s.get().and_then(super::ip::parse).ok_or(bad(&"bad value", Field::Bind))
+        s.get().and_then(super::ip::parse).ok_or(bad(t!("bad value"), Field::Bind))
     }
 
     fn port(&mut self, raw: Option<(usize, usize)>) -> Result<u16, Error> {
-        let raw = raw.ok_or(bad(&"missing field", Field::Port))?;
+        let raw = raw.ok_or(bad(t!("missing field"), Field::Port))?;
         let n = integer(&mut self.value(raw), Field::Port)?;
-        u16::try_from(n).map_err(|_| bad(&"bad value", Field::Port))
+        u16::try_from(n).map_err(|_| bad(t!("bad value"), Field::Port))
     }
 
     /// A user or group id: 0..=4294967294 (u32::MAX means "no change" to
@@ -502,7 +503,7 @@ impl<'a, 'j> Parser<'a, 'j> {
         let n = integer(&mut self.r, f)?;
         match u32::try_from(n) {
             Ok(id) if id != u32::MAX => Ok(id),
-            _ => Err(bad(&"bad value", f)),
+            _ => Err(bad(t!("bad value"), f)),
         }
     }
 
@@ -513,7 +514,7 @@ impl<'a, 'j> Parser<'a, 'j> {
         }
         let s = store(&mut self.r, self.job, f, limit)?;
         if s.len == 0 {
-            return Err(bad(&"empty field", f));
+            return Err(bad(t!("empty field"), f));
         }
         Ok(s)
     }
@@ -543,12 +544,12 @@ fn integer(r: &mut Reader, f: Field) -> Result<u64, Error> {
     if text.iter().any(|&b| matches!(b, b'.' | b'e' | b'E')) {
         return Err(wrong_type(f));
     }
-    as_u64(text).ok_or(bad(&"bad value", f))
+    as_u64(text).ok_or(bad(t!("bad value"), f))
 }
 
 fn push(job: &mut Job, b: &[u8]) -> Result<(), Error> {
     let end = job.used + b.len();
-    job.arena.get_mut(job.used..end).ok_or(Error::bad(&"job too large"))?.copy_from_slice(b);
+    job.arena.get_mut(job.used..end).ok_or(Error::bad(t!("job too large")))?.copy_from_slice(b);
     job.used = end;
     Ok(())
 }
@@ -582,7 +583,7 @@ fn append(
     });
     match res {
         Ok(()) => Ok(()),
-        Err(JsonError::Full) if arena_full => Err(Error::bad(&"job too large")),
+        Err(JsonError::Full) if arena_full => Err(Error::bad(t!("job too large"))),
         Err(e) => Err(malformed(e, f)),
     }
 }

@@ -12,6 +12,7 @@
 //! a few hundred lines, borrows nothing and never recurses past
 //! [`DEPTH_MAX`].
 
+use crate::http::t;
 use super::Full;
 use super::response::Writer;
 
@@ -92,7 +93,7 @@ impl<'a> Reader<'a> {
             return Ok(false);
         }
         if !was_first {
-            self.expect(b',', &"expected , or closing bracket")?;
+            self.expect(b',', t!("expected , or closing bracket"))?;
         }
         Ok(true)
     }
@@ -101,7 +102,7 @@ impl<'a> Reader<'a> {
     pub fn end(&mut self) -> Result<(), JsonError> {
         match self.peek() {
             None => Ok(()),
-            Some(_) => syntax(&"trailing data"),
+            Some(_) => syntax(t!("trailing data")),
         }
     }
 
@@ -110,7 +111,7 @@ impl<'a> Reader<'a> {
     /// surrogate pairs; refuses `\u0000` since no such string could be
     /// passed to execve.
     pub fn string(&mut self, out: &mut dyn FnMut(&[u8]) -> bool) -> Result<(), JsonError> {
-        self.expect(b'"', &"expected string")?;
+        self.expect(b'"', t!("expected string"))?;
         loop {
             // A run of plain bytes; escapes and the quote are ASCII, so a
             // UTF-8 sequence never straddles two runs.
@@ -123,13 +124,13 @@ impl<'a> Reader<'a> {
             }
             let run = self.s.get(start..self.pos).unwrap_or(&[]);
             if core::str::from_utf8(run).is_err() {
-                return syntax(&"invalid UTF-8");
+                return syntax(t!("invalid UTF-8"));
             }
             if !run.is_empty() && !out(run) {
                 return Err(JsonError::Full);
             }
             match self.byte() {
-                None => return syntax(&"unterminated string"),
+                None => return syntax(t!("unterminated string")),
                 Some(b'"') => return Ok(()),
                 Some(b'\\') => {
                     let mut tmp = [0u8; 4];
@@ -145,17 +146,17 @@ impl<'a> Reader<'a> {
                         Some(b'u') => {
                             let c = self.unicode_escape()?;
                             if c == '\0' {
-                                return syntax(&"NUL in string");
+                                return syntax(t!("NUL in string"));
                             }
                             c.encode_utf8(&mut tmp).as_bytes()
                         }
-                        _ => return syntax(&"bad escape"),
+                        _ => return syntax(t!("bad escape")),
                     };
                     if !out(piece) {
                         return Err(JsonError::Full);
                     }
                 }
-                Some(_) => return syntax(&"control character in string"),
+                Some(_) => return syntax(t!("control character in string")),
             }
         }
     }
@@ -166,18 +167,18 @@ impl<'a> Reader<'a> {
         let cp = match hi {
             0xD800..=0xDBFF => {
                 if self.byte() != Some(b'\\') || self.byte() != Some(b'u') {
-                    return syntax(&"lone surrogate");
+                    return syntax(t!("lone surrogate"));
                 }
                 let lo = self.hex4()?;
                 if !(0xDC00..=0xDFFF).contains(&lo) {
-                    return syntax(&"lone surrogate");
+                    return syntax(t!("lone surrogate"));
                 }
                 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
             }
-            0xDC00..=0xDFFF => return syntax(&"lone surrogate"),
+            0xDC00..=0xDFFF => return syntax(t!("lone surrogate")),
             c => c,
         };
-        char::from_u32(cp).map_or(syntax(&"bad escape"), Ok)
+        char::from_u32(cp).map_or(syntax(t!("bad escape")), Ok)
     }
 
     fn hex4(&mut self) -> Result<u32, JsonError> {
@@ -187,7 +188,7 @@ impl<'a> Reader<'a> {
                 Some(b @ b'0'..=b'9') => b - b'0',
                 Some(b @ b'a'..=b'f') => b - b'a' + 10,
                 Some(b @ b'A'..=b'F') => b - b'A' + 10,
-                _ => return syntax(&"bad escape"),
+                _ => return syntax(t!("bad escape")),
             };
             v = v * 16 + d as u32;
         }
@@ -207,12 +208,12 @@ impl<'a> Reader<'a> {
             Some(b'1'..=b'9') => {
                 self.digits();
             }
-            _ => return syntax(&"bad number"),
+            _ => return syntax(t!("bad number")),
         }
         if self.s.get(self.pos) == Some(&b'.') {
             self.pos += 1;
             if self.digits() == 0 {
-                return syntax(&"bad number");
+                return syntax(t!("bad number"));
             }
         }
         if let Some(b'e' | b'E') = self.s.get(self.pos) {
@@ -221,7 +222,7 @@ impl<'a> Reader<'a> {
                 self.pos += 1;
             }
             if self.digits() == 0 {
-                return syntax(&"bad number");
+                return syntax(t!("bad number"));
             }
         }
         Ok(self.s.get(start..self.pos).unwrap_or(&[]))
@@ -241,7 +242,7 @@ impl<'a> Reader<'a> {
             self.pos = end;
             Ok(())
         } else {
-            syntax(&"unexpected token")
+            syntax(t!("unexpected token"))
         }
     }
 
@@ -258,7 +259,7 @@ impl<'a> Reader<'a> {
                 Some(c @ (b'{' | b'[')) => {
                     self.pos += 1;
                     if depth + level + 1 > DEPTH_MAX {
-                        return syntax(&"nesting too deep");
+                        return syntax(t!("nesting too deep"));
                     }
                     stack = (stack << 1) | (c == b'{') as u32;
                     level += 1;
@@ -272,7 +273,7 @@ impl<'a> Reader<'a> {
                 Some(b'f') => self.literal(b"false").map(|_| false)?,
                 Some(b'n') => self.literal(b"null").map(|_| false)?,
                 Some(b'-' | b'0'..=b'9') => self.number().map(|_| false)?,
-                _ => return syntax(&"expected value"),
+                _ => return syntax(t!("expected value")),
             };
             // Close what ends here; find where the next value starts.
             loop {
@@ -284,7 +285,7 @@ impl<'a> Reader<'a> {
                 if self.more(close, &mut first)? {
                     if obj {
                         self.string(&mut |_| true)?;
-                        self.expect(b':', &"expected :")?;
+                        self.expect(b':', t!("expected :"))?;
                     }
                     break;
                 }
@@ -542,26 +543,26 @@ mod tests {
         assert_eq!(decode("\"héllo 😀\"".as_bytes()).unwrap(), "héllo 😀".as_bytes());
         assert_eq!(decode(br#""""#).unwrap(), b"");
         for (bad, why) in [
-            (&br#""\ud83d""#[..], &"lone surrogate"),
-            (br#""\ud83dx""#, &"lone surrogate"),
-            (br#""\ud83d\u0041""#, &"lone surrogate"),
-            (br#""\ude00""#, &"lone surrogate"),
-            (br#""\u0000""#, &"NUL in string"),
-            (b"\"a\0b\"", &"control character in string"),
-            (b"\"a\nb\"", &"control character in string"),
-            (br#""\x41""#, &"bad escape"),
-            (br#""\u12G4""#, &"bad escape"),
-            (br#""\u12""#, &"bad escape"),
-            (b"\"abc", &"unterminated string"),
-            (b"\"abc\\", &"bad escape"),
-            (b"\"\xff\"", &"invalid UTF-8"),
-            (b"\"\xed\xa0\x80\"", &"invalid UTF-8"),
-            (b"\"\xc3\"", &"invalid UTF-8"),
-            (b"'a'", &"expected string"),
+            (&br#""\ud83d""#[..], t!("lone surrogate")),
+            (br#""\ud83dx""#, t!("lone surrogate")),
+            (br#""\ud83d\u0041""#, t!("lone surrogate")),
+            (br#""\ude00""#, t!("lone surrogate")),
+            (br#""\u0000""#, t!("NUL in string")),
+            (b"\"a\0b\"", t!("control character in string")),
+            (b"\"a\nb\"", t!("control character in string")),
+            (br#""\x41""#, t!("bad escape")),
+            (br#""\u12G4""#, t!("bad escape")),
+            (br#""\u12""#, t!("bad escape")),
+            (b"\"abc", t!("unterminated string")),
+            (b"\"abc\\", t!("bad escape")),
+            (b"\"\xff\"", t!("invalid UTF-8")),
+            (b"\"\xed\xa0\x80\"", t!("invalid UTF-8")),
+            (b"\"\xc3\"", t!("invalid UTF-8")),
+            (b"'a'", t!("expected string")),
         ] {
             assert_eq!(decode(bad), Err(JsonError::Syntax(why)), "{:?}", bad);
         }
-        assert_eq!(decode(br#""a" x"#), Err(JsonError::Syntax(&"trailing data")));
+        assert_eq!(decode(br#""a" x"#), Err(JsonError::Syntax(t!("trailing data"))));
         let mut r = Reader::new(br#""abcdef""#);
         let mut room = 3usize;
         assert_eq!(
@@ -646,11 +647,11 @@ mod tests {
         let ok = format!("{}{}", "[".repeat(DEPTH_MAX), "]".repeat(DEPTH_MAX));
         assert_eq!(skip(ok.as_bytes()), Ok(()));
         let deep = format!("{}{}", "[".repeat(DEPTH_MAX + 1), "]".repeat(DEPTH_MAX + 1));
-        assert_eq!(skip(deep.as_bytes()), Err(JsonError::Syntax(&"nesting too deep")));
+        assert_eq!(skip(deep.as_bytes()), Err(JsonError::Syntax(t!("nesting too deep"))));
         let huge = "[".repeat(100_000);
-        assert_eq!(skip(huge.as_bytes()), Err(JsonError::Syntax(&"nesting too deep")));
+        assert_eq!(skip(huge.as_bytes()), Err(JsonError::Syntax(t!("nesting too deep"))));
         let mut r = Reader::new(b"[[1]]");
-        assert_eq!(r.skip(DEPTH_MAX - 1), Err(JsonError::Syntax(&"nesting too deep")));
+        assert_eq!(r.skip(DEPTH_MAX - 1), Err(JsonError::Syntax(t!("nesting too deep"))));
     }
 
     fn write(f: impl FnOnce(&mut Json) -> Result<(), Full>) -> Result<String, Full> {

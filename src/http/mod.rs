@@ -17,6 +17,8 @@
 //! rest: a pipelined request). On an error, answer [`response::error`] and
 //! close: after an error the request's end is unknown.
 
+use crate::words::{self, Words};
+
 mod ip;
 pub mod job;
 pub mod json;
@@ -102,10 +104,121 @@ impl Status {
     }
 }
 
-/// A static text behind one thin pointer (written `&"text"`): an [`Error`]
-/// is then three words, cheap to build at each of the many places that
-/// refuse a request and to pass up through every `?`.
-pub type Text = &'static &'static str;
+/// Every text an HTTP error can say (reasons, details, `Allow` values), in
+/// one table packed when compiling (`crate::words`). A [`Text`] is its
+/// number: an [`Error`] is then four bytes, carried in a register through
+/// every `?` of the parsers, where a pointer to a static `&str` (16 bytes of
+/// relocated data each) made it three words.
+const TEXTS: &[(&[u8], ())] = &[
+    (b"", ()),
+    (b"method not allowed", ()),
+    (b"malformed request", ()),
+    (b"head too large", ()),
+    (b"target too long", ()),
+    (b"bad target", ()),
+    (b"missing Host", ()),
+    (b"duplicate Host", ()),
+    (b"bad Content-Length", ()),
+    (b"duplicate Content-Length", ()),
+    (b"body without Content-Length", ()),
+    (b"body too large", ()),
+    (b"Transfer-Encoding not supported", ()),
+    (b"Content-Length with Transfer-Encoding", ()),
+    (b"not found", ()),
+    (b"bad name", ()),
+    (b"percent-encoding in name", ()),
+    (b"bad after", ()),
+    (b"unknown parameter of /events", ()),
+    (b"unknown signal", ()),
+    (b"GET", ()),
+    (b"POST", ()),
+    (b"GET, PUT, DELETE", ()),
+    (b"forbidden", ()),
+    (b"too many connections", ()),
+    (b"request timeout", ()),
+    (b"reply too large", ()),
+    (b"job table full", ()),
+    (b"job not running", ()),
+    (b"no such running service", ()),
+    (b"name taken by a service", ()),
+    (b"job still running", ()),
+    (b"malformed JSON", ()),
+    (b"empty body", ()),
+    (b"wrong type", ()),
+    (b"expected , or closing bracket", ()),
+    (b"trailing data", ()),
+    (b"expected string", ()),
+    (b"invalid UTF-8", ()),
+    (b"unterminated string", ()),
+    (b"NUL in string", ()),
+    (b"bad escape", ()),
+    (b"control character in string", ()),
+    (b"lone surrogate", ()),
+    (b"bad number", ()),
+    (b"unexpected token", ()),
+    (b"nesting too deep", ()),
+    (b"expected value", ()),
+    (b"expected :", ()),
+    (b"field too long", ()),
+    (b"job", ()),
+    (b"job too large", ()),
+    (b"unknown field", ()),
+    (b"missing field", ()),
+    (b"unexpected field", ()),
+    (b"duplicate field", ()),
+    (b"empty field", ()),
+    (b"bad value", ()),
+    (b"empty task list", ()),
+    (b"too many tasks", ()),
+    (b"too many args", ()),
+    (b"too many envs", ()),
+    (b"too many fds", ()),
+    (b"bad env name", ()),
+    (b"duplicate env", ()),
+    (b"fd type not implemented", ()),
+    (b"tasks", ()),
+    (b"exec", ()),
+    (b"args", ()),
+    (b"envs", ()),
+    (b"cwd", ()),
+    (b"fd", ()),
+    (b"user", ()),
+    (b"group", ()),
+    (b"type", ()),
+    (b"path", ()),
+    (b"mode", ()),
+    (b"bind", ()),
+    (b"port", ()),
+];
+const PACKED: Words<{ words::bytes(TEXTS) }, { TEXTS.len() }, ()> = Words::pack(TEXTS);
+const _: () = assert!(TEXTS.len() <= 256);
+
+/// A text of [`TEXTS`], written `t!("text")`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Text(u8);
+
+impl Text {
+    /// The text `s`, looked up when compiling (in `t!`): a text missing from
+    /// TEXTS does not compile.
+    pub const fn of(s: &str) -> Text {
+        match PACKED.index(s.as_bytes()) {
+            Some(i) => Text(i as u8),
+            None => panic!("an HTTP error text missing from TEXTS"),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        core::str::from_utf8(PACKED.at(self.0 as usize)).unwrap_or("")
+    }
+}
+
+/// `t!("text")`: the [`Text`] of a string in TEXTS.
+macro_rules! t {
+    ($s:literal) => {
+        const { $crate::http::Text::of($s) }
+    };
+}
+pub(crate) use t;
 
 /// A request that cannot be served as asked: the status, the short reason of
 /// the `{"error":"..."}` body (`reason`, then `: detail` when there is one),
@@ -119,7 +232,7 @@ pub struct Error {
 
 impl Error {
     pub const fn new(status: Status, reason: Text) -> Error {
-        Error { status, reason, detail: &"" }
+        Error { status, reason, detail: t!("") }
     }
 
     pub const fn with(status: Status, reason: Text, detail: Text) -> Error {
@@ -131,21 +244,21 @@ impl Error {
     }
 
     pub const fn method_not_allowed(allow: Text) -> Error {
-        Error { status: Status::MethodNotAllowed, reason: &"method not allowed", detail: allow }
+        Error { status: Status::MethodNotAllowed, reason: t!("method not allowed"), detail: allow }
     }
 
     pub fn reason(&self) -> &'static str {
-        self.reason
+        self.reason.as_str()
     }
 
     /// What follows the reason in the body (`": detail"`), if anything.
     pub fn detail(&self) -> &'static str {
-        if self.status == Status::MethodNotAllowed { "" } else { self.detail }
+        if self.status == Status::MethodNotAllowed { "" } else { self.detail.as_str() }
     }
 
     /// The `Allow` header of a 405.
     pub fn allow(&self) -> &'static str {
-        if self.status == Status::MethodNotAllowed { self.detail } else { "" }
+        if self.status == Status::MethodNotAllowed { self.detail.as_str() } else { "" }
     }
 }
 
@@ -253,9 +366,9 @@ mod tests {
     fn every_status_has_its_code_and_phrase() {
         assert_eq!(Status::NotImplemented.code(), 501);
         assert_eq!(Status::HeaderFieldsTooLarge.phrase(), "Request Header Fields Too Large");
-        assert_eq!(Error::method_not_allowed(&"GET").status.code(), 405);
-        assert_eq!(Error::method_not_allowed(&"GET").allow(), "GET");
-        assert_eq!(Error::method_not_allowed(&"GET").detail(), "");
-        assert_eq!(Error::with(Status::BadRequest, &"a", &"b").allow(), "");
+        assert_eq!(Error::method_not_allowed(t!("GET")).status.code(), 405);
+        assert_eq!(Error::method_not_allowed(t!("GET")).allow(), "GET");
+        assert_eq!(Error::method_not_allowed(t!("GET")).detail(), "");
+        assert_eq!(Error::with(Status::BadRequest, t!("missing field"), t!("exec")).allow(), "");
     }
 }

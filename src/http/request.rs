@@ -5,6 +5,7 @@
 //! [`REQUEST_BUF_MAX`](super::REQUEST_BUF_MAX) bytes), so the caller keeps no
 //! parser state between reads.
 
+use crate::http::t;
 use super::{BODY_MAX, Error, HEAD_MAX, HEADERS_MAX, Status, TARGET_MAX, Version, parse_signal};
 
 /// What a service can be told to do.
@@ -104,35 +105,35 @@ enum Method {
 pub fn parse(buf: &[u8]) -> Result<Parsed<'_>, Error> {
     // A long target is 414 as soon as it shows, before the head is whole.
     if first_target_len(buf) > TARGET_MAX {
-        return Err(Error::new(Status::UriTooLong, &"target too long"));
+        return Err(Error::new(Status::UriTooLong, t!("target too long")));
     }
     let mut f = Fields::default();
     let (method, target, version, head_len) = match head(buf, &mut f) {
         Ok(h) if h.3 <= HEAD_MAX => h,
         Err(Lex::Partial) if buf.len() < HEAD_MAX => return Ok(Parsed::Partial),
         Ok(_) | Err(Lex::Partial | Lex::TooMany) => {
-            return Err(Error::new(Status::HeaderFieldsTooLarge, &"head too large"));
+            return Err(Error::new(Status::HeaderFieldsTooLarge, t!("head too large")));
         }
-        Err(Lex::Bad) => return Err(Error::bad(&"malformed request")),
+        Err(Lex::Bad) => return Err(Error::bad(t!("malformed request"))),
     };
     let Fields { lengths, length, encodings, hosts, close, keep, expect_continue } = f;
     // Two framings, or two lengths, are how requests get smuggled past a
     // proxy: refuse them rather than pick one.
     if encodings > 0 && lengths > 0 {
-        return Err(Error::bad(&"Content-Length with Transfer-Encoding"));
+        return Err(Error::bad(t!("Content-Length with Transfer-Encoding")));
     }
     if encodings > 0 {
-        return Err(Error::new(Status::NotImplemented, &"Transfer-Encoding not supported"));
+        return Err(Error::new(Status::NotImplemented, t!("Transfer-Encoding not supported")));
     }
     if lengths > 1 {
-        return Err(Error::bad(&"duplicate Content-Length"));
+        return Err(Error::bad(t!("duplicate Content-Length")));
     }
     let content_length = match lengths {
         0 => None,
         _ => Some(content_length(length)?),
     };
     if version == Version::Http11 && hosts != 1 {
-        return Err(Error::bad(if hosts == 0 { &"missing Host" } else { &"duplicate Host" }));
+        return Err(Error::bad(if hosts == 0 { t!("missing Host") } else { t!("duplicate Host") }));
     }
     let keep_alive = match version {
         Version::Http11 => !close,
@@ -300,17 +301,17 @@ fn is_tchar(b: u8) -> bool {
 }
 
 fn length_required() -> Error {
-    Error::new(Status::LengthRequired, &"body without Content-Length")
+    Error::new(Status::LengthRequired, t!("body without Content-Length"))
 }
 
 /// Content-Length: digits only (no sign, no list); too large is 413.
 fn content_length(v: &[u8]) -> Result<usize, Error> {
     if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
-        return Err(Error::bad(&"bad Content-Length"));
+        return Err(Error::bad(t!("bad Content-Length")));
     }
     match crate::out::parse_u64(v) {
         Some(n) if n <= BODY_MAX as u64 => Ok(n as usize),
-        _ => Err(Error::new(Status::PayloadTooLarge, &"body too large")),
+        _ => Err(Error::new(Status::PayloadTooLarge, t!("body too large"))),
     }
 }
 
@@ -355,7 +356,7 @@ const SEGMENTS_MAX: usize = 4;
 
 #[inline(never)] // (inlined into `parse`, 440 bytes more)
 fn route(m: Method, target: &[u8]) -> Result<Route<'_>, Error> {
-    let path = origin_path(target).ok_or(Error::bad(&"bad target"))?;
+    let path = origin_path(target).ok_or(Error::bad(t!("bad target")))?;
     let path = path.split(|&b| b == b'#').next().unwrap_or(&[]);
     let (path, query) = match path.iter().position(|&b| b == b'?') {
         Some(i) => (path.get(..i).unwrap_or(&[]), path.get(i + 1..).unwrap_or(&[])),
@@ -375,27 +376,27 @@ fn route(m: Method, target: &[u8]) -> Result<Route<'_>, Error> {
         if m == want { Ok(r) } else { Err(Error::method_not_allowed(allow)) }
     };
     match (seg.get(..n).unwrap_or(&[]), m) {
-        ([b"jobs"], _) => only(Method::Get, &"GET", Route::Jobs),
+        ([b"jobs"], _) => only(Method::Get, t!("GET"), Route::Jobs),
         ([b"job", name], m) => {
             let name = valid_name(name)?;
             match m {
                 Method::Get => Ok(Route::GetJob(name)),
                 Method::Put => Ok(Route::PutJob(name)),
                 Method::Delete => Ok(Route::DeleteJob(name)),
-                _ => Err(Error::method_not_allowed(&"GET, PUT, DELETE")),
+                _ => Err(Error::method_not_allowed(t!("GET, PUT, DELETE"))),
             }
         }
         ([b"job", name, b"signal", sig], m) => {
             let (name, sig) = (valid_name(name)?, valid_signal(sig)?);
             if m == Method::Post { Ok(Route::SignalJob(name, sig)) } else { Err(post_only()) }
         }
-        ([b"services"], _) => only(Method::Get, &"GET", Route::Services),
+        ([b"services"], _) => only(Method::Get, t!("GET"), Route::Services),
         ([b"service", name], m) => {
             let name = valid_name(name)?;
             if m == Method::Get {
                 Ok(Route::GetService(name))
             } else {
-                Err(Error::method_not_allowed(&"GET"))
+                Err(Error::method_not_allowed(t!("GET")))
             }
         }
         ([b"service", name, action], m) => {
@@ -417,12 +418,12 @@ fn route(m: Method, target: &[u8]) -> Result<Route<'_>, Error> {
             let (name, sig) = (valid_name(name)?, valid_signal(sig)?);
             if m == Method::Post { Ok(Route::SignalService(name, sig)) } else { Err(post_only()) }
         }
-        ([b"rescan"], _) => only(Method::Post, &"POST", Route::Rescan),
-        ([b"shutdown"], _) => only(Method::Post, &"POST", Route::Shutdown),
-        ([b"reboot"], _) => only(Method::Post, &"POST", Route::Reboot),
+        ([b"rescan"], _) => only(Method::Post, t!("POST"), Route::Rescan),
+        ([b"shutdown"], _) => only(Method::Post, t!("POST"), Route::Shutdown),
+        ([b"reboot"], _) => only(Method::Post, t!("POST"), Route::Reboot),
         ([b"events"], Method::Get) => Ok(Route::Events(events_query(query)?)),
-        ([b"events"], _) => Err(Error::method_not_allowed(&"GET")),
-        ([b"metrics"], _) => only(Method::Get, &"GET", Route::Metrics),
+        ([b"events"], _) => Err(Error::method_not_allowed(t!("GET"))),
+        ([b"metrics"], _) => only(Method::Get, t!("GET"), Route::Metrics),
         _ => Err(not_found()),
     }
 }
@@ -439,20 +440,20 @@ fn events_query(q: &[u8]) -> Result<EventsQuery<'_>, Error> {
             (b"jobs", None) => e.jobs = true,
             (b"job", Some(n)) => e.job = Some(valid_name(n)?),
             (b"after", Some(n)) if !n.is_empty() && n.iter().all(u8::is_ascii_digit) => {
-                e.after = Some(crate::out::parse_u64(n).ok_or(Error::bad(&"bad after"))?);
+                e.after = Some(crate::out::parse_u64(n).ok_or(Error::bad(t!("bad after")))?);
             }
-            _ => return Err(Error::bad(&"unknown parameter of /events")),
+            _ => return Err(Error::bad(t!("unknown parameter of /events"))),
         }
     }
     Ok(e)
 }
 
 fn not_found() -> Error {
-    Error::new(Status::NotFound, &"not found")
+    Error::new(Status::NotFound, t!("not found"))
 }
 
 fn post_only() -> Error {
-    Error::method_not_allowed(&"POST")
+    Error::method_not_allowed(t!("POST"))
 }
 
 /// `/path` as is; `http://host/path` (absolute form, which HTTP/1.1 servers
@@ -477,16 +478,16 @@ fn origin_path(target: &[u8]) -> Option<&[u8]> {
 /// decoded, so what the client wrote is what the supervisor looks up.
 fn valid_name(name: &[u8]) -> Result<&[u8], Error> {
     if name.contains(&b'%') {
-        return Err(Error::bad(&"percent-encoding in name"));
+        return Err(Error::bad(t!("percent-encoding in name")));
     }
     if !crate::name::valid(name) || name.iter().any(|&b| b < 0x20 || b == 0x7f) {
-        return Err(Error::bad(&"bad name"));
+        return Err(Error::bad(t!("bad name")));
     }
     Ok(name)
 }
 
 fn valid_signal(sig: &[u8]) -> Result<u8, Error> {
-    parse_signal(sig).ok_or(Error::bad(&"unknown signal"))
+    parse_signal(sig).ok_or(Error::bad(t!("unknown signal")))
 }
 
 #[cfg(test)]

@@ -239,6 +239,7 @@ pub fn raw_chunk(out: &mut [u8], data: &[u8]) -> Result<usize, Full> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::t;
 
     fn s(b: &[u8]) -> &str {
         core::str::from_utf8(b).unwrap()
@@ -291,20 +292,20 @@ mod tests {
     #[test]
     fn errors_close_and_carry_reason_and_allow() {
         let mut out = [0u8; 512];
-        let n = error(&mut out, &Error::method_not_allowed(&"GET, PUT, DELETE")).unwrap();
+        let n = error(&mut out, &Error::method_not_allowed(t!("GET, PUT, DELETE"))).unwrap();
         assert_eq!(
             s(&out[..n]),
             "HTTP/1.1 405 Method Not Allowed\r\nContent-Type: application/json\r\nContent-Length: 31\r\n\
              Allow: GET, PUT, DELETE\r\nConnection: close\r\n\r\n{\"error\":\"method not allowed\"}\n"
         );
-        let n = error(&mut out, &Error::with(Status::BadRequest, &"missing field", &"exec")).unwrap();
+        let n = error(&mut out, &Error::with(Status::BadRequest, t!("missing field"), t!("exec"))).unwrap();
         assert!(
             s(&out[..n]).ends_with("\r\n\r\n{\"error\":\"missing field: exec\"}\n"),
             "{}",
             s(&out[..n])
         );
         assert!(s(&out[..n]).starts_with("HTTP/1.1 400 Bad Request\r\n"));
-        let n = error(&mut out, &Error::new(Status::NotImplemented, &"fd type not implemented"))
+        let n = error(&mut out, &Error::new(Status::NotImplemented, t!("fd type not implemented")))
             .unwrap();
         assert!(s(&out[..n]).starts_with("HTTP/1.1 501 Not Implemented\r\n"));
     }
@@ -332,7 +333,7 @@ mod tests {
         assert_eq!(json(&mut small, h, &mut |j| j.str(b"01234")).map(|_| ()), Ok(()));
         let mut tiny = [0u8; 10];
         assert_eq!(empty(&mut tiny, h), Err(Full));
-        assert_eq!(error(&mut tiny, &Error::bad(&"x")), Err(Full));
+        assert_eq!(error(&mut tiny, &Error::bad(t!("job"))), Err(Full));
         // an unfinished JSON value is never sent
         let mut out = [0u8; 512];
         assert_eq!(json(&mut out, h, &mut |j| j.begin_array()), Err(Full));
