@@ -614,30 +614,22 @@ fn job_json(j: &mut Json, v: &crate::core::JobView) -> Result<(), Full> {
 #[allow(clippy::too_many_arguments)]
 fn serve(core: &mut Core, out: &mut [u8; OUT_MAX], out_len: &mut usize, close_after: &mut bool, streaming: &mut u8, route: Route, body: &[u8], head: Head, now: u64) {
     let cmd = match route {
-        Route::ServiceAction(n, a) => Command::from_action(n, a),
-        Route::SignalService(n, s) => Command::Signal(s as u32, n),
-        Route::GetService(n) => Command::Query(n),
-        Route::Rescan => Command::Rescan,
-        Route::Shutdown => Command::Shutdown,
-        Route::Reboot => Command::Reboot,
-        Route::GetJob(n) => Command::GetJob(n),
-        Route::DeleteJob(n) => Command::DeleteJob(n),
-        Route::SignalJob(n, s) => Command::SignalJob(n, s as u32),
+        Route::ServiceAction(n, a) => Some(Command::from_action(n, a)),
+        Route::SignalService(n, s) => Some(Command::Signal(s as u32, n)),
+        Route::GetService(n) => Some(Command::Query(n)),
+        Route::Rescan => Some(Command::Rescan),
+        Route::Shutdown => Some(Command::Shutdown),
+        Route::Reboot => Some(Command::Reboot),
+        Route::GetJob(n) => Some(Command::GetJob(n)),
+        Route::DeleteJob(n) => Some(Command::DeleteJob(n)),
+        Route::SignalJob(n, s) => Some(Command::SignalJob(n, s as u32)),
         Route::PutJob(n) => match core.job_scratch().parse_into(body) {
-            Ok(()) => Command::PutJob(name(n)),
+            Ok(()) => Some(Command::PutJob(name(n))),
             Err(e) => return error(out, out_len, close_after, &e),
         },
-        Route::Services => Command::List,
-        Route::Jobs => {
-            let r = response::json(out, Head { status: Status::Ok, ..head }, &mut |j| {
-                j.begin_array()?;
-                for v in core.jobs() {
-                    job_json(j, &v)?;
-                }
-                j.end_array()
-            });
-            return finish(r, out, out_len, close_after);
-        }
+        Route::Services => Some(Command::List),
+        // (No command: the table as it is.)
+        Route::Jobs => None,
         Route::Metrics => {
             let r = response::metrics(out, head, &mut |w| crate::metrics::write(w, core, now));
             return finish(r, out, out_len, close_after);
@@ -659,55 +651,71 @@ fn serve(core: &mut Core, out: &mut [u8; OUT_MAX], out_len: &mut usize, close_af
         _ => b"",
     };
     let not_found = Error::new(Status::NotFound, t!("not found"));
-    let r = match core.execute(cmd) {
-        Outcome::Service(v) => response::json(out, Head { status: Status::Ok, ..head }, &mut |j| service_json(j, &v)),
-        Outcome::List => response::json(out, Head { status: Status::Ok, ..head }, &mut |j| {
+    let reply = match cmd.map(|c| core.execute(c)) {
+        None => Ok((Status::Ok, Body::Jobs)),
+        Some(Outcome::Service(v)) => Ok((Status::Ok, Body::Service(v))),
+        Some(Outcome::List) => Ok((Status::Ok, Body::Services)),
+        Some(Outcome::Done) if matches!(route, Route::SignalService(..)) => Ok((Status::Ok, Body::Ok)),
+        Some(Outcome::Done | Outcome::Info(_)) => Ok((Status::Accepted, Body::Ok)),
+        Some(Outcome::Removed) if matches!(route, Route::DeleteJob(_)) => Ok((Status::Ok, Body::Removed)),
+        Some(Outcome::Removed) => Ok((Status::Ok, Body::Ok)),
+        Some(Outcome::Job { created }) if created && matches!(route, Route::PutJob(_)) => job_reply(core, job_name, Status::Created),
+        Some(Outcome::Job { .. }) => job_reply(core, job_name, Status::Ok),
+        Some(Outcome::JobStopping) => job_reply(core, job_name, Status::Accepted),
+        Some(Outcome::JobRefused(crate::core::PutError::Full)) => Err(Error::new(Status::ServiceUnavailable, t!("job table full"))),
+        Some(Outcome::JobRefused(crate::core::PutError::NameTaken)) => Err(Error::new(Status::Conflict, t!("name taken by a service"))),
+        Some(Outcome::JobRefused(crate::core::PutError::StillRunning)) => Err(Error::new(Status::Conflict, t!("job still running"))),
+        Some(Outcome::JobNotRunning) => Err(Error::new(Status::Conflict, t!("job not running"))),
+        Some(Outcome::NotRunning) => Err(Error::new(Status::NotFound, t!("no such running service"))),
+        Some(Outcome::NoSuchService) if matches!(route, Route::SignalService(..)) => Err(Error::new(Status::NotFound, t!("no such running service"))),
+        Some(Outcome::NoSuchService | Outcome::NoSuchJob) => Err(not_found),
+    };
+    let (status, body) = match reply {
+        Ok(r) => r,
+        Err(e) => return error(out, out_len, close_after, &e),
+    };
+    // One writer for every body.
+    let r = response::json(out, Head { status, ..head }, &mut |j| match &body {
+        Body::Service(v) => service_json(j, v),
+        Body::Services => {
             j.begin_array()?;
             for v in core.services(now) {
                 service_json(j, &v)?;
             }
             j.end_array()
-        }),
-        Outcome::Done if matches!(route, Route::SignalService(..)) => response::json(out, Head { status: Status::Ok, ..head }, &mut |j| ok(j)),
-        Outcome::Done | Outcome::Info(_) => response::json(out, Head { status: Status::Accepted, ..head }, &mut |j| ok(j)),
-        Outcome::Removed if matches!(route, Route::DeleteJob(_)) => response::json(out, Head { status: Status::Ok, ..head }, &mut |j| {
+        }
+        Body::Jobs => {
+            j.begin_array()?;
+            for v in core.jobs() {
+                job_json(j, &v)?;
+            }
+            j.end_array()
+        }
+        Body::Ok => ok(j),
+        Body::Removed => {
             j.begin_object()?;
             j.field_str(b"name", job_name)?;
             j.field_str(b"state", b"removed")?;
             j.end_object()
-        }),
-        Outcome::Removed => response::json(out, Head { status: Status::Ok, ..head }, &mut |j| ok(j)),
-        Outcome::Job { created } => {
-            let status = match route {
-                Route::PutJob(_) if created => Status::Created,
-                _ => Status::Ok,
-            };
-            match core.job(job_name) {
-                Some(v) => response::json(out, Head { status, ..head }, &mut |j| job_json(j, &v)),
-                None => return error(out, out_len, close_after, &not_found),
-            }
         }
-        Outcome::JobStopping => match core.job(job_name) {
-            Some(v) => response::json(out, Head { status: Status::Accepted, ..head }, &mut |j| job_json(j, &v)),
-            None => return error(out, out_len, close_after, &not_found),
-        },
-        Outcome::JobRefused(crate::core::PutError::Full) => {
-            return error(out, out_len, close_after, &Error::new(Status::ServiceUnavailable, t!("job table full")));
-        }
-        Outcome::JobRefused(crate::core::PutError::NameTaken) => {
-            return error(out, out_len, close_after, &Error::new(Status::Conflict, t!("name taken by a service")));
-        }
-        Outcome::JobRefused(crate::core::PutError::StillRunning) => {
-            return error(out, out_len, close_after, &Error::new(Status::Conflict, t!("job still running")));
-        }
-        Outcome::JobNotRunning => return error(out, out_len, close_after, &Error::new(Status::Conflict, t!("job not running"))),
-        Outcome::NotRunning => return error(out, out_len, close_after, &Error::new(Status::NotFound, t!("no such running service"))),
-        Outcome::NoSuchService if matches!(route, Route::SignalService(..)) => {
-            return error(out, out_len, close_after, &Error::new(Status::NotFound, t!("no such running service")));
-        }
-        Outcome::NoSuchService | Outcome::NoSuchJob => return error(out, out_len, close_after, &not_found),
-    };
+        Body::Job(v) => job_json(j, v),
+    });
     finish(r, out, out_len, close_after)
+}
+
+/// A job's reply: the job as it is now.
+fn job_reply<'c>(core: &'c Core, name: &[u8], status: Status) -> Result<(Status, Body<'c>), Error> {
+    core.job(name).map(|v| (status, Body::Job(v))).ok_or(Error::new(Status::NotFound, t!("not found")))
+}
+
+/// The body of a successful reply.
+enum Body<'a> {
+    Service(ServiceView),
+    Services,
+    Jobs,
+    Ok,
+    Removed,
+    Job(crate::core::JobView<'a>),
 }
 
 fn ok(j: &mut Json) -> Result<(), Full> {
