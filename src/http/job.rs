@@ -155,7 +155,7 @@ impl Field {
 
     fn of(key: &Small) -> Option<Field> {
         let k = key.get()?;
-        Field::ALL.iter().copied().find(|f| f.name().as_str().as_bytes() == k)
+        Field::ALL.iter().copied().find(|f| f.name().bytes() == k)
     }
 }
 
@@ -625,8 +625,8 @@ mod tests {
     fn reason(s: &str) -> (u16, String) {
         match parse(s) {
             Ok(_) => panic!("accepted: {s}"),
-            Err(e) if e.detail().is_empty() => (e.status.code(), e.reason().to_string()),
-            Err(e) => (e.status.code(), format!("{}: {}", e.reason(), e.detail())),
+            Err(e) if e.detail().is_empty() => (e.status.code(), String::from_utf8_lossy(e.reason()).into_owned()),
+            Err(e) => (e.status.code(), format!("{}: {}", String::from_utf8_lossy(e.reason()), String::from_utf8_lossy(e.detail()))),
         }
     }
 
@@ -710,7 +710,7 @@ mod tests {
         let e = parse(&with_fd(r#"{"type":"tty","device":"/dev/tty1","opts":{"raw":[true]}}"#))
             .err()
             .unwrap();
-        assert_eq!((e.status, e.reason()), (Status::NotImplemented, "fd type not implemented"));
+        assert_eq!((e.status, e.reason()), (Status::NotImplemented, &b"fd type not implemented"[..]));
         assert_eq!(reason(&with_fd(r#"{"path":"/x","type":"block device"}"#)).0, 501);
         assert_eq!(reason(&with_fd(r#"{"type":"unnamed pipe"}"#)).0, 501);
         assert_eq!(reason(&with_fd(r#"{"type":"a very long type name indeed"}"#)).0, 501);

@@ -207,8 +207,8 @@ impl Text {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
-        core::str::from_utf8(PACKED.at(self.0 as usize)).unwrap_or("")
+    pub fn bytes(self) -> &'static [u8] {
+        PACKED.at(self.0 as usize)
     }
 }
 
@@ -247,18 +247,18 @@ impl Error {
         Error { status: Status::MethodNotAllowed, reason: t!("method not allowed"), detail: allow }
     }
 
-    pub fn reason(&self) -> &'static str {
-        self.reason.as_str()
+    pub fn reason(&self) -> &'static [u8] {
+        self.reason.bytes()
     }
 
     /// What follows the reason in the body (`": detail"`), if anything.
-    pub fn detail(&self) -> &'static str {
-        if self.status == Status::MethodNotAllowed { "" } else { self.detail.as_str() }
+    pub fn detail(&self) -> &'static [u8] {
+        if self.status == Status::MethodNotAllowed { b"" } else { self.detail.bytes() }
     }
 
     /// The `Allow` header of a 405.
-    pub fn allow(&self) -> &'static str {
-        if self.status == Status::MethodNotAllowed { self.detail.as_str() } else { "" }
+    pub fn allow(&self) -> &'static [u8] {
+        if self.status == Status::MethodNotAllowed { self.detail.bytes() } else { b"" }
     }
 }
 
@@ -367,8 +367,8 @@ mod tests {
         assert_eq!(Status::NotImplemented.code(), 501);
         assert_eq!(Status::HeaderFieldsTooLarge.phrase(), "Request Header Fields Too Large");
         assert_eq!(Error::method_not_allowed(t!("GET")).status.code(), 405);
-        assert_eq!(Error::method_not_allowed(t!("GET")).allow(), "GET");
-        assert_eq!(Error::method_not_allowed(t!("GET")).detail(), "");
-        assert_eq!(Error::with(Status::BadRequest, t!("missing field"), t!("exec")).allow(), "");
+        assert_eq!(Error::method_not_allowed(t!("GET")).allow(), b"GET");
+        assert_eq!(Error::method_not_allowed(t!("GET")).detail(), b"");
+        assert_eq!(Error::with(Status::BadRequest, t!("missing field"), t!("exec")).allow(), b"");
     }
 }

@@ -63,7 +63,7 @@ fn write_head(
     w: &mut Writer,
     h: &Head,
     ctype: &str,
-    allow: &str,
+    allow: &[u8],
     framing: Framing,
 ) -> Result<(), Full> {
     w.text("HTTP/1.1 ")?
@@ -85,7 +85,7 @@ fn write_head(
         Framing::UntilClose => keep_alive = false,
     }
     if !allow.is_empty() {
-        w.text("Allow: ")?.text(allow)?.text("\r\n")?;
+        w.text("Allow: ")?.push(allow)?.text("\r\n")?;
     }
     if !keep_alive {
         w.text("Connection: close\r\n")?;
@@ -119,7 +119,7 @@ fn body_after(out: &mut [u8], room: usize, f: &mut dyn FnMut(&mut Writer) -> Res
 
 /// A reply whose body `f` writes as text of type `ctype`.
 pub fn text(out: &mut [u8], head: Head, ctype: &str, f: &mut dyn FnMut(&mut Writer) -> Result<(), Full>) -> Result<usize, Full> {
-    body_after(out, HEAD_ROOM, f, &mut |w, n| write_head(w, &head, ctype, "", Framing::Length(n)))
+    body_after(out, HEAD_ROOM, f, &mut |w, n| write_head(w, &head, ctype, b"", Framing::Length(n)))
 }
 
 /// A JSON reply: `f` writes exactly one value; a newline ends the body.
@@ -141,7 +141,7 @@ pub fn metrics(out: &mut [u8], head: Head, f: &mut dyn FnMut(&mut Writer) -> Res
 /// A reply without a body (`Content-Length: 0`).
 pub fn empty(out: &mut [u8], head: Head) -> Result<usize, Full> {
     let mut w = Writer::new(out);
-    write_head(&mut w, &head, "", "", Framing::Length(0))?;
+    write_head(&mut w, &head, "", b"", Framing::Length(0))?;
     Ok(w.len())
 }
 
@@ -157,9 +157,9 @@ pub fn error(out: &mut [u8], e: &Error) -> Result<usize, Full> {
             j.begin_object()?;
             j.key(b"error")?;
             if e.detail().is_empty() {
-                j.str(e.reason().as_bytes())?;
+                j.str(e.reason())?;
             } else {
-                j.str_parts(&[e.reason().as_bytes(), b": ", e.detail().as_bytes()])?;
+                j.str_parts(&[e.reason(), b": ", e.detail()])?;
             }
             j.end_object()?;
             j.finish()?;
@@ -179,7 +179,7 @@ pub fn stream_head(out: &mut [u8], head: Head, ctype: &str) -> Result<(usize, St
         Version::Http10 => (Framing::UntilClose, Stream::UntilClose),
     };
     let mut w = Writer::new(out);
-    write_head(&mut w, &head, ctype, "", framing)?;
+    write_head(&mut w, &head, ctype, b"", framing)?;
     Ok((w.len(), stream))
 }
 
