@@ -168,7 +168,7 @@ impl Core {
         let known = self.t.find(name);
         let dir_exists = || {
             Path::from(&[name::script_dir(name), b"/."]).is_ok_and(|p| {
-                rustix::fs::accessat(rustix::fs::CWD, p.as_cstr(), rustix::fs::Access::EXISTS, rustix::fs::AtFlags::empty()).is_ok()
+                sys::exists(p.as_cstr())
             })
         };
         if !create || !name::valid(name) || !self.up() || !dir_exists() {

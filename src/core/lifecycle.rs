@@ -104,7 +104,7 @@ impl Core {
                         return;
                     }
                     if !finish_started
-                        && rustix::fs::accessat(rustix::fs::CWD, c"SYS/finish", rustix::fs::Access::EXISTS, rustix::fs::AtFlags::empty()).is_ok()
+                        && sys::exists(c"SYS/finish")
                     {
                         self.phase = Phase::SysFinish { finish_started: true };
                         self.start_sys(SysKind::Finish, super::now());

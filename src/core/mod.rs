@@ -357,7 +357,7 @@ impl Core {
     pub fn boot(&mut self) {
         self.say(&[b"booting"]);
         let now = now();
-        if rustix::fs::accessat(rustix::fs::CWD, c"SYS/setup", rustix::fs::Access::EXISTS, rustix::fs::AtFlags::empty()).is_ok() {
+        if sys::exists(c"SYS/setup") {
             self.start_sys(SysKind::Setup, now);
         }
         if self.sys.is_none() {
@@ -743,7 +743,7 @@ impl Core {
 
     fn script_exists(&self, s: Slot, file: &[u8]) -> bool {
         match self.script_path(s, file) {
-            Some(p) => rustix::fs::accessat(rustix::fs::CWD, p.as_cstr(), rustix::fs::Access::EXISTS, rustix::fs::AtFlags::empty()).is_ok(),
+            Some(p) => sys::exists(p.as_cstr()),
             None => false,
         }
     }

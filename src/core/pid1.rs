@@ -25,7 +25,7 @@ fn mounted(dir: &core::ffi::CStr) -> bool {
 
 pub fn early(sup: &mut Core) {
     rustix::process::umask(Mode::from_raw_mode(0o022));
-    if rustix::fs::accessat(CWD, c"/dev/null", rustix::fs::Access::EXISTS, AtFlags::empty()).is_err() && !mounted(c"/dev") {
+    if !sys::exists(c"/dev/null") && !mounted(c"/dev") {
         if let Err(e) = rustix::mount::mount(c"dev", c"/dev", c"devtmpfs", MountFlags::NOSUID, c"mode=0755") {
             sup.say_errno(&[b"mount /dev"], e);
         }
@@ -105,7 +105,7 @@ fn kill_one(digits: &[u8], sig: u32) {
 /// The last steps of a real pid 1. Never returns.
 pub fn halt(sup: &mut Core) -> ! {
     let why: &core::ffi::CStr = if sup.reboot { c"reboot" } else { c"shutdown" };
-    if rustix::fs::accessat(CWD, c"SYS/final", rustix::fs::Access::EXISTS, AtFlags::empty()).is_ok() {
+    if sys::exists(c"SYS/final") {
         sup.say(&[b"SYS/final starting"]);
         let argv = [c"SYS/final".as_ptr() as *const u8, why.as_ptr() as *const u8, core::ptr::null()];
         let spec = Spawn::new(c".", c"SYS/final", &argv, sup.envp);

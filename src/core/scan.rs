@@ -33,7 +33,7 @@ fn is_dir(path: &core::ffi::CStr) -> bool {
 }
 
 fn exists(p: &[&[u8]]) -> bool {
-    Path::from(p).is_ok_and(|p| rustix::fs::accessat(CWD, p.as_cstr(), rustix::fs::Access::EXISTS, AtFlags::empty()).is_ok())
+    Path::from(p).is_ok_and(|p| sys::exists(p.as_cstr()))
 }
 
 /// Whether `name` names a service we could run: a valid name whose

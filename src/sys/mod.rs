@@ -318,6 +318,13 @@ impl<T, const ID: usize> Singleton<T, ID> {
     }
 }
 
+/// Whether something is at `path` (access(2) with F_OK; out of line: asked
+/// in seven places).
+#[inline(never)]
+pub fn exists(path: &CStr) -> bool {
+    rustix::fs::accessat(rustix::fs::CWD, path, rustix::fs::Access::EXISTS, rustix::fs::AtFlags::empty()).is_ok()
+}
+
 /// The C string at the start of `b`, up to its first NUL; `c""` when it has
 /// none. (core's `CStr::from_bytes_until_nul` does the same with a word-wise
 /// search, 250 bytes of code for strings of a few dozen bytes.)
