@@ -650,7 +650,7 @@ fn serve(core: &mut Core, out: &mut [u8; OUT_MAX], out_len: &mut usize, close_af
         Route::GetJob(n) | Route::DeleteJob(n) | Route::SignalJob(n, _) | Route::PutJob(n) => n,
         _ => b"",
     };
-    let not_found = Error::new(Status::NotFound, t!("not found"));
+    let not_found = Error::not_found();
     let reply = match cmd.map(|c| core.execute(c)) {
         None => Ok((Status::Ok, Body::Jobs)),
         Some(Outcome::Service(v)) => Ok((Status::Ok, Body::Service(v))),
@@ -705,7 +705,7 @@ fn serve(core: &mut Core, out: &mut [u8; OUT_MAX], out_len: &mut usize, close_af
 
 /// A job's reply: the job as it is now.
 fn job_reply<'c>(core: &'c Core, name: &[u8], status: Status) -> Result<(Status, Body<'c>), Error> {
-    core.job(name).map(|v| (status, Body::Job(v))).ok_or(Error::new(Status::NotFound, t!("not found")))
+    core.job(name).map(|v| (status, Body::Job(v))).ok_or(Error::not_found())
 }
 
 /// The body of a successful reply.

@@ -28,7 +28,6 @@ impl Name {
         &self.bytes[..self.len as usize]
     }
 
-    /// `tpl@arg` splits into (`tpl@`, `arg`); a plain name has no argument.
     /// Whether this is `LOG`, the default logger (out of line: asked in a
     /// dozen places).
     #[inline(never)]
@@ -36,6 +35,7 @@ impl Name {
         self.as_bytes() == b"LOG"
     }
 
+    /// `tpl@arg` splits into (`tpl@`, `arg`); a plain name has no argument.
     pub fn template(&self) -> Option<(&[u8], &[u8])> {
         split_template(self.as_bytes())
     }

@@ -72,8 +72,7 @@ impl<const BYTES: usize, const N: usize, T: Copy> Words<BYTES, N, T> {
 
     /// The value of the first entry whose word is `word`.
     pub fn get(&self, word: &[u8]) -> Option<T> {
-        let i = (0..N).find(|&i| nth(&self.text, &self.ends, i) == word)?;
-        self.values.get(i).copied()
+        self.values.get(self.index(word)?).copied()
     }
 
     /// The word of the first entry whose value is `v`.

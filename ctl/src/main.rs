@@ -216,7 +216,7 @@ fn start(args: &Args, recv: &'static mut [u8; RECV_MAX], io: &mut Io) -> i32 {
     if sys::set_sigmask(SigSet::EMPTY.with(SIGINT)).is_ok() {
         ctx.sigfd = sys::signalfd(SigSet::EMPTY.with(SIGINT)).ok();
     }
-    ctx.deadline = opts.timeout_ms.map(|t| nitro::sys::monotonic_ms().saturating_add(t));
+    ctx.deadline = opts.timeout_ms.map(|t| sys::monotonic_ms().saturating_add(t));
 
     let mut code = 0;
     if services.is_empty() {
@@ -262,7 +262,7 @@ fn exec_nitro(args: &Args, io: &mut Io) -> i32 {
 /// `halt -w` / `-B`: append the record to each accounting file there is.
 fn write_record(r: nitroctl::wtmp::Record, io: &mut Io) -> i32 {
     use rustix::fs::{Mode, OFlags};
-    let (sec, nsec) = nitro::sys::realtime();
+    let (sec, nsec) = sys::realtime();
     let uts = rustix::system::uname();
     let rec = nitroctl::wtmp::record(r, sec, (nsec / 1000) as i32, uts.release().to_bytes());
     let mut code = 0;
@@ -400,7 +400,7 @@ impl Ctx {
         let mut slots: [Option<Slot>; BATCH] = [const { None }; BATCH];
         for (slot, name) in slots.iter_mut().zip(names) {
             let job = Job::new(cmd, name.as_bytes());
-            let s = slot.insert(Slot { job, fd: None, n: self.next, bound: false, done: None, last_io: nitro::sys::monotonic_ms(), asked: None });
+            let s = slot.insert(Slot { job, fd: None, n: self.next, bound: false, done: None, last_io: sys::monotonic_ms(), asked: None });
             self.next += 1;
             self.open(s, io);
             if self.interrupted {
@@ -456,7 +456,7 @@ impl Ctx {
         }
         s.fd = Some(fd);
         if let Some(req) = s.job.request() {
-            s.asked = Some(nitro::sys::monotonic_ms());
+            s.asked = Some(sys::monotonic_ms());
             if let Err(code) = self.send(s, req, true, io) {
                 s.done = Some(code);
             }
@@ -472,7 +472,7 @@ impl Ctx {
             return Err(111);
         }
         let Some(fd) = &s.fd else { return Err(111) };
-        s.last_io = nitro::sys::monotonic_ms();
+        s.last_io = sys::monotonic_ms();
         let e = match &self.addr {
             Ok(addr) => loop {
                 match rustix::net::sendto(fd, w.bytes(), SendFlags::DONTWAIT, addr) {
@@ -483,7 +483,7 @@ impl Ctx {
                             self.interrupted = true;
                             return Err(130);
                         }
-                        if self.deadline.is_some_and(|d| nitro::sys::monotonic_ms() >= d) {
+                        if self.deadline.is_some_and(|d| sys::monotonic_ms() >= d) {
                             // The wait loop reports the timeout.
                             return Ok(());
                         }
@@ -510,7 +510,7 @@ impl Ctx {
             if self.interrupted || slots.iter().flatten().all(|s| s.done.is_some()) {
                 return;
             }
-            let now = nitro::sys::monotonic_ms();
+            let now = sys::monotonic_ms();
             if self.deadline.is_some_and(|d| now >= d) {
                 for s in slots.iter_mut().flatten() {
                     if s.done.is_none() {
@@ -525,26 +525,26 @@ impl Ctx {
             // a notification may have been lost.
             let mut wake = self.deadline;
             let mut gave_up = false;
+            let earliest = |w: Option<u64>, at: u64| Some(w.map_or(at, |w| w.min(at)));
             for s in slots.iter_mut().flatten().filter(|s| s.done.is_none()) {
-                let mut at = s.asked.map(|a| a.saturating_add(ANSWER_MS));
-                if at.is_some_and(|by| now >= by) {
-                    let mut o = Out::<{ PATH_MAX + 96 }>::new();
-                    o.t("nitroctl: no answer from the supervisor at ").s(self.sock.as_bytes()).t(" in 10 s\n");
-                    io.err(o.bytes());
-                    s.done = Some(111);
-                    gave_up = true;
-                    continue;
+                if let Some(asked) = s.asked {
+                    let by = asked.saturating_add(ANSWER_MS);
+                    if now >= by {
+                        let mut o = Out::<{ PATH_MAX + 96 }>::new();
+                        o.t("nitroctl: no answer from the supervisor at ").s(self.sock.as_bytes()).t(" in 10 s\n");
+                        io.err(o.bytes());
+                        s.done = Some(111);
+                        gave_up = true;
+                        continue;
+                    }
+                    wake = earliest(wake, by);
                 }
                 if s.job.requeries() {
                     if now >= s.last_io.saturating_add(REQUERY_MS) {
                         let _ = self.send(s, Command::Query(s.job.name), false, io);
                         s.last_io = now;
                     }
-                    let again = s.last_io.saturating_add(REQUERY_MS);
-                    at = Some(at.map_or(again, |a| a.min(again)));
-                }
-                if let Some(at) = at {
-                    wake = Some(wake.map_or(at, |w| w.min(at)));
+                    wake = earliest(wake, s.last_io.saturating_add(REQUERY_MS));
                 }
             }
             if gave_up {
@@ -597,7 +597,7 @@ impl Ctx {
                     return;
                 }
             };
-            s.last_io = nitro::sys::monotonic_ms();
+            s.last_io = sys::monotonic_ms();
             s.asked = None;
             let d = self.recv.get(..n).unwrap_or_default();
             if let Step::Done(code) = s.job.on_datagram(d, self.verbose, io) {

@@ -260,7 +260,7 @@ pub fn start_fresh(sup: &mut Core, now: u64) {
     for log_pass in [true, false] {
         for s in 0..sup.t.end() {
             let sv = sup.t.get_mut(s);
-            if sv.used() && sv.fresh && (sv.name.is_log()) == log_pass {
+            if sv.used() && sv.fresh && sv.name.is_log() == log_pass {
                 sv.fresh = false;
                 sup.drive(s, Event::WantUp, now);
             }

@@ -243,6 +243,10 @@ impl Error {
         Error::new(Status::BadRequest, reason)
     }
 
+    pub const fn not_found() -> Error {
+        Error::new(Status::NotFound, t!("not found"))
+    }
+
     pub const fn method_not_allowed(allow: Text) -> Error {
         Error { status: Status::MethodNotAllowed, reason: t!("method not allowed"), detail: allow }
     }

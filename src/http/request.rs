@@ -370,7 +370,7 @@ fn route(m: Method, target: &[u8]) -> Result<Route<'_>, Error> {
         n += 1;
     }
     if parts.next().is_some() {
-        return Err(not_found());
+        return Err(Error::not_found());
     }
     let only = |want: Method, allow: super::Text, r: Route<'static>| {
         if m == want { Ok(r) } else { Err(Error::method_not_allowed(allow)) }
@@ -405,7 +405,7 @@ fn route(m: Method, target: &[u8]) -> Result<Route<'_>, Error> {
                 b"down" => Action::Down,
                 b"restart" => Action::Restart,
                 b"ready" => Action::Ready,
-                _ => return Err(not_found()),
+                _ => return Err(Error::not_found()),
             };
             let name = valid_name(name)?;
             if m == Method::Post {
@@ -424,7 +424,7 @@ fn route(m: Method, target: &[u8]) -> Result<Route<'_>, Error> {
         ([b"events"], Method::Get) => Ok(Route::Events(events_query(query)?)),
         ([b"events"], _) => Err(Error::method_not_allowed(t!("GET"))),
         ([b"metrics"], _) => only(Method::Get, t!("GET"), Route::Metrics),
-        _ => Err(not_found()),
+        _ => Err(Error::not_found()),
     }
 }
 
@@ -446,10 +446,6 @@ fn events_query(q: &[u8]) -> Result<EventsQuery<'_>, Error> {
         }
     }
     Ok(e)
-}
-
-fn not_found() -> Error {
-    Error::new(Status::NotFound, t!("not found"))
 }
 
 fn post_only() -> Error {
