@@ -9,7 +9,7 @@
 use crate::http::t;
 use crate::core::{Change, ChangeKind, Command, Core, Outcome, Read, ServiceView};
 use crate::http::json::Json;
-use crate::http::request::{self, Action, Parsed, Route};
+use crate::http::request::{self, Parsed, Route};
 use crate::http::response::{self, Head, Stream};
 use crate::http::{Error, Full, REQUEST_BUF_MAX, Status};
 use crate::name::Name;
@@ -614,20 +614,14 @@ fn job_json(j: &mut Json, v: &crate::core::JobView) -> Result<(), Full> {
 #[allow(clippy::too_many_arguments)]
 fn serve(core: &mut Core, out: &mut [u8; OUT_MAX], out_len: &mut usize, close_after: &mut bool, streaming: &mut u8, route: Route, body: &[u8], head: Head, now: u64) {
     let cmd = match route {
-        Route::ServiceAction(n, a) => Some(Command::from_action(n, a)),
-        Route::SignalService(n, s) => Some(Command::Signal(s as u32, n)),
-        Route::GetService(n) => Some(Command::Query(n)),
-        Route::Rescan => Some(Command::Rescan),
-        Route::Shutdown => Some(Command::Shutdown),
-        Route::Reboot => Some(Command::Reboot),
-        Route::GetJob(n) => Some(Command::GetJob(n)),
-        Route::DeleteJob(n) => Some(Command::DeleteJob(n)),
-        Route::SignalJob(n, s) => Some(Command::SignalJob(n, s as u32)),
-        Route::PutJob(n) => match core.job_scratch().parse_into(body) {
-            Ok(()) => Some(Command::PutJob(name(n))),
-            Err(e) => return error(out, out_len, close_after, &e),
-        },
-        Route::Services => Some(Command::List),
+        Route::Core(cmd) => {
+            if let Command::PutJob(_) = cmd
+                && let Err(e) = core.job_scratch().parse_into(body)
+            {
+                return error(out, out_len, close_after, &e);
+            }
+            Some(cmd)
+        }
         // (No command: the table as it is.)
         Route::Jobs => None,
         Route::Metrics => {
@@ -646,20 +640,21 @@ fn serve(core: &mut Core, out: &mut [u8; OUT_MAX], out_len: &mut usize, close_af
             return;
         }
     };
-    let job_name = match route {
-        Route::GetJob(n) | Route::DeleteJob(n) | Route::SignalJob(n, _) | Route::PutJob(n) => n,
+    let job_name = match cmd {
+        Some(Command::GetJob(n) | Command::DeleteJob(n) | Command::SignalJob(n, _) | Command::PutJob(n)) => n,
         _ => b"",
     };
+    let signal = matches!(cmd, Some(Command::Signal(..)));
     let not_found = Error::not_found();
     let reply = match cmd.map(|c| core.execute(c)) {
         None => Ok((Status::Ok, Body::Jobs)),
         Some(Outcome::Service(v)) => Ok((Status::Ok, Body::Service(v))),
         Some(Outcome::List) => Ok((Status::Ok, Body::Services)),
-        Some(Outcome::Done) if matches!(route, Route::SignalService(..)) => Ok((Status::Ok, Body::Ok)),
+        Some(Outcome::Done) if signal => Ok((Status::Ok, Body::Ok)),
         Some(Outcome::Done | Outcome::Info(_)) => Ok((Status::Accepted, Body::Ok)),
-        Some(Outcome::Removed) if matches!(route, Route::DeleteJob(_)) => Ok((Status::Ok, Body::Removed)),
+        Some(Outcome::Removed) if !job_name.is_empty() => Ok((Status::Ok, Body::Removed)),
         Some(Outcome::Removed) => Ok((Status::Ok, Body::Ok)),
-        Some(Outcome::Job { created }) if created && matches!(route, Route::PutJob(_)) => job_reply(core, job_name, Status::Created),
+        Some(Outcome::Job { created }) if created && matches!(cmd, Some(Command::PutJob(_))) => job_reply(core, job_name, Status::Created),
         Some(Outcome::Job { .. }) => job_reply(core, job_name, Status::Ok),
         Some(Outcome::JobStopping) => job_reply(core, job_name, Status::Accepted),
         Some(Outcome::JobRefused(crate::core::PutError::Full)) => Err(Error::new(Status::ServiceUnavailable, t!("job table full"))),
@@ -667,7 +662,7 @@ fn serve(core: &mut Core, out: &mut [u8; OUT_MAX], out_len: &mut usize, close_af
         Some(Outcome::JobRefused(crate::core::PutError::StillRunning)) => Err(Error::new(Status::Conflict, t!("job still running"))),
         Some(Outcome::JobNotRunning) => Err(Error::new(Status::Conflict, t!("job not running"))),
         Some(Outcome::NotRunning) => Err(Error::new(Status::NotFound, t!("no such running service"))),
-        Some(Outcome::NoSuchService) if matches!(route, Route::SignalService(..)) => Err(Error::new(Status::NotFound, t!("no such running service"))),
+        Some(Outcome::NoSuchService) if signal => Err(Error::new(Status::NotFound, t!("no such running service"))),
         Some(Outcome::NoSuchService | Outcome::NoSuchJob) => Err(not_found),
     };
     let (status, body) = match reply {
@@ -734,16 +729,5 @@ fn finish(r: Result<usize, Full>, out: &mut [u8], out_len: &mut usize, close_aft
     match r {
         Ok(n) => *out_len = n,
         Err(_) => error(out, out_len, close_after, &Error::new(Status::InternalServerError, t!("reply too large"))),
-    }
-}
-
-impl<'a> Command<'a> {
-    fn from_action(n: &'a [u8], a: Action) -> Command<'a> {
-        match a {
-            Action::Up => Command::Up(n),
-            Action::Down => Command::Down(n),
-            Action::Restart => Command::Restart(n),
-            Action::Ready => Command::Ready(n),
-        }
     }
 }

@@ -23,13 +23,15 @@
 //!                 ├ events          the one queue of changes they read
 //!                 ├ scan, lifecycle, jobs, pid1
 //!                 └─▶ state, table, spawn, job, diag
-//! leaves: spat, http::{request, response, json, job} (codecs), name, path,
+//! leaves: spat, http::{response, json, job} (codecs), name, path,
 //!         config, out, buf, argv, words, sys
 //! ```
 //!
 //! The core imports no front-end (`control`, `notify`, `httpd`, `metrics`,
 //! `supervisor`) and no codec of theirs (`spat`, `http`): front-ends call
 //! `Core::execute` with a `Command` and read the core's views and events.
+//! The HTTP request codec decodes straight into that `Command` (its one
+//! use of `core`); SPAT has a wire type of its own, shared with nitroctl.
 
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code)]

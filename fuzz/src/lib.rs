@@ -5,6 +5,7 @@
 //! callers rely on.
 
 use nitro::http::job::{FDS_MAX, Fd, Job, TASKS_MAX};
+use nitro::core::Command as CoreCommand;
 use nitro::http::request::{self, Parsed, Route};
 use nitro::http::{BODY_MAX, HEAD_MAX, REQUEST_BUF_MAX, response};
 use nitro::spat::{self, Command, Packet, Status, Writer};
@@ -27,20 +28,25 @@ pub fn http_request(data: &[u8]) {
             let start = r.len - r.body.len();
             assert_eq!(&data[start..r.len], r.body);
             let names: &[&[u8]] = match r.route {
-                Route::GetJob(n)
-                | Route::PutJob(n)
-                | Route::DeleteJob(n)
-                | Route::SignalJob(n, _)
-                | Route::GetService(n)
-                | Route::ServiceAction(n, _)
-                | Route::SignalService(n, _) => &[n],
+                Route::Core(
+                    CoreCommand::GetJob(n)
+                    | CoreCommand::PutJob(n)
+                    | CoreCommand::DeleteJob(n)
+                    | CoreCommand::SignalJob(n, _)
+                    | CoreCommand::Query(n)
+                    | CoreCommand::Up(n)
+                    | CoreCommand::Down(n)
+                    | CoreCommand::Restart(n)
+                    | CoreCommand::Ready(n)
+                    | CoreCommand::Signal(_, n),
+                ) => &[n],
                 _ => &[],
             };
             for n in names {
                 assert!(nitro::name::valid(n), "route with an invalid name {n:?}");
                 assert!(nitro::name::Name::new(n).is_some());
             }
-            if let Route::SignalJob(_, s) | Route::SignalService(_, s) = r.route {
+            if let Route::Core(CoreCommand::SignalJob(_, s) | CoreCommand::Signal(s, _)) = r.route {
                 assert!((1..=64).contains(&s));
             }
             // What follows the request does not change it.

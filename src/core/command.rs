@@ -31,7 +31,7 @@ pub enum Command<'a> {
     Reboot,
     /// Start job NAME from the job parsed into `Core::job_scratch`.
     #[cfg(feature = "http")]
-    PutJob(name::Name),
+    PutJob(&'a [u8]),
     #[cfg(feature = "http")]
     GetJob(&'a [u8]),
     /// Stop a job (SIGTERM, SIGKILL 7 s later) and remove it once down.

@@ -413,11 +413,11 @@ impl Core {
 
     /// Start job `name` from the parsed scratch job; Ok: its slot and
     /// whether it replaced a finished job of that name.
-    pub fn job_put(&mut self, name: Name) -> Result<(usize, bool), PutError> {
-        if self.t.find(name.as_bytes()).is_some() {
+    pub fn job_put(&mut self, name: &[u8]) -> Result<(usize, bool), PutError> {
+        if self.t.find(name).is_some() {
             return Err(PutError::NameTaken);
         }
-        let (j, replaced) = match self.jobs.find(name.as_bytes()) {
+        let (j, replaced) = match self.jobs.find(name) {
             Some(j) if self.jobs.slots[j].phase == Phase::Running => return Err(PutError::StillRunning),
             Some(j) => (j, true),
             None => match self.jobs.slots.iter().position(|s| s.phase == Phase::Free) {
@@ -437,7 +437,8 @@ impl Core {
         let Jobs { slots, defs, scratch } = &mut *self.jobs;
         defs[j].clone_from(scratch);
         let slot = &mut slots[j];
-        slot.name = name;
+        // (The front-end checked the name's rules: 63 bytes at most.)
+        slot.name = Name::new(name).unwrap_or(Name::EMPTY);
         slot.phase = Phase::Running;
         slot.task = 0;
         slot.pid = 0;

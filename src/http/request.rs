@@ -5,47 +5,24 @@
 //! [`REQUEST_BUF_MAX`](super::REQUEST_BUF_MAX) bytes), so the caller keeps no
 //! parser state between reads.
 
+use crate::core::Command;
 use crate::http::t;
+use crate::words::{self, Words};
 use super::{BODY_MAX, Error, HEAD_MAX, HEADERS_MAX, Status, TARGET_MAX, Version, parse_signal};
 
-/// What a service can be told to do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
-    Up,
-    Down,
-    Restart,
-    Ready,
-}
-
-/// A resource and method the endpoint serves. Names are borrowed from the
-/// request buffer and already satisfy `crate::name::valid`; signals are
-/// numbers 1..=64.
+/// A resource and method the endpoint serves: most are a command for the
+/// core (`GET /services` is `List`, `GET /service/NAME` is `Query`). Names
+/// are borrowed from the request buffer and already satisfy
+/// `crate::name::valid`; signals are numbers 1..=64.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Route<'a> {
+    /// `GET /services`, `GET /service/NAME`,
+    /// `POST /service/NAME/(up|down|restart|ready|signal/SIG)`,
+    /// `GET|PUT|DELETE /job/NAME` (a PUT's body is the job),
+    /// `POST /job/NAME/signal/SIG`, `POST /(rescan|shutdown|reboot)`.
+    Core(Command<'a>),
     /// `GET /jobs`
     Jobs,
-    /// `GET /job/NAME`
-    GetJob(&'a [u8]),
-    /// `PUT /job/NAME` (the body is the job)
-    PutJob(&'a [u8]),
-    /// `DELETE /job/NAME`
-    DeleteJob(&'a [u8]),
-    /// `POST /job/NAME/signal/SIG`
-    SignalJob(&'a [u8], u8),
-    /// `GET /services`
-    Services,
-    /// `GET /service/NAME`
-    GetService(&'a [u8]),
-    /// `POST /service/NAME/(up|down|restart|ready)`
-    ServiceAction(&'a [u8], Action),
-    /// `POST /service/NAME/signal/SIG`
-    SignalService(&'a [u8], u8),
-    /// `POST /rescan`
-    Rescan,
-    /// `POST /shutdown`
-    Shutdown,
-    /// `POST /reboot`
-    Reboot,
     /// `GET /events[?job=NAME|jobs][&after=SEQ]`
     Events(EventsQuery<'a>),
     /// `GET /metrics`
@@ -91,15 +68,6 @@ pub enum Parsed<'a> {
     Complete(Request<'a>),
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Method {
-    Get,
-    Put,
-    Post,
-    Delete,
-    Other,
-}
-
 /// Read a request from the start of `buf`. An `Err` is the reply to send
 /// (then close the connection).
 pub fn parse(buf: &[u8]) -> Result<Parsed<'_>, Error> {
@@ -140,13 +108,7 @@ pub fn parse(buf: &[u8]) -> Result<Parsed<'_>, Error> {
         Version::Http10 => keep && !close,
     };
 
-    let m = match method {
-        b"GET" => Method::Get,
-        b"PUT" => Method::Put,
-        b"POST" => Method::Post,
-        b"DELETE" => Method::Delete,
-        _ => Method::Other,
-    };
+    let m = word(method);
     let route = route(m, target)?;
 
     let rest = buf.get(head_len..).unwrap_or(&[]);
@@ -155,8 +117,8 @@ pub fn parse(buf: &[u8]) -> Result<Parsed<'_>, Error> {
         // PUT always carries a job; a POST may come bare (curl -X POST), but
         // bytes after its head that cannot start a request are a body sent
         // without a length.
-        None if m == Method::Put => return Err(length_required()),
-        None if m == Method::Post && !could_start_request(rest) => return Err(length_required()),
+        None if m == PUT => return Err(length_required()),
+        None if m == POST && !could_start_request(rest) => return Err(length_required()),
         None => 0,
     };
     let len = head_len + body_len;
@@ -354,8 +316,71 @@ fn first_target_len(buf: &[u8]) -> usize {
 /// Path segments the longest route has.
 const SEGMENTS_MAX: usize = 4;
 
+/// The methods, the first segments of paths, and what may follow a name.
+const WORDS: &[(&[u8], ())] = &[
+    (b"GET", ()),
+    (b"PUT", ()),
+    (b"POST", ()),
+    (b"DELETE", ()),
+    (b"jobs", ()),
+    (b"job", ()),
+    (b"services", ()),
+    (b"service", ()),
+    (b"rescan", ()),
+    (b"shutdown", ()),
+    (b"reboot", ()),
+    (b"events", ()),
+    (b"metrics", ()),
+    (b"up", ()),
+    (b"down", ()),
+    (b"restart", ()),
+    (b"ready", ()),
+    (b"signal", ()),
+];
+const PACKED: Words<{ words::bytes(WORDS) }, { WORDS.len() }, ()> = Words::pack(WORDS);
+
+/// A word's number in [`WORDS`] (`NONE` for any other).
+const fn word_of(w: &[u8]) -> usize {
+    match PACKED.index(w) {
+        Some(i) => i,
+        None => panic!("not in WORDS"),
+    }
+}
+const NONE: usize = usize::MAX;
+const GET: usize = word_of(b"GET");
+const PUT: usize = word_of(b"PUT");
+const POST: usize = word_of(b"POST");
+const DELETE: usize = word_of(b"DELETE");
+const JOBS: usize = word_of(b"jobs");
+const JOB: usize = word_of(b"job");
+const SERVICES: usize = word_of(b"services");
+const SERVICE: usize = word_of(b"service");
+const RESCAN: usize = word_of(b"rescan");
+const SHUTDOWN: usize = word_of(b"shutdown");
+const REBOOT: usize = word_of(b"reboot");
+const EVENTS: usize = word_of(b"events");
+const METRICS: usize = word_of(b"metrics");
+const UP: usize = word_of(b"up");
+const DOWN: usize = word_of(b"down");
+const RESTART: usize = word_of(b"restart");
+const READY: usize = word_of(b"ready");
+const SIGNAL: usize = word_of(b"signal");
+
+#[inline(never)]
+fn word(w: &[u8]) -> usize {
+    PACKED.index(w).unwrap_or(NONE)
+}
+
+/// The shape of a path after its first segment.
+const BARE: u8 = 0;
+const NAMED: u8 = 1;
+/// A name and `up`, `down`, `restart` or `ready`.
+const ACTION: u8 = 2;
+/// A name, `signal` and a signal.
+const SIGNALLED: u8 = 3;
+
 #[inline(never)] // (inlined into `parse`, 440 bytes more)
-fn route(m: Method, target: &[u8]) -> Result<Route<'_>, Error> {
+fn route(m: usize, target: &[u8]) -> Result<Route<'_>, Error> {
     let path = origin_path(target).ok_or(Error::bad(t!("bad target")))?;
     let path = path.split(|&b| b == b'#').next().unwrap_or(&[]);
     let (path, query) = match path.iter().position(|&b| b == b'?') {
@@ -372,60 +397,47 @@ fn route(m: Method, target: &[u8]) -> Result<Route<'_>, Error> {
     if parts.next().is_some() {
         return Err(Error::not_found());
     }
-    let only = |want: Method, allow: super::Text, r: Route<'static>| {
-        if m == want { Ok(r) } else { Err(Error::method_not_allowed(allow)) }
+    let [first, name, third, sig] = seg;
+    let (first, third) = (word(first), word(third));
+    let shape = match n {
+        1 => BARE,
+        2 => NAMED,
+        3 if (UP..=READY).contains(&third) => ACTION,
+        4 if third == SIGNAL => SIGNALLED,
+        _ => return Err(Error::not_found()),
     };
-    match (seg.get(..n).unwrap_or(&[]), m) {
-        ([b"jobs"], _) => only(Method::Get, t!("GET"), Route::Jobs),
-        ([b"job", name], m) => {
-            let name = valid_name(name)?;
-            match m {
-                Method::Get => Ok(Route::GetJob(name)),
-                Method::Put => Ok(Route::PutJob(name)),
-                Method::Delete => Ok(Route::DeleteJob(name)),
-                _ => Err(Error::method_not_allowed(t!("GET, PUT, DELETE"))),
-            }
-        }
-        ([b"job", name, b"signal", sig], m) => {
-            let (name, sig) = (valid_name(name)?, valid_signal(sig)?);
-            if m == Method::Post { Ok(Route::SignalJob(name, sig)) } else { Err(post_only()) }
-        }
-        ([b"services"], _) => only(Method::Get, t!("GET"), Route::Services),
-        ([b"service", name], m) => {
-            let name = valid_name(name)?;
-            if m == Method::Get {
-                Ok(Route::GetService(name))
-            } else {
-                Err(Error::method_not_allowed(t!("GET")))
-            }
-        }
-        ([b"service", name, action], m) => {
-            let action = match *action {
-                b"up" => Action::Up,
-                b"down" => Action::Down,
-                b"restart" => Action::Restart,
-                b"ready" => Action::Ready,
-                _ => return Err(Error::not_found()),
-            };
-            let name = valid_name(name)?;
-            if m == Method::Post {
-                Ok(Route::ServiceAction(name, action))
-            } else {
-                Err(post_only())
-            }
-        }
-        ([b"service", name, b"signal", sig], m) => {
-            let (name, sig) = (valid_name(name)?, valid_signal(sig)?);
-            if m == Method::Post { Ok(Route::SignalService(name, sig)) } else { Err(post_only()) }
-        }
-        ([b"rescan"], _) => only(Method::Post, t!("POST"), Route::Rescan),
-        ([b"shutdown"], _) => only(Method::Post, t!("POST"), Route::Shutdown),
-        ([b"reboot"], _) => only(Method::Post, t!("POST"), Route::Reboot),
-        ([b"events"], Method::Get) => Ok(Route::Events(events_query(query)?)),
-        ([b"events"], _) => Err(Error::method_not_allowed(t!("GET"))),
-        ([b"metrics"], _) => only(Method::Get, t!("GET"), Route::Metrics),
-        _ => Err(Error::not_found()),
-    }
+    // The path is known by now: a wrong method is told what it takes.
+    let allow = match (first, shape) {
+        (JOBS | SERVICES | EVENTS | METRICS, BARE) | (SERVICE, NAMED) => t!("GET"),
+        (JOB, NAMED) => t!("GET, PUT, DELETE"),
+        (RESCAN | SHUTDOWN | REBOOT, BARE) | (JOB, SIGNALLED) | (SERVICE, ACTION | SIGNALLED) => t!("POST"),
+        _ => return Err(Error::not_found()),
+    };
+    let name = if shape == BARE { &[][..] } else { valid_name(name)? };
+    let sig = if shape == SIGNALLED { valid_signal(sig)? } else { 0 };
+    let cmd = match (first, shape, m) {
+        (JOBS, _, GET) => return Ok(Route::Jobs),
+        (METRICS, _, GET) => return Ok(Route::Metrics),
+        (EVENTS, _, GET) => return Ok(Route::Events(events_query(query)?)),
+        (SERVICES, _, GET) => Command::List,
+        (SERVICE, NAMED, GET) => Command::Query(name),
+        (SERVICE, ACTION, POST) => match third {
+            UP => Command::Up(name),
+            DOWN => Command::Down(name),
+            RESTART => Command::Restart(name),
+            _ => Command::Ready(name),
+        },
+        (SERVICE, SIGNALLED, POST) => Command::Signal(sig as u32, name),
+        (JOB, NAMED, GET) => Command::GetJob(name),
+        (JOB, NAMED, PUT) => Command::PutJob(name),
+        (JOB, NAMED, DELETE) => Command::DeleteJob(name),
+        (JOB, SIGNALLED, POST) => Command::SignalJob(name, sig as u32),
+        (RESCAN, _, POST) => Command::Rescan,
+        (SHUTDOWN, _, POST) => Command::Shutdown,
+        (REBOOT, _, POST) => Command::Reboot,
+        _ => return Err(Error::method_not_allowed(allow)),
+    };
+    Ok(Route::Core(cmd))
 }
 
 /// `job=NAME`, `jobs`, `after=SEQ`, joined by `&`; anything else is 400.
@@ -446,10 +458,6 @@ fn events_query(q: &[u8]) -> Result<EventsQuery<'_>, Error> {
         }
     }
     Ok(e)
-}
-
-fn post_only() -> Error {
-    Error::method_not_allowed(t!("POST"))
 }
 
 /// `/path` as is; `http://host/path` (absolute form, which HTTP/1.1 servers
@@ -521,7 +529,7 @@ mod tests {
     #[test]
     fn a_put_with_its_body_is_complete() {
         let r = req(PUT);
-        assert_eq!(r.route, Route::PutJob(b"web"));
+        assert_eq!(r.route, Route::Core(Command::PutJob(b"web")));
         assert_eq!(r.body, b"{\"tasks\":[]}\n");
         assert_eq!(r.len, PUT.len());
         assert!(r.keep_alive);
@@ -567,28 +575,28 @@ mod tests {
     fn routes() {
         let cases: &[(&str, &str, Route)] = &[
             ("GET", "/jobs", Route::Jobs),
-            ("GET", "/job/web", Route::GetJob(b"web")),
-            ("DELETE", "/job/web", Route::DeleteJob(b"web")),
-            ("POST", "/job/web/signal/TERM", Route::SignalJob(b"web", 15)),
-            ("POST", "/job/web/signal/SIGKILL", Route::SignalJob(b"web", 9)),
-            ("POST", "/job/web/signal/10", Route::SignalJob(b"web", 10)),
-            ("GET", "/services", Route::Services),
-            ("GET", "/service/getty@tty1", Route::GetService(b"getty@tty1")),
-            ("POST", "/service/web/up", Route::ServiceAction(b"web", Action::Up)),
-            ("POST", "/service/web/down", Route::ServiceAction(b"web", Action::Down)),
-            ("POST", "/service/web/restart", Route::ServiceAction(b"web", Action::Restart)),
-            ("POST", "/service/web/ready", Route::ServiceAction(b"web", Action::Ready)),
-            ("POST", "/service/web/signal/HUP", Route::SignalService(b"web", 1)),
-            ("POST", "/rescan", Route::Rescan),
-            ("POST", "/shutdown", Route::Shutdown),
-            ("POST", "/reboot", Route::Reboot),
+            ("GET", "/job/web", Route::Core(Command::GetJob(b"web"))),
+            ("DELETE", "/job/web", Route::Core(Command::DeleteJob(b"web"))),
+            ("POST", "/job/web/signal/TERM", Route::Core(Command::SignalJob(b"web", 15))),
+            ("POST", "/job/web/signal/SIGKILL", Route::Core(Command::SignalJob(b"web", 9))),
+            ("POST", "/job/web/signal/10", Route::Core(Command::SignalJob(b"web", 10))),
+            ("GET", "/services", Route::Core(Command::List)),
+            ("GET", "/service/getty@tty1", Route::Core(Command::Query(b"getty@tty1"))),
+            ("POST", "/service/web/up", Route::Core(Command::Up(b"web"))),
+            ("POST", "/service/web/down", Route::Core(Command::Down(b"web"))),
+            ("POST", "/service/web/restart", Route::Core(Command::Restart(b"web"))),
+            ("POST", "/service/web/ready", Route::Core(Command::Ready(b"web"))),
+            ("POST", "/service/web/signal/HUP", Route::Core(Command::Signal(1, b"web"))),
+            ("POST", "/rescan", Route::Core(Command::Rescan)),
+            ("POST", "/shutdown", Route::Core(Command::Shutdown)),
+            ("POST", "/reboot", Route::Core(Command::Reboot)),
             ("GET", "/events", Route::Events(EventsQuery::default())),
             ("GET", "/events?jobs", Route::Events(EventsQuery { jobs: true, ..EventsQuery::default() })),
             ("GET", "/events?job=build&after=17", Route::Events(EventsQuery { job: Some(b"build"), after: Some(17), ..EventsQuery::default() })),
             ("GET", "/metrics?x=1&y", Route::Metrics),
-            ("GET", "/job/web?verbose", Route::GetJob(b"web")),
+            ("GET", "/job/web?verbose", Route::Core(Command::GetJob(b"web"))),
             ("GET", "http://localhost/jobs", Route::Jobs),
-            ("GET", "HTTP://localhost:80/job/a", Route::GetJob(b"a")),
+            ("GET", "HTTP://localhost:80/job/a", Route::Core(Command::GetJob(b"a"))),
         ];
         for (m, t, want) in cases {
             assert_eq!(req(&with_method(m, t)).route, *want, "{m} {t}");
@@ -598,11 +606,11 @@ mod tests {
     #[test]
     fn a_bare_post_needs_no_length() {
         let r = req(b"POST /rescan HTTP/1.1\r\nHost: x\r\n\r\n");
-        assert_eq!((r.route, r.body), (Route::Rescan, &b""[..]));
+        assert_eq!((r.route, r.body), (Route::Core(Command::Rescan), &b""[..]));
         // a pipelined request, or the start of one, after a bare POST is fine
         let two = b"POST /rescan HTTP/1.1\r\nHost: x\r\n\r\nGET /jobs HTTP/1.1\r\n";
-        assert_eq!(req(two).route, Route::Rescan);
-        assert_eq!(req(b"POST /rescan HTTP/1.1\r\nHost: x\r\n\r\nGE").route, Route::Rescan);
+        assert_eq!(req(two).route, Route::Core(Command::Rescan));
+        assert_eq!(req(b"POST /rescan HTTP/1.1\r\nHost: x\r\n\r\nGE").route, Route::Core(Command::Rescan));
     }
 
     #[test]
@@ -676,7 +684,7 @@ mod tests {
         }
         assert_eq!(
             req(&get(&format!("/job/{}", "a".repeat(63)))).route,
-            Route::GetJob(&[b'a'; 63])
+            Route::Core(Command::GetJob(&[b'a'; 63]))
         );
         for s in ["FOO", "0", "65", "SIG", "%54ERM"] {
             let e = err(&with_method("POST", &format!("/job/a/signal/{s}")));
@@ -807,7 +815,7 @@ mod tests {
     #[test]
     fn body_bytes_belong_to_the_request() {
         let r = req(b"DELETE /job/a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET");
-        assert_eq!((r.route, r.body, r.len), (Route::DeleteJob(b"a"), &b"abc"[..], 57));
+        assert_eq!((r.route, r.body, r.len), (Route::Core(Command::DeleteJob(b"a")), &b"abc"[..], 57));
     }
 
     #[test]
