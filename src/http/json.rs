@@ -123,7 +123,7 @@ impl<'a> Reader<'a> {
                 self.pos += 1;
             }
             let run = self.s.get(start..self.pos).unwrap_or(&[]);
-            if core::str::from_utf8(run).is_err() {
+            if utf8_run(run).1 > 0 {
                 return syntax(t!("invalid UTF-8"));
             }
             if !run.is_empty() && !out(run) {
@@ -473,16 +473,57 @@ impl<'w, 'b> Json<'w, 'b> {
     fn quoted(&mut self, parts: &[&[u8]]) -> Result<(), Full> {
         self.w.push(b"\"")?;
         for part in parts {
-            for chunk in part.utf8_chunks() {
-                escape(self.w, chunk.valid().as_bytes())?;
-                if !chunk.invalid().is_empty() {
+            let mut rest = *part;
+            while !rest.is_empty() {
+                let (valid, bad) = utf8_run(rest);
+                escape(self.w, rest.get(..valid).unwrap_or(&[]))?;
+                if bad > 0 {
                     self.w.text("\u{fffd}")?;
                 }
+                rest = rest.get(valid + bad..).unwrap_or(&[]);
             }
         }
         self.w.push(b"\"")?;
         Ok(())
     }
+}
+
+/// How many bytes at the start of `s` are valid UTF-8, and how many bytes
+/// after them are one broken sequence (0 at the end): its longest start
+/// that a valid sequence could have, at least a byte, as core's
+/// `Utf8Chunks` (one U+FFFD each when written). One small decoder for the
+/// reader's check and the writer's replacement, instead of core's
+/// validator and lossy iterator (0.9 KiB together).
+#[inline(never)]
+fn utf8_run(s: &[u8]) -> (usize, usize) {
+    let mut i = 0;
+    while let Some(&b) = s.get(i) {
+        // The sequence's length and the range of its second byte (RFC 3629:
+        // no overlong forms, no surrogates, nothing past U+10FFFF).
+        let (n, lo, hi) = match b {
+            0x00..=0x7f => {
+                i += 1;
+                continue;
+            }
+            0xc2..=0xdf => (2, 0x80, 0xbf),
+            0xe0 => (3, 0xa0, 0xbf),
+            0xed => (3, 0x80, 0x9f),
+            0xe1..=0xef => (3, 0x80, 0xbf),
+            0xf0 => (4, 0x90, 0xbf),
+            0xf1..=0xf3 => (4, 0x80, 0xbf),
+            0xf4 => (4, 0x80, 0x8f),
+            _ => return (i, 1),
+        };
+        for k in 1..n {
+            let (lo, hi) = if k == 1 { (lo, hi) } else { (0x80, 0xbf) };
+            match s.get(i + k) {
+                Some(&c) if (lo..=hi).contains(&c) => {}
+                _ => return (i, k),
+            }
+        }
+        i += n;
+    }
+    (i, 0)
 }
 
 /// `"`, `\` and control characters escaped; everything else as is.
@@ -661,6 +702,36 @@ mod tests {
         f(&mut j)?;
         j.finish()?;
         Ok(String::from_utf8(w.bytes().to_vec()).unwrap())
+    }
+
+    #[test]
+    fn utf8_runs_split_as_core_does() {
+        const B: [u8; 25] = [
+            0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1,
+            0xec, 0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf3, 0xf4, 0xf5, 0xff,
+        ];
+        let check = |s: &[u8]| {
+            let want = match s.utf8_chunks().next() {
+                Some(c) => (c.valid().len(), c.invalid().len()),
+                None => (0, 0),
+            };
+            assert_eq!(utf8_run(s), want, "{s:02x?}");
+        };
+        for a in 0..=255u8 {
+            for b in 0..=255u8 {
+                check(&[a, b]);
+            }
+        }
+        for &a in &B {
+            for &b in &B {
+                for &c in &B {
+                    for &d in &B {
+                        check(&[a, b, c, d]);
+                    }
+                }
+            }
+        }
+        check("ünï😀".as_bytes());
     }
 
     #[test]
