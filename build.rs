@@ -29,13 +29,32 @@ fn main() {
         println!("cargo:rustc-link-arg-bins=-Wl,-z,norelro");
         // Unwind tables serve nothing (panic=abort, no backtraces), but the
         // prebuilt core brings them: about 9 KiB of .eh_frame. A script that
-        // only adds a discard rule to the linker's own (INSERT) drops them,
-        // with lld and with GNU ld.
+        // only adds rules to the linker's own (INSERT) drops them, with lld
+        // and with GNU ld.
         // On 32-bit ARM they are .ARM.exidx/.ARM.extab (EHABI), 2.4 KiB.
         let arm = if arch == "arm" { " *(.ARM.exidx*) *(.ARM.extab*)" } else { "" };
+        // The same script gathers the code that only HTTP requests and jobs
+        // run (by module: their functions' sections are named after their
+        // mangled symbols) between two symbols, before the rest of the
+        // text: main gives its whole pages a mapping of their own
+        // (`cold_code_apart!`), so that a supervisor nobody talks HTTP to
+        // never maps them (tests/http.rs checks that). Of core::jobs only
+        // the `impl Core` methods (`35_$LT$impl...`): `Jobs::find` runs for
+        // every service added. Only nitro with HTTP has such code (nitroctl
+        // shares this script).
+        let http = std::env::var_os("CARGO_FEATURE_HTTP").is_some() && std::env::var("CARGO_PKG_NAME").as_deref() == Ok("nitro");
+        let cold = if http {
+            let modules = ["_ZN5nitro4http", "_ZN5nitro5httpd", "_ZN5nitro7metrics", "_ZN5nitro4core4jobs35_"];
+            let inputs = modules.map(|m| format!("*(.text.{m}*)")).join(" ");
+            format!("  .text.nitro_cold : {{ __nitro_cold_start = .; {inputs} __nitro_cold_end = .; }}\n")
+        } else {
+            String::new()
+        };
         let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
-        let script = out.join("discard-unwind.ld");
-        let rules = format!("SECTIONS {{\n  /DISCARD/ : {{ *(.eh_frame) *(.eh_frame_hdr){arm} }}\n}}\nINSERT AFTER .text;\n");
+        let script = out.join("sections.ld");
+        let rules = format!(
+            "SECTIONS {{\n  /DISCARD/ : {{ *(.eh_frame) *(.eh_frame_hdr){arm} }}\n{cold}}}\nINSERT BEFORE .text;\n"
+        );
         std::fs::write(&script, rules).expect("write the linker script");
         println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", script.display());
     }

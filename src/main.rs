@@ -19,6 +19,8 @@ const HTTP_HELP: &str = "  NITRO_HTTP  the HTTP socket (default: http.sock besid
 const HTTP_HELP: &str = "";
 
 fn main(args: Args) -> i32 {
+    #[cfg(feature = "http")]
+    nitro::cold_code_apart!(args);
     // (Not as process 1: its arguments are the kernel's.)
     if args.len() == 2 && !rustix::process::getpid().is_init() {
         let text: Option<&[&str]> = match args.get(1).map(|a| a.to_bytes()) {

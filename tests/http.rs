@@ -1496,3 +1496,59 @@ fn the_restart_on_exit_example_reruns_a_failing_job_until_it_succeeds() {
     let r = get(&h, "/job/flaky");
     assert_eq!(norm(r.json(), &["seq"]), "{\"name\":\"flaky\",\"state\":\"done\",\"task\":1,\"pid\":0,\"exits\":[\"0\",\"0\"],\"seq\":N}");
 }
+
+/// The whole pages of the binary's `.text.nitro_cold` section (build.rs's
+/// linker script gathers the code only HTTP requests and jobs run there),
+/// from its ELF section headers.
+fn cold_pages(bin: &std::path::Path) -> (u64, u64) {
+    let f = fs::read(bin).unwrap();
+    let u16_at = |o: usize| u16::from_le_bytes(f[o..o + 2].try_into().unwrap()) as usize;
+    let u64_at = |o: usize| u64::from_le_bytes(f[o..o + 8].try_into().unwrap());
+    let (shoff, shentsize, shnum, shstrndx) = (u64_at(0x28) as usize, u16_at(0x3a), u16_at(0x3c), u16_at(0x3e));
+    let header = |i: usize| shoff + i * shentsize;
+    let names = u64_at(header(shstrndx) + 0x18) as usize;
+    for i in 0..shnum {
+        let h = header(i);
+        let name_at = names + u32::from_le_bytes(f[h..h + 4].try_into().unwrap()) as usize;
+        let name = &f[name_at..name_at + f[name_at..].iter().position(|&b| b == 0).unwrap()];
+        if name == b".text.nitro_cold" {
+            let (addr, size) = (u64_at(h + 0x10), u64_at(h + 0x20));
+            return (addr.next_multiple_of(4096), (addr + size) & !4095);
+        }
+    }
+    panic!("no .text.nitro_cold in {}", bin.display());
+}
+
+/// Rss of our mapping that starts at `lo` (None: no mapping starts there).
+fn rss_at(pid: i32, lo: u64) -> Option<(u64, u64)> {
+    let smaps = fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap();
+    let mut lines = smaps.lines();
+    while let Some(l) = lines.next() {
+        let Some((range, _)) = l.split_once(' ') else { continue };
+        let Some((a, b)) = range.split_once('-') else { continue };
+        let (Ok(a), Ok(b)) = (u64::from_str_radix(a, 16), u64::from_str_radix(b, 16)) else { continue };
+        if a != lo {
+            continue;
+        }
+        let rss = lines.find_map(|l| l.strip_prefix("Rss:")).unwrap();
+        return Some((b, rss.trim().trim_end_matches(" kB").parse().unwrap()));
+    }
+    None
+}
+
+#[test]
+fn the_http_code_is_mapped_only_once_a_request_comes() {
+    let (lo, hi) = cold_pages(&nitro_bin());
+    assert!(hi > lo, "no whole page of HTTP code apart");
+    let mut h = Harness::new();
+    h.sleeper("a");
+    h.start();
+    h.wait_state("a", State::Starting, 5 * SEC);
+    wait_until(5 * SEC, "HTTP socket", || http_sock(&h).exists());
+    let pid = h.nitro_pid();
+    // Started, supervising, listening: none of it mapped.
+    assert_eq!(rss_at(pid, lo), Some((hi, 0)), "{:?}", fs::read_to_string(format!("/proc/{pid}/maps")));
+    assert_eq!(get(&h, "/services").status, 200);
+    let (end, rss) = rss_at(pid, lo).unwrap();
+    assert!(end == hi && rss > 0, "HTTP code still unmapped after a request: {rss} kB");
+}

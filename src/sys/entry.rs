@@ -56,6 +56,29 @@ impl Args {
         unsafe { core::slice::from_raw_parts(self.argv, self.argc + 1) }
     }
 
+    /// The page size, from the auxiliary vector the kernel puts after the
+    /// environment (AT_PAGESZ); 4096 if it is not there.
+    pub fn page_size(&self) -> usize {
+        const AT_NULL: usize = 0;
+        const AT_PAGESZ: usize = 6;
+        // Safety: the kernel's layout: after the environment's null come
+        // (type, value) pairs up to one of type AT_NULL.
+        unsafe {
+            let mut p = self.envp;
+            while !(*p).is_null() {
+                p = p.add(1);
+            }
+            let mut a = p.add(1) as *const usize;
+            loop {
+                match *a {
+                    AT_NULL => return 4096,
+                    AT_PAGESZ => return *a.add(1),
+                    _ => a = a.add(2),
+                }
+            }
+        }
+    }
+
     /// The null-terminated environment array, passed on to children.
     pub fn envp(&self) -> *const *const u8 {
         self.envp
@@ -163,6 +186,24 @@ fn note(msg: &[u8]) {
     if matches!(super::poll(&mut p, Some(0)), Ok(1)) && p[0].revents & super::POLLOUT != 0 {
         let _ = rustix::io::write(super::fd(2), msg);
     }
+}
+
+/// Give the code that only HTTP requests and jobs run a mapping of its own
+/// (`nitro::cold_code_apart!(args)`, first thing in `main`). build.rs's
+/// linker script gathers it between `__nitro_cold_start` and
+/// `__nitro_cold_end`; `sys::map_apart` does the rest.
+#[macro_export]
+macro_rules! cold_code_apart {
+    ($args:expr) => {{
+        #[allow(unsafe_code)]
+        unsafe extern "C" {
+            static __nitro_cold_start: u8;
+            static __nitro_cold_end: u8;
+        }
+        // (Only the addresses of the linker's symbols are taken.)
+        let (start, end) = (&raw const __nitro_cold_start as usize, &raw const __nitro_cold_end as usize);
+        $crate::sys::map_apart(start, end, $args.page_size())
+    }};
 }
 
 /// Define the program's entry point: `nitro::entry!(main)` with

@@ -79,6 +79,28 @@ pub fn spawn_shared<A>(child: fn(&A) -> !, arg: &A) -> Result<i32, Errno> {
     check(r).map(|pid| pid as i32)
 }
 
+/// The whole pages of `start..end` (our code that only HTTP requests and
+/// jobs run) become a mapping of their own. A page fault maps the file's
+/// cached pages around it too (fault-around, 64 KiB), but never across
+/// mappings: so that code stays unmapped, and out of our memory, until a
+/// request runs it. (Any advice that changes a mapping's flags splits it;
+/// MADV_RANDOM only turns read-ahead off there.) What start-up mapped there
+/// already is let go (MADV_DONTNEED: pages of the file, never written; a
+/// later call finds them in the page cache again).
+pub fn map_apart(start: usize, end: usize, page: usize) {
+    if !page.is_power_of_two() {
+        return;
+    }
+    let (s, e) = (start.next_multiple_of(page), end & !(page - 1));
+    if e > s {
+        for advice in [k::MADV_RANDOM, k::MADV_DONTNEED] {
+            // Safety: advice about pages of our own text that nothing runs
+            // yet; dropped ones fault in again from the file, unchanged.
+            unsafe { arch::syscall6(k::__NR_madvise as usize, [s, e - s, advice as usize, 0, 0, 0]) };
+        }
+    }
+}
+
 /// execve(2). Returns only on failure.
 pub fn execve(path: &CStr, argv: &[*const u8], envp: *const *const u8) -> Errno {
     // execve reads argv up to its null pointer: refuse arrays without one.
