@@ -41,14 +41,12 @@ pub const LINGER_MAX: usize = 16;
 /// A connection idle this long (mid-request: 408) is closed.
 pub const IDLE_MS: u64 = 10_000;
 
-/// One connection: its state here, its two large buffers in the storage
-/// (.bss), whose pages are touched only once a connection uses them: the
-/// loop looks at every connection's state on every pass.
+/// One connection's state; its two large buffers are apart (`Buffers`),
+/// their pages touched only once a connection uses them: the loop looks at
+/// every connection's state on every pass. All zero is a free slot.
 pub struct Conn {
     fd: i32,
-    inbuf: &'static mut [u8; REQUEST_BUF_MAX],
     in_len: usize,
-    out: &'static mut [u8; OUT_MAX],
     out_len: usize,
     out_sent: usize,
     deadline: Option<u64>,
@@ -71,23 +69,19 @@ struct Buffers {
 }
 
 impl Conn {
-    fn new(b: &'static mut Buffers) -> Conn {
-        Conn {
-            fd: NO_FD,
-            inbuf: &mut b.inbuf,
-            in_len: 0,
-            out: &mut b.out,
-            out_len: 0,
-            out_sent: 0,
-            deadline: None,
-            close_after: false,
-            continued: false,
-            streaming: 0,
-            seq: 0,
-            only: 0,
-            job: Name::EMPTY,
-        }
-    }
+    const FREE: Conn = Conn {
+        fd: NO_FD,
+        in_len: 0,
+        out_len: 0,
+        out_sent: 0,
+        deadline: None,
+        close_after: false,
+        continued: false,
+        streaming: 0,
+        seq: 0,
+        only: 0,
+        job: Name::EMPTY,
+    };
 
     fn pending(&self) -> bool {
         self.out_sent < self.out_len
@@ -116,10 +110,11 @@ impl Conn {
         self.streaming = 0;
     }
 
-    /// Send what the socket takes now. Ok(true): everything went out.
-    fn send_out(&mut self) -> Result<bool, Errno> {
+    /// Send what the socket takes now of `out`, the connection's reply.
+    /// Ok(true): everything went out.
+    fn send_out(&mut self, out: &[u8]) -> Result<bool, Errno> {
         while self.pending() {
-            match rustix::net::send(sys::fd(self.fd), &self.out[self.out_sent..self.out_len], SendFlags::DONTWAIT | SendFlags::NOSIGNAL) {
+            match rustix::net::send(sys::fd(self.fd), &out[self.out_sent..self.out_len], SendFlags::DONTWAIT | SendFlags::NOSIGNAL) {
                 Ok(n) => self.out_sent += n,
                 Err(Errno::AGAIN) => return Ok(false),
                 Err(Errno::INTR) => {}
@@ -131,15 +126,18 @@ impl Conn {
         Ok(true)
     }
 
-    /// The reply is an error: it closes the connection.
-    fn error(&mut self, e: &Error) {
-        self.out_len = response::error(&mut self.out[..], e).unwrap_or(0);
+    /// The reply (into `out`) is an error: it closes the connection.
+    fn error(&mut self, out: &mut [u8], e: &Error) {
+        self.out_len = response::error(out, e).unwrap_or(0);
         self.close_after = true;
     }
 }
 
-/// The HTTP front-end's large state, zero-initialised (.bss).
+/// The HTTP front-end's state, zero-initialised (.bss): in a static, not
+/// in the `Http` that the loop's frame holds, where building it took
+/// pages of stack.
 pub struct HttpStorage {
+    conns: [Conn; CONN_MAX],
     buffers: [Buffers; CONN_MAX],
 }
 
@@ -151,7 +149,7 @@ impl Default for HttpStorage {
 
 impl HttpStorage {
     pub const fn new() -> HttpStorage {
-        HttpStorage { buffers: [const { Buffers { inbuf: [0; REQUEST_BUF_MAX], out: [0; OUT_MAX] } }; CONN_MAX] }
+        HttpStorage { conns: [Conn::FREE; CONN_MAX], buffers: [const { Buffers { inbuf: [0; REQUEST_BUF_MAX], out: [0; OUT_MAX] } }; CONN_MAX] }
     }
 }
 
@@ -164,7 +162,8 @@ pub struct Http {
     /// loop would spin on a connection it cannot accept.
     paused_until: Option<u64>,
     path: Path,
-    conns: [Conn; CONN_MAX],
+    conns: &'static mut [Conn; CONN_MAX],
+    bufs: &'static mut [Buffers; CONN_MAX],
 }
 
 /// What to poll: the listener, a connection, a lingering refusal (by
@@ -181,7 +180,8 @@ impl Http {
     /// control socket; mode 0600. Failure is reported, not fatal:
     /// supervision goes on without the endpoint.
     pub fn open(core: &Core, args: &Args, ctl: &Path, storage: &'static mut HttpStorage) -> Http {
-        let mut http = Http { linger: [(NO_FD, 0); LINGER_MAX], listen: NO_FD, paused_until: None, path: Path::new(), conns: storage.buffers.each_mut().map(Conn::new) };
+        let HttpStorage { conns, buffers: bufs } = storage;
+        let mut http = Http { linger: [(NO_FD, 0); LINGER_MAX], listen: NO_FD, paused_until: None, path: Path::new(), conns, bufs };
         let path = match crate::path::http_socket(args, ctl) {
             Ok(p) => p,
             Err(bad) => {
@@ -366,11 +366,11 @@ impl Http {
     }
 
     fn readable(&mut self, core: &mut Core, c: usize, now: u64) {
-        let conn = &mut self.conns[c];
+        let (conn, b) = (&mut self.conns[c], &mut self.bufs[c]);
         if conn.fd == NO_FD {
             return;
         }
-        let room = &mut conn.inbuf[conn.in_len..];
+        let room = &mut b.inbuf[conn.in_len..];
         if room.is_empty() {
             // The parser has already answered a request this large.
             return;
@@ -392,16 +392,16 @@ impl Http {
             conn.in_len = 0;
             return;
         }
-        process(core, conn, now);
+        process(core, conn, b, now);
         self.writable(core, c);
     }
 
     fn writable(&mut self, core: &mut Core, c: usize) {
-        let conn = &mut self.conns[c];
+        let (conn, b) = (&mut self.conns[c], &mut self.bufs[c]);
         if conn.fd == NO_FD {
             return;
         }
-        match conn.send_out() {
+        match conn.send_out(&b.out[..]) {
             Ok(true) => {}
             Ok(false) => return,
             Err(_) => return conn.drop_it(),
@@ -411,11 +411,11 @@ impl Http {
         }
         if conn.stream().is_some() {
             // Room again: the stream reads on in the queue.
-            return stream(core, conn);
+            return stream(core, conn, b);
         }
         if conn.in_len > 0 {
             // A pipelined request waited for this reply to go out.
-            process(core, conn, crate::core::now());
+            process(core, conn, b, crate::core::now());
             if conn.pending() {
                 self.writable(core, c);
             }
@@ -423,13 +423,13 @@ impl Http {
     }
 
     fn timeout(&mut self, c: usize) {
-        let conn = &mut self.conns[c];
+        let (conn, b) = (&mut self.conns[c], &mut self.bufs[c]);
         conn.deadline = None;
         if conn.in_len > 0 && !conn.pending() {
-            conn.error(&Error::new(Status::RequestTimeout, t!("request timeout")));
+            conn.error(&mut b.out[..], &Error::new(Status::RequestTimeout, t!("request timeout")));
             conn.out_sent = 0;
             if conn.out_len > 0 {
-                if conn.send_out().is_err() || !conn.pending() {
+                if conn.send_out(&b.out[..]).is_err() || !conn.pending() {
                     conn.drop_it();
                 }
                 return;
@@ -440,8 +440,10 @@ impl Http {
 
     /// The core's new changes to every event stream.
     pub fn deliver(&mut self, core: &Core) {
-        for conn in self.conns.iter_mut().filter(|c| c.fd != NO_FD && c.stream().is_some()) {
-            stream(core, conn);
+        for (conn, b) in self.conns.iter_mut().zip(self.bufs.iter_mut()) {
+            if conn.fd != NO_FD && conn.stream().is_some() {
+                stream(core, conn, b);
+            }
         }
     }
 
@@ -454,12 +456,12 @@ impl Http {
 /// Write the changes from the stream's position into its buffer, as many
 /// as fit, one JSON object per line (after `{"missed":N}` when the queue
 /// went on without it), and send what the socket takes.
-fn stream(core: &Core, conn: &mut Conn) {
+fn stream(core: &Core, conn: &mut Conn, b: &mut Buffers) {
     let Some(framing) = conn.stream() else { return };
     // Move what is still unsent to the front: the room left is then what
     // the client really has not read yet.
     if conn.out_sent > 0 {
-        conn.out.copy_within(conn.out_sent..conn.out_len, 0);
+        b.out.copy_within(conn.out_sent..conn.out_len, 0);
         conn.out_len -= conn.out_sent;
         conn.out_sent = 0;
     }
@@ -476,7 +478,7 @@ fn stream(core: &Core, conn: &mut Conn) {
         }
         let written = match item {
             Read::End => break,
-            Read::Missed(n) => framing.piece(&mut conn.out[conn.out_len..], &mut |w| {
+            Read::Missed(n) => framing.piece(&mut b.out[conn.out_len..], &mut |w| {
                 let mut j = Json::new(w);
                 j.begin_object()?;
                 j.field_u64(b"missed", n)?;
@@ -484,7 +486,7 @@ fn stream(core: &Core, conn: &mut Conn) {
                 j.finish()?;
                 w.push(b"\n").map(drop)
             }),
-            Read::Event(ev) => framing.piece(&mut conn.out[conn.out_len..], &mut |w| {
+            Read::Event(ev) => framing.piece(&mut b.out[conn.out_len..], &mut |w| {
                 let mut j = Json::new(w);
                 event_json(&mut j, &ev, at)?;
                 j.finish()?;
@@ -501,7 +503,7 @@ fn stream(core: &Core, conn: &mut Conn) {
             Err(_) => break,
         }
     }
-    if conn.send_out().is_err() {
+    if conn.send_out(&b.out[..]).is_err() {
         conn.drop_it();
     }
 }
@@ -545,25 +547,25 @@ fn name(n: &[u8]) -> Name {
 }
 
 /// Serve the complete requests in the buffer, one reply at a time.
-fn process(core: &mut Core, conn: &mut Conn, now: u64) {
+fn process(core: &mut Core, conn: &mut Conn, b: &mut Buffers, now: u64) {
     loop {
         if conn.fd == NO_FD || conn.pending() || conn.close_after || conn.stream().is_some() || conn.in_len == 0 {
             return;
         }
         let mut after = None;
-        let used = match request::parse(&conn.inbuf[..conn.in_len]) {
+        let used = match request::parse(&b.inbuf[..conn.in_len]) {
             Ok(Parsed::Partial) => return,
             Ok(Parsed::Body { expect_continue, .. }) => {
                 if expect_continue && !conn.continued {
                     conn.continued = true;
                     let n = response::CONTINUE.len();
-                    conn.out[..n].copy_from_slice(response::CONTINUE);
+                    b.out[..n].copy_from_slice(response::CONTINUE);
                     conn.out_len = n;
                 }
                 return;
             }
             Err(e) => {
-                conn.error(&e);
+                conn.error(&mut b.out[..], &e);
                 conn.in_len = 0;
                 return;
             }
@@ -572,7 +574,7 @@ fn process(core: &mut Core, conn: &mut Conn, now: u64) {
                 if !head.keep_alive {
                     conn.close_after = true;
                 }
-                serve(core, &mut conn.out, &mut conn.out_len, &mut conn.close_after, &mut conn.streaming, req.route, req.body, head, now);
+                serve(core, &mut b.out, &mut conn.out_len, &mut conn.close_after, &mut conn.streaming, req.route, req.body, head, now);
                 if let Route::Events(q) = req.route {
                     conn.only = if q.job.is_some() { 2 } else { u8::from(q.jobs) };
                     conn.job = name(q.job.unwrap_or_default());
@@ -582,7 +584,7 @@ fn process(core: &mut Core, conn: &mut Conn, now: u64) {
             }
         };
         // Drop the request from the buffer; keep what follows.
-        conn.inbuf.copy_within(used..conn.in_len, 0);
+        b.inbuf.copy_within(used..conn.in_len, 0);
         conn.in_len -= used;
         conn.continued = false;
         conn.deadline = if conn.stream().is_some() { None } else { Some(now + IDLE_MS) };
