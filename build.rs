@@ -38,13 +38,22 @@ fn main() {
         // mangled symbols) between two symbols, before the rest of the
         // text: main gives its whole pages a mapping of their own
         // (`cold_code_apart!`), so that a supervisor nobody talks HTTP to
-        // never maps them (tests/http.rs checks that). Of core::jobs only
+        // never maps them (tests/http.rs checks that); start-up's code goes
+        // with them, its work done before. Of core::jobs only
         // the `impl Core` methods (`35_$LT$impl...`): `Jobs::find` runs for
         // every service added. Only nitro with HTTP has such code (nitroctl
         // shares this script).
         let http = std::env::var_os("CARGO_FEATURE_HTTP").is_some() && std::env::var("CARGO_PKG_NAME").as_deref() == Ok("nitro");
         let cold = if http {
-            let modules = ["_ZN5nitro4http", "_ZN5nitro5httpd", "_ZN5nitro7metrics", "_ZN5nitro4core4jobs35_"];
+            let modules = [
+                "_ZN5nitro4http",
+                "_ZN5nitro5httpd",
+                "_ZN5nitro7metrics",
+                "_ZN5nitro4core4jobs35_",
+                // Start-up, done once before the split: what it mapped is
+                // let go with the rest.
+                "_ZN5nitro10supervisor10Supervisor3new",
+            ];
             let inputs = modules.map(|m| format!("*(.text.{m}*)")).join(" ");
             format!("  .text.nitro_cold : {{ __nitro_cold_start = .; {inputs} __nitro_cold_end = .; }}\n")
         } else {

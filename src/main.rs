@@ -19,8 +19,6 @@ const HTTP_HELP: &str = "  NITRO_HTTP  the HTTP socket (default: http.sock besid
 const HTTP_HELP: &str = "";
 
 fn main(args: Args) -> i32 {
-    #[cfg(feature = "http")]
-    nitro::cold_code_apart!(args);
     // (Not as process 1: its arguments are the kernel's.)
     if args.len() == 2 && !rustix::process::getpid().is_init() {
         let text: Option<&[&str]> = match args.get(1).map(|a| a.to_bytes()) {
@@ -44,5 +42,10 @@ fn main(args: Args) -> i32 {
         }
     }
     let Some(storage) = STORAGE.take() else { return 111 };
-    Supervisor::new(storage, args).run()
+    let mut sup = Supervisor::new(storage, args);
+    // Start-up's code (`Supervisor::new`) sits with the HTTP code, apart:
+    // after it, none of that stays mapped.
+    #[cfg(feature = "http")]
+    nitro::cold_code_apart!(args);
+    sup.run()
 }
