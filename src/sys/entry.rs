@@ -188,10 +188,11 @@ fn note(msg: &[u8]) {
     }
 }
 
-/// Give the code that only HTTP requests and jobs run a mapping of its own
-/// (`nitro::cold_code_apart!(args)`, first thing in `main`). build.rs's
-/// linker script gathers it between `__nitro_cold_start` and
-/// `__nitro_cold_end`; `sys::map_apart` does the rest.
+/// Give the code that only HTTP requests and jobs run, and start-up's, a
+/// mapping of its own (`nitro::cold_code_apart!(args)` in `main`, once
+/// start-up is over). build.rs's linker script gathers it between
+/// `__nitro_cold_start` and `__nitro_cold_end`; `sys::map_apart` does the
+/// rest.
 #[macro_export]
 macro_rules! cold_code_apart {
     ($args:expr) => {{

@@ -80,7 +80,7 @@ pub fn spawn_shared<A>(child: fn(&A) -> !, arg: &A) -> Result<i32, Errno> {
 }
 
 /// The whole pages of `start..end` (our code that only HTTP requests and
-/// jobs run) become a mapping of their own. A page fault maps the file's
+/// jobs run, and start-up's, done by now) become a mapping of their own. A page fault maps the file's
 /// cached pages around it too (fault-around, 64 KiB), but never across
 /// mappings: so that code stays unmapped, and out of our memory, until a
 /// request runs it. (Any advice that changes a mapping's flags splits it;
@@ -95,7 +95,7 @@ pub fn map_apart(start: usize, end: usize, page: usize) {
     if e > s {
         for advice in [k::MADV_RANDOM, k::MADV_DONTNEED] {
             // Safety: advice about pages of our own text that nothing runs
-            // yet; dropped ones fault in again from the file, unchanged.
+            // now; dropped ones fault in again from the file, unchanged.
             unsafe { arch::syscall6(k::__NR_madvise as usize, [s, e - s, advice as usize, 0, 0, 0]) };
         }
     }
