@@ -43,8 +43,11 @@ fn main() {
         // the `impl Core` methods (`35_$LT$impl...`): `Jobs::find` runs for
         // every service added. Only nitro with HTTP has such code (nitroctl
         // shares this script).
+        // Release builds only: without optimisation nothing is inlined, and
+        // the loop calls small functions of those modules on every pass.
         let http = std::env::var_os("CARGO_FEATURE_HTTP").is_some() && std::env::var("CARGO_PKG_NAME").as_deref() == Ok("nitro");
-        let cold = if http {
+        let cold = if http && std::env::var("PROFILE").as_deref() == Ok("release") {
+            println!("cargo:rustc-cfg=nitro_cold");
             let modules = [
                 "_ZN5nitro4http",
                 "_ZN5nitro5httpd",
@@ -67,6 +70,7 @@ fn main() {
         std::fs::write(&script, rules).expect("write the linker script");
         println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", script.display());
     }
+    println!("cargo:rustc-check-cfg=cfg(nitro_cold)");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=NITRO_LINKER");
 }

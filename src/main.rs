@@ -43,9 +43,9 @@ fn main(args: Args) -> i32 {
     }
     let Some(storage) = STORAGE.take() else { return 111 };
     let mut sup = Supervisor::new(storage, args);
-    // Start-up's code (`Supervisor::new`) sits with the HTTP code, apart:
-    // after it, none of that stays mapped.
-    #[cfg(feature = "http")]
+    // Start-up's code (`Supervisor::new`) sits with the HTTP code, apart
+    // (release builds: build.rs): after it, none of that stays mapped.
+    #[cfg(nitro_cold)]
     nitro::cold_code_apart!(args);
     sup.run()
 }
