@@ -56,6 +56,8 @@ fn main() {
                 // Start-up, done once before the split: what it mapped is
                 // let go with the rest.
                 "_ZN5nitro10supervisor10Supervisor3new",
+                "_ZN5nitro4core4Core4init",
+                "_ZN5nitro7control7Control4open",
             ];
             let inputs = modules.map(|m| format!("*(.text.{m}*)")).join(" ");
             format!("  .text.nitro_cold : {{ __nitro_cold_start = .; {inputs} __nitro_cold_end = .; }}\n")

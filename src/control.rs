@@ -47,6 +47,7 @@ impl Control {
     /// Create the socket directory and `notify/`, check for another
     /// instance and bind the socket (mode 0600). Unrecoverable errors are
     /// the core's fatal ones.
+    #[inline(never)] // (out of line: smaller; linked apart as start-up code, build.rs)
     pub fn open(core: &Core, args: &Args, storage: &'static mut ControlStorage) -> Control {
         let path = match path::control_socket(args) {
             Ok(p) => p,

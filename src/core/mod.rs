@@ -255,6 +255,7 @@ impl Core {
     /// console, the environment) and enter the service directory: from
     /// here on the working directory is the service directory. Returns the
     /// signals the loop must read (blocked, for a signalfd).
+    #[inline(never)] // (out of line: smaller; linked apart as start-up code, build.rs)
     pub fn init(&mut self, args: Args) {
         self.args = Some(args);
         self.pid = rustix::process::getpid().as_raw_nonzero().get();
