@@ -65,6 +65,15 @@ impl<const BYTES: usize, const N: usize, T: Copy> Words<BYTES, N, T> {
         None
     }
 
+    /// The number of `word`, which must be in the table: for constants,
+    /// where a missing word fails to compile.
+    pub const fn number(&self, word: &[u8]) -> usize {
+        match self.index(word) {
+            Some(i) => i,
+            None => panic!("a word missing from its table"),
+        }
+    }
+
     /// The word of entry `i` (empty past the end).
     pub fn at(&self, i: usize) -> &[u8] {
         nth(&self.text, &self.ends, i)
@@ -118,5 +127,7 @@ mod tests {
         const THREE: Option<usize> = PACKED.index(b"three");
         assert_eq!((THREE, PACKED.index(b""), PACKED.index(b"th")), (Some(3), Some(2), None));
         assert_eq!((PACKED.at(3), PACKED.at(2), PACKED.at(9)), (&b"three"[..], &b""[..], &b""[..]));
+        const TWO: usize = PACKED.number(b"two");
+        assert_eq!(TWO, 1);
     }
 }

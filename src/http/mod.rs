@@ -201,10 +201,7 @@ impl Text {
     /// The text `s`, looked up when compiling (in `t!`): a text missing from
     /// TEXTS does not compile.
     pub const fn of(s: &str) -> Text {
-        match PACKED.index(s.as_bytes()) {
-            Some(i) => Text(i as u8),
-            None => panic!("an HTTP error text missing from TEXTS"),
-        }
+        Text(PACKED.number(s.as_bytes()) as u8)
     }
 
     pub fn bytes(self) -> &'static [u8] {

@@ -359,33 +359,27 @@ const WORDS: &[(&[u8], ())] = &[
 ];
 const PACKED: Words<{ words::bytes(WORDS) }, { WORDS.len() }, ()> = Words::pack(WORDS);
 
-/// A word's number in [`WORDS`] (`NONE` for any other).
-const fn word_of(w: &[u8]) -> usize {
-    match PACKED.index(w) {
-        Some(i) => i,
-        None => panic!("not in WORDS"),
-    }
-}
 const NONE: usize = usize::MAX;
-const GET: usize = word_of(b"GET");
-const PUT: usize = word_of(b"PUT");
-const POST: usize = word_of(b"POST");
-const DELETE: usize = word_of(b"DELETE");
-const JOBS: usize = word_of(b"jobs");
-const JOB: usize = word_of(b"job");
-const SERVICES: usize = word_of(b"services");
-const SERVICE: usize = word_of(b"service");
-const RESCAN: usize = word_of(b"rescan");
-const SHUTDOWN: usize = word_of(b"shutdown");
-const REBOOT: usize = word_of(b"reboot");
-const EVENTS: usize = word_of(b"events");
-const METRICS: usize = word_of(b"metrics");
-const UP: usize = word_of(b"up");
-const DOWN: usize = word_of(b"down");
-const RESTART: usize = word_of(b"restart");
-const READY: usize = word_of(b"ready");
-const SIGNAL: usize = word_of(b"signal");
+const GET: usize = PACKED.number(b"GET");
+const PUT: usize = PACKED.number(b"PUT");
+const POST: usize = PACKED.number(b"POST");
+const DELETE: usize = PACKED.number(b"DELETE");
+const JOBS: usize = PACKED.number(b"jobs");
+const JOB: usize = PACKED.number(b"job");
+const SERVICES: usize = PACKED.number(b"services");
+const SERVICE: usize = PACKED.number(b"service");
+const RESCAN: usize = PACKED.number(b"rescan");
+const SHUTDOWN: usize = PACKED.number(b"shutdown");
+const REBOOT: usize = PACKED.number(b"reboot");
+const EVENTS: usize = PACKED.number(b"events");
+const METRICS: usize = PACKED.number(b"metrics");
+const UP: usize = PACKED.number(b"up");
+const DOWN: usize = PACKED.number(b"down");
+const RESTART: usize = PACKED.number(b"restart");
+const READY: usize = PACKED.number(b"ready");
+const SIGNAL: usize = PACKED.number(b"signal");
 
+/// A word's number in [`WORDS`] (`NONE` for any other).
 #[inline(never)]
 fn word(w: &[u8]) -> usize {
     PACKED.index(w).unwrap_or(NONE)
