@@ -137,10 +137,12 @@ impl Core {
     }
 }
 
-/// Why a job cannot start: its name is a service's or that of a job still
-/// running (HTTP: 409), or no slot is free (503).
+/// Why a job cannot start: its name is too long to keep (HTTP: 400; the
+/// router refuses any name against the rules first), is a service's or
+/// that of a job still running (409), or no slot is free (503).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PutError {
+    BadName,
     NameTaken,
     StillRunning,
     Full,
@@ -414,6 +416,7 @@ impl Core {
     /// Start job `name` from the parsed scratch job; Ok: its slot and
     /// whether it replaced a finished job of that name.
     pub fn job_put(&mut self, name: &[u8]) -> Result<(usize, bool), PutError> {
+        let job_name = Name::new(name).ok_or(PutError::BadName)?;
         if self.t.find(name).is_some() {
             return Err(PutError::NameTaken);
         }
@@ -437,8 +440,7 @@ impl Core {
         let Jobs { slots, defs, scratch } = &mut *self.jobs;
         defs[j].clone_from(scratch);
         let slot = &mut slots[j];
-        // (The front-end checked the name's rules: 63 bytes at most.)
-        slot.name = Name::new(name).unwrap_or(Name::EMPTY);
+        slot.name = job_name;
         slot.phase = Phase::Running;
         slot.task = 0;
         slot.pid = 0;
