@@ -33,18 +33,16 @@ fn main() {
         // and with GNU ld.
         // On 32-bit ARM they are .ARM.exidx/.ARM.extab (EHABI), 2.4 KiB.
         let arm = if arch == "arm" { " *(.ARM.exidx*) *(.ARM.extab*)" } else { "" };
-        // The same script gathers the code that only HTTP requests and jobs
-        // run (by module: their functions' sections are named after their
-        // mangled symbols) between two symbols, before the rest of the
-        // text: main gives its whole pages a mapping of their own
-        // (`cold_code_apart!`), so that a supervisor nobody talks HTTP to
-        // never maps them (tests/http.rs checks that); start-up's code goes
-        // with them, its work done before. Of core::jobs only
-        // the `impl Core` methods (`35_$LT$impl...`): `Jobs::find` runs for
-        // every service added. Only nitro with HTTP has such code (nitroctl
-        // shares this script).
-        // Release builds only: without optimisation nothing is inlined, and
-        // the loop calls small functions of those modules on every pass.
+        // The same script gathers, for nitro with HTTP, the code that only
+        // HTTP requests, jobs and start-up run (by module: a function's
+        // section is named after its mangled symbol; of core::jobs only the
+        // `impl Core` methods, `35_$LT$impl...`, since `Jobs::find` runs for
+        // every service added) between two symbols before the rest of the
+        // text. Once start-up is over, main gives its whole pages a mapping
+        // of their own (`cold_code_apart!`): a supervisor nobody talks HTTP
+        // to never maps them again (tests/http.rs checks that). Release
+        // builds only: unoptimised, the loop calls small functions of those
+        // modules on every pass. (nitroctl shares this script.)
         let http = std::env::var_os("CARGO_FEATURE_HTTP").is_some() && std::env::var("CARGO_PKG_NAME").as_deref() == Ok("nitro");
         let cold = if http && std::env::var("PROFILE").as_deref() == Ok("release") {
             println!("cargo:rustc-cfg=nitro_cold");
