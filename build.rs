@@ -33,18 +33,21 @@ fn main() {
         // and with GNU ld.
         // On 32-bit ARM they are .ARM.exidx/.ARM.extab (EHABI), 2.4 KiB.
         let arm = if arch == "arm" { " *(.ARM.exidx*) *(.ARM.extab*)" } else { "" };
-        // The same script gathers, for nitro with HTTP, the code that only
-        // HTTP requests, jobs and start-up run (by module: a function's
-        // section is named after its mangled symbol; of core::jobs only the
-        // `impl Core` methods, `35_$LT$impl...`, since `Jobs::find` runs for
-        // every service added) between two symbols before the rest of the
-        // text. Once start-up is over, main gives its whole pages a mapping
-        // of their own (`cold_code_apart!`): a supervisor nobody talks HTTP
-        // to never maps them again (tests/http.rs checks that). Release
-        // builds only: unoptimised, the loop calls small functions of those
-        // modules on every pass. (nitroctl shares this script.)
-        let http = std::env::var_os("CARGO_FEATURE_HTTP").is_some() && std::env::var("CARGO_PKG_NAME").as_deref() == Ok("nitro");
-        let cold = if http && std::env::var("PROFILE").as_deref() == Ok("release") {
+        // The same script gathers, for nitro, the code a running supervisor
+        // does not run: start-up's, scans' (they run at start-up, on a
+        // rescan and when a command creates a service), shutdown's, and what
+        // only HTTP requests and jobs run. It goes by module or function: a
+        // function's section is named after its mangled symbol; of
+        // core::jobs only the `impl Core` methods, `35_$LT$impl...`, since
+        // `Jobs::find` runs for every service added. The code lies between
+        // two symbols before the rest of the text; once start-up is over,
+        // Supervisor::run gives its whole pages a mapping of their own
+        // (`sys::ColdCode`): a supervisor that is only supervising never maps
+        // them again (tests/http.rs checks that). Release builds only:
+        // unoptimised, the loop calls small functions of those modules on
+        // every pass. (nitroctl shares this script.)
+        let nitro = std::env::var("CARGO_PKG_NAME").as_deref() == Ok("nitro");
+        let cold = if nitro && std::env::var("PROFILE").as_deref() == Ok("release") {
             println!("cargo:rustc-cfg=nitro_cold");
             let modules = [
                 "_ZN5nitro4http",
@@ -53,9 +56,15 @@ fn main() {
                 "_ZN5nitro4core4jobs35_",
                 // Start-up, done once before the split: what it mapped is
                 // let go with the rest.
+                "_ZN5nitro4main",
                 "_ZN5nitro10supervisor10Supervisor3new",
                 "_ZN5nitro4core4Core4init",
                 "_ZN5nitro7control7Control4open",
+                "_ZN5nitro4core4scan",
+                // SYS/setup, SYS/finish and the shutdown's phases; process
+                // 1's mounts, console and end.
+                "_ZN5nitro4core9lifecycle",
+                "_ZN5nitro4core4pid1",
             ];
             let inputs = modules.map(|m| format!("*(.text.{m}*)")).join(" ");
             format!("  .text.nitro_cold : {{ __nitro_cold_start = .; {inputs} __nitro_cold_end = .; }}\n")

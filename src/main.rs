@@ -42,10 +42,12 @@ fn main(args: Args) -> i32 {
         }
     }
     let Some(storage) = STORAGE.take() else { return 111 };
-    let mut sup = Supervisor::new(storage, args);
-    // Start-up's code (`Supervisor::new`) sits with the HTTP code, apart
-    // (release builds: build.rs): after it, none of that stays mapped.
+    // Code only start-up, scans, shutdown, HTTP and jobs run sits apart in
+    // release builds (build.rs): once start-up is over, none of it stays
+    // mapped.
     #[cfg(nitro_cold)]
-    nitro::cold_code_apart!(args);
-    sup.run()
+    let cold = nitro::cold_code!(args);
+    #[cfg(not(nitro_cold))]
+    let cold = None;
+    Supervisor::new(storage, args).run(cold)
 }

@@ -128,7 +128,9 @@ impl Supervisor {
         }
     }
 
-    pub fn run(&mut self) -> ! {
+    /// Supervise until the end. `cold`: the pages of our code the loop does
+    /// not run, let go once start-up is over and again after a scan.
+    pub fn run(&mut self, cold: Option<sys::ColdCode>) -> ! {
         self.core.boot();
         self.deliver();
         while !self.core.done() {
@@ -142,6 +144,9 @@ impl Supervisor {
             self.deliver();
             if self.core.done() {
                 break;
+            }
+            if let (true, Some(c)) = (self.core.cold_code_ran(), cold) {
+                c.map_apart();
             }
             self.wait(next.map(|d| d.saturating_sub(now)));
             self.core.reap();

@@ -1498,8 +1498,9 @@ fn the_restart_on_exit_example_reruns_a_failing_job_until_it_succeeds() {
 }
 
 /// The whole pages of the binary's `.text.nitro_cold` section (build.rs's
-/// linker script gathers the code only HTTP requests and jobs run there),
-/// from its ELF section headers; None without one.
+/// linker script gathers the code a running supervisor does not run there:
+/// start-up's, scans', shutdown's, HTTP requests' and jobs'), from its ELF
+/// section headers; None without one.
 fn cold_pages(bin: &std::path::Path) -> Option<(u64, u64)> {
     let f = fs::read(bin).unwrap();
     let u16_at = |o: usize| u16::from_le_bytes(f[o..o + 2].try_into().unwrap()) as usize;
@@ -1536,11 +1537,13 @@ fn rss_at(pid: i32, lo: u64) -> Option<(u64, u64)> {
     None
 }
 
+/// That code is unmapped once start-up is over, mapped by what runs it,
+/// and let go again after a scan or a command that adds a service.
 /// (A release build's: ci/test runs it so after the debug tests. Without
 /// optimisation the loop calls small functions of the HTTP modules on
 /// every pass, and build.rs keeps nothing apart.)
 #[test]
-fn the_http_code_is_mapped_only_once_a_request_comes() {
+fn the_cold_code_is_mapped_only_while_it_runs() {
     let cold = cold_pages(&nitro_bin());
     if cfg!(debug_assertions) {
         assert_eq!(cold, None, "a debug build keeps no code apart");
@@ -1559,4 +1562,18 @@ fn the_http_code_is_mapped_only_once_a_request_comes() {
     assert_eq!(get(&h, "/services").status, 200);
     let (end, rss) = rss_at(pid, lo).unwrap();
     assert!(end == hi && rss > 0, "HTTP code still unmapped after a request: {rss} kB");
+    // A restart by name adds the service (scan's code): all of it is let
+    // go at the end of that pass.
+    h.ctl_ok(&["restart", "a"]);
+    wait_until(5 * SEC, "the cold code let go after a restart", || rss_at(pid, lo) == Some((hi, 0)));
+    assert_eq!(get(&h, "/services").status, 200);
+    assert!(rss_at(pid, lo).is_some_and(|(_, rss)| rss > 0));
+    h.ctl_ok(&["rescan"]);
+    wait_until(5 * SEC, "the cold code let go after a rescan", || rss_at(pid, lo) == Some((hi, 0)));
+    // A service's own restart runs none of it.
+    h.wait_state("a", State::Up, 5 * SEC);
+    let svc = h.pid_of("a").unwrap();
+    assert!(kill(svc, Signal::KILL));
+    wait_until(5 * SEC, "a restarted", || h.pid_of("a").is_some_and(|p| p != svc));
+    assert_eq!(rss_at(pid, lo), Some((hi, 0)), "cold code mapped by a restart");
 }

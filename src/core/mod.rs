@@ -114,6 +114,9 @@ pub struct Core {
     phase_deadline: Option<u64>,
     reboot: bool,
     want_rescan: bool,
+    /// Code the loop does not run (start-up's, a scan's: build.rs sets it
+    /// apart in release builds) ran since it was last let go.
+    cold_ran: bool,
     want_shutdown: bool,
     want_reboot: bool,
     pid1: bool,
@@ -184,6 +187,7 @@ impl Core {
             phase_deadline: None,
             reboot: false,
             want_rescan: false,
+            cold_ran: true,
             want_shutdown: false,
             want_reboot: false,
             pid1: false,
@@ -208,6 +212,14 @@ impl Core {
     /// Whether services may start: not once shutdown has begun.
     fn up(&self) -> bool {
         matches!(self.phase, Phase::Boot | Phase::Up)
+    }
+
+    /// Whether to let go of the code the loop does not run (build.rs): it
+    /// ran since the last call (start-up, a scan, a command that added a
+    /// service), start-up is over (SYS/setup ended, the first scan ran)
+    /// and shutdown has not begun.
+    pub fn cold_code_ran(&mut self) -> bool {
+        self.phase == Phase::Up && core::mem::take(&mut self.cold_ran)
     }
 
     /// The real init (not process 1 of a container): Ctrl-Alt-Del is ours.
@@ -443,7 +455,11 @@ impl Core {
         if self.want_shutdown || self.want_reboot {
             self.begin_shutdown();
         }
-        self.advance_shutdown();
+        // (Tested here: shutdown's code sits apart from what runs every
+        // pass, build.rs.)
+        if !self.up() {
+            self.advance_shutdown();
+        }
     }
 
     /// Everything has stopped: what is left is `finish`.

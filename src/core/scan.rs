@@ -48,6 +48,7 @@ pub fn runnable(name: &[u8]) -> bool {
 
 /// Find a service, or create it if it can exist. New services are DOWN.
 pub fn add_service(sup: &mut Core, name: &[u8]) -> Result<Slot, AddError> {
+    sup.cold_ran = true;
     add(sup, name, 0)
 }
 
@@ -150,6 +151,7 @@ fn refresh_log(sup: &mut Core, s: Slot, depth: u32) {
 /// they have a `down` file), refresh log links, take down and remove
 /// services whose directory vanished and instances nothing refers to.
 pub fn rescan(sup: &mut Core) {
+    sup.cold_ran = true;
     let now = super::now();
     sup.scan = Some(Scan { now, log_at: is_dir(c"LOG@") });
     scan_dir(sup, now);
@@ -270,6 +272,7 @@ pub fn start_fresh(sup: &mut Core, now: u64) {
 
 /// Remove a service that is down for good: close its pipes, free the slot.
 pub fn zap(sup: &mut Core, s: Slot) {
+    sup.cold_ran = true;
     sup.close_ready(s);
     let sv = sup.t.get_mut(s);
     for fd in sv.log_pipe {

@@ -188,13 +188,12 @@ fn note(msg: &[u8]) {
     }
 }
 
-/// Give the code that only HTTP requests and jobs run, and start-up's, a
-/// mapping of its own (`nitro::cold_code_apart!(args)` in `main`, once
-/// start-up is over). build.rs's linker script gathers it between
-/// `__nitro_cold_start` and `__nitro_cold_end`; `sys::map_apart` does the
-/// rest.
+/// The code a running supervisor does not run (`sys::ColdCode`), which
+/// build.rs's linker script gathers between `__nitro_cold_start` and
+/// `__nitro_cold_end` (release builds): `nitro::cold_code!(args)` in
+/// `main`, for `Supervisor::run`.
 #[macro_export]
-macro_rules! cold_code_apart {
+macro_rules! cold_code {
     ($args:expr) => {{
         #[allow(unsafe_code)]
         unsafe extern "C" {
@@ -203,7 +202,7 @@ macro_rules! cold_code_apart {
         }
         // (Only the addresses of the linker's symbols are taken.)
         let (start, end) = (&raw const __nitro_cold_start as usize, &raw const __nitro_cold_end as usize);
-        $crate::sys::map_apart(start, end, $args.page_size())
+        $crate::sys::ColdCode::inside(start, end, $args.page_size())
     }};
 }
 

@@ -79,25 +79,41 @@ pub fn spawn_shared<A>(child: fn(&A) -> !, arg: &A) -> Result<i32, Errno> {
     check(r).map(|pid| pid as i32)
 }
 
-/// The whole pages of `start..end` (our code that only HTTP requests and
-/// jobs run, and start-up's, done by now) become a mapping of their own. A page fault maps the file's
-/// cached pages around it too (fault-around, 64 KiB), but never across
-/// mappings: so that code stays unmapped, and out of our memory, until a
-/// request runs it. (Any advice that changes a mapping's flags splits it;
-/// MADV_RANDOM only turns read-ahead off there.) What start-up mapped there
-/// already is let go (MADV_DONTNEED: pages of the file, never written; a
-/// later call finds them in the page cache again).
-pub fn map_apart(start: usize, end: usize, page: usize) {
-    if !page.is_power_of_two() {
-        return;
+/// The whole pages of our text that a running supervisor does not run:
+/// start-up's, scans', shutdown's, and the HTTP endpoint's and jobs' (build.rs
+/// gathers them; `nitro::cold_code!` finds them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ColdCode {
+    start: usize,
+    len: usize,
+}
+
+impl ColdCode {
+    /// The whole pages of `start..end` (none when they hold no whole page).
+    pub fn inside(start: usize, end: usize, page: usize) -> Option<ColdCode> {
+        if !page.is_power_of_two() {
+            return None;
+        }
+        let (s, e) = (start.next_multiple_of(page), end & !(page - 1));
+        (e > s).then_some(ColdCode { start: s, len: e - s })
     }
-    let (s, e) = (start.next_multiple_of(page), end & !(page - 1));
-    if e > s {
-        for advice in [k::MADV_RANDOM, k::MADV_DONTNEED] {
+
+    /// These pages become a mapping of their own. A page fault maps the
+    /// file's cached pages around it too (fault-around, 64 KiB), but never
+    /// across mappings: so that code stays unmapped, and out of our memory,
+    /// until something runs it. (Any advice that changes a mapping's flags
+    /// splits it; MADV_RANDOM only turns read-ahead off there.) What
+    /// start-up mapped there already is let go (MADV_DONTNEED: pages of the
+    /// file, never written; a later call finds them in the page cache again).
+    /// Call it from code outside these pages, or it maps them again at once.
+    pub fn map_apart(self) {
+        let advise = |advice: u32| {
             // Safety: advice about pages of our own text that nothing runs
             // now; dropped ones fault in again from the file, unchanged.
-            unsafe { arch::syscall6(k::__NR_madvise as usize, [s, e - s, advice as usize, 0, 0, 0]) };
-        }
+            unsafe { arch::syscall6(k::__NR_madvise as usize, [self.start, self.len, advice as usize, 0, 0, 0]) };
+        };
+        advise(k::MADV_RANDOM);
+        advise(k::MADV_DONTNEED);
     }
 }
 
