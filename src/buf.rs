@@ -78,7 +78,7 @@ impl<'a> Writer<'a> {
 }
 
 /// `v` in decimal, in the tail of `tmp`.
-fn decimal(mut v: u64, tmp: &mut [u8; 20]) -> &[u8] {
+pub fn decimal(mut v: u64, tmp: &mut [u8; 20]) -> &[u8] {
     let mut i = tmp.len();
     loop {
         i -= 1;

@@ -3,10 +3,15 @@
 
 use rustix::fd::BorrowedFd;
 
-pub struct Out<const N: usize> {
-    buf: [u8; N],
+/// Text collected in a buffer: `Out<N>` holds up to N bytes and derefs to
+/// `Text`, whose methods serve every capacity with one copy of the code.
+pub struct Buf<B: ?Sized> {
     len: usize,
+    buf: B,
 }
+
+pub type Out<const N: usize> = Buf<[u8; N]>;
+pub type Text = Buf<[u8]>;
 
 impl<const N: usize> Default for Out<N> {
     fn default() -> Self {
@@ -14,13 +19,26 @@ impl<const N: usize> Default for Out<N> {
     }
 }
 
-// The methods are thin wrappers around functions of the buffer as a slice,
-// so that every capacity shares one copy of the code.
 impl<const N: usize> Out<N> {
     pub const fn new() -> Self {
-        Out { buf: [0; N], len: 0 }
+        Buf { buf: [0; N], len: 0 }
     }
+}
 
+impl<const N: usize> core::ops::Deref for Out<N> {
+    type Target = Text;
+    fn deref(&self) -> &Text {
+        self
+    }
+}
+
+impl<const N: usize> core::ops::DerefMut for Out<N> {
+    fn deref_mut(&mut self) -> &mut Text {
+        self
+    }
+}
+
+impl Text {
     pub fn bytes(&self) -> &[u8] {
         &self.buf[..self.len]
     }
@@ -72,18 +90,9 @@ fn put(buf: &mut [u8], len: &mut usize, s: &[u8]) {
     }
 }
 
-fn put_u(buf: &mut [u8], len: &mut usize, mut v: u64) {
+fn put_u(buf: &mut [u8], len: &mut usize, v: u64) {
     let mut tmp = [0u8; 20];
-    let mut i = tmp.len();
-    loop {
-        i -= 1;
-        tmp[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    put(buf, len, &tmp[i..]);
+    put(buf, len, crate::buf::decimal(v, &mut tmp));
 }
 
 /// write(2) until all is written; false on error.

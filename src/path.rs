@@ -104,7 +104,7 @@ pub struct Unusable {
 
 impl Unusable {
     /// `NITRO_SOCK is 300 bytes long; a socket path can have at most 107`
-    pub fn describe<const N: usize>(&self, o: &mut crate::out::Out<N>) {
+    pub fn describe(&self, o: &mut crate::out::Text) {
         o.t(self.source).t(" is ").u(self.len as u64).t(" bytes long; a socket path can have at most ").u(SOCKET_PATH_MAX as u64);
     }
 }

@@ -1,7 +1,6 @@
 //! A small strerror: the errors nitroctl is likely to meet, else `errno N`.
 //! Numbers are Linux's generic ones (x86_64, arm, aarch64 agree).
 
-use nitro::out::Out;
 use nitro::words::{self, Words};
 
 const TABLE: &[(&[u8], u8)] = &[
@@ -21,7 +20,7 @@ const TABLE: &[(&[u8], u8)] = &[
 const PACKED: Words<{ words::bytes(TABLE) }, { TABLE.len() }, u8> = Words::pack(TABLE);
 
 /// Append the description of `errno` (a positive error number).
-pub fn describe<const N: usize>(o: &mut Out<N>, errno: i32) {
+pub fn describe(o: &mut nitro::out::Text, errno: i32) {
     match u8::try_from(errno).ok().and_then(|e| PACKED.word(e)) {
         Some(text) => o.s(text),
         None => o.t("errno ").i(errno as i64),
@@ -34,7 +33,7 @@ mod tests {
 
     #[test]
     fn known_and_unknown_errors() {
-        let mut o = Out::<64>::new();
+        let mut o = nitro::out::Out::<64>::new();
         describe(&mut o, 111);
         assert_eq!(o.bytes(), b"Connection refused");
         o.clear();

@@ -64,7 +64,7 @@ pub fn query_status(d: &[u8]) -> Status {
 }
 
 /// `STATE name (pid N) (wstatus W) Ss\n`, the pid part only with a pid.
-pub fn list_line<const N: usize>(o: &mut Out<N>, name: &[u8], st: &Status) {
+pub fn list_line(o: &mut nitro::out::Text, name: &[u8], st: &Status) {
     o.t(State::name_of(st.state)).t(" ").s(name).t(" ");
     if st.pid != 0 {
         o.t("(pid ").u(st.pid as u64).t(") ");

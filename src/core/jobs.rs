@@ -181,7 +181,7 @@ impl Jobs {
 
 /// How a task ended, as TASK_EXIT says it: the exit number, or the name of
 /// the signal that killed it.
-pub fn exit_text(status: i32, o: &mut Out<16>) {
+pub fn exit_text(status: i32, o: &mut crate::out::Text) {
     o.clear();
     let sig = status & 0x7f;
     if sig == 0 {
