@@ -455,8 +455,8 @@ impl Core {
         if self.want_shutdown || self.want_reboot {
             self.begin_shutdown();
         }
-        // (Tested here: shutdown's code sits apart from what runs every
-        // pass, build.rs.)
+        // (The phase is tested here, not in advance_shutdown: shutdown's
+        // code sits apart from what runs every pass, build.rs.)
         if !self.up() {
             self.advance_shutdown();
         }
