@@ -297,16 +297,24 @@ const SIGNALS: [(&[u8], u32); 10] = {
 /// Highest signal number (SIGRTMAX on Linux).
 pub const SIGNAL_MAX: u8 = 64;
 
+/// Equal but for ASCII case (header names and tokens, signal names): one
+/// small loop. core's `eq_ignore_ascii_case` is unrolled for long inputs
+/// (0.3 KiB on x86_64) and, being core's, not among the code build.rs sets
+/// apart.
+pub fn same_ci(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.eq_ignore_ascii_case(y))
+}
+
 /// `TERM`, `SIGTERM` (any case) or a number 1..=64 → the signal number.
 pub fn parse_signal(s: &[u8]) -> Option<u8> {
     if let Some(n) = crate::out::parse_u64(s) {
         return (1..=SIGNAL_MAX as u64).contains(&n).then_some(n as u8);
     }
     let bare = match s.get(..3) {
-        Some(p) if p.eq_ignore_ascii_case(b"SIG") => s.get(3..).unwrap_or(&[]),
+        Some(p) if same_ci(p, b"SIG") => s.get(3..).unwrap_or(&[]),
         _ => s,
     };
-    SIGNALS.iter().find(|(name, _)| name.eq_ignore_ascii_case(bare)).map(|&(_, n)| n as u8)
+    SIGNALS.iter().find(|(name, _)| same_ci(name, bare)).map(|&(_, n)| n as u8)
 }
 
 /// Test inputs: `count` copies of `base`, each with one to four random

@@ -8,7 +8,7 @@
 use crate::core::Command;
 use crate::http::t;
 use crate::words::{self, Words};
-use super::{BODY_MAX, Error, HEAD_MAX, HEADERS_MAX, Status, TARGET_MAX, Version, parse_signal};
+use super::{BODY_MAX, Error, HEAD_MAX, HEADERS_MAX, Status, TARGET_MAX, Version, parse_signal, same_ci};
 
 /// A resource and method the endpoint serves: most are a command for the
 /// core (`GET /services` is `List`, `GET /service/NAME` is `Query`). Names
@@ -145,19 +145,19 @@ struct Fields<'a> {
 impl<'a> Fields<'a> {
     fn add(&mut self, name: &[u8], value: &'a [u8]) {
         let value = trim(value);
-        if name.eq_ignore_ascii_case(b"content-length") {
+        if same_ci(name, b"content-length") {
             self.lengths += 1;
             self.length = value;
-        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+        } else if same_ci(name, b"transfer-encoding") {
             self.encodings += 1;
-        } else if name.eq_ignore_ascii_case(b"host") {
+        } else if same_ci(name, b"host") {
             self.hosts += 1;
-        } else if name.eq_ignore_ascii_case(b"expect") {
-            self.expect_continue |= value.eq_ignore_ascii_case(b"100-continue");
-        } else if name.eq_ignore_ascii_case(b"connection") {
+        } else if same_ci(name, b"expect") {
+            self.expect_continue |= same_ci(value, b"100-continue");
+        } else if same_ci(name, b"connection") {
             for token in value.split(|&b| b == b',').map(trim) {
-                self.close |= token.eq_ignore_ascii_case(b"close");
-                self.keep |= token.eq_ignore_ascii_case(b"keep-alive");
+                self.close |= same_ci(token, b"close");
+                self.keep |= same_ci(token, b"keep-alive");
             }
         }
     }
@@ -482,7 +482,7 @@ fn origin_path(target: &[u8]) -> Option<&[u8]> {
     }
     let scheme = target.iter().position(|&b| b == b':')?;
     let (s, rest) = (target.get(..scheme)?, target.get(scheme..)?);
-    if !(s.eq_ignore_ascii_case(b"http") || s.eq_ignore_ascii_case(b"https")) {
+    if !(same_ci(s, b"http") || same_ci(s, b"https")) {
         return None;
     }
     let after = rest.strip_prefix(b"://")?;
