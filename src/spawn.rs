@@ -309,7 +309,7 @@ fn blocking(fd: &OwnedFd) -> Result<(), Errno> {
 fn exec(s: &Spawn) -> Errno {
     let name = s.path.to_bytes();
     let search = match s.search {
-        Some(search) if cfg!(feature = "http") && !name.contains(&b'/') => search,
+        Some(search) if cfg!(feature = "http") && !name.iter().any(|&b| b == b'/') => search,
         _ => return sys::execve(s.path, s.argv, s.envp),
     };
     let mut denied = false;

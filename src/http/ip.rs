@@ -60,7 +60,7 @@ fn groups(s: &[u8], out: &mut [u16; 8], quad: bool) -> Option<usize> {
     let mut n = 0;
     let mut parts = s.split(|&b| b == b':').peekable();
     while let Some(p) = parts.next() {
-        if quad && parts.peek().is_none() && p.contains(&b'.') {
+        if quad && parts.peek().is_none() && p.iter().any(|&b| b == b'.') {
             let [a, b, c, d] = v4(p)?;
             out.get_mut(n..n + 2)?.copy_from_slice(&[u16::from_be_bytes([a, b]), u16::from_be_bytes([c, d])]);
             return Some(n + 2);

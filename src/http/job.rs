@@ -328,7 +328,7 @@ impl<'a, 'j> Parser<'a, 'j> {
             let start = self.job.used;
             append(&mut self.r, self.job, Field::Envs, start, ARENA_MAX)?;
             let key = self.job.arena.get(start..self.job.used).unwrap_or(&[]);
-            if key.is_empty() || key.contains(&b'=') {
+            if key.is_empty() || key.iter().any(|&b| b == b'=') {
                 return Err(Error::bad(t!("bad env name")));
             }
             let dup = t.envs.get(..n).unwrap_or(&[]).iter().any(|e| {

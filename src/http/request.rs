@@ -495,7 +495,7 @@ fn origin_path(target: &[u8]) -> Option<&[u8]> {
 /// A name segment is used as sent: percent-encoding is refused rather than
 /// decoded, so what the client wrote is what the supervisor looks up.
 fn valid_name(name: &[u8]) -> Result<&[u8], Error> {
-    if name.contains(&b'%') {
+    if name.iter().any(|&b| b == b'%') {
         return Err(Error::bad(t!("percent-encoding in name")));
     }
     if !crate::name::valid(name) || name.iter().any(|&b| b < 0x20 || b == 0x7f) {
