@@ -240,15 +240,22 @@ impl Http {
         }
     }
 
-    /// Descriptors to poll, with the events wanted.
-    pub fn poll_set(&self) -> impl Iterator<Item = (Source, i32, i16)> + '_ {
-        let listen = (self.listen != NO_FD && self.paused_until.is_none()).then_some((Source::Listen, self.listen, sys::POLLIN));
-        let conns = self.conns.iter().enumerate().filter(|(_, c)| c.fd != NO_FD).map(|(i, c)| {
-            let ev = if c.pending() { sys::POLLOUT } else if c.close_after { 0 } else { sys::POLLIN };
-            (Source::Conn(i as u8), c.fd, ev)
-        });
-        let linger = self.linger.iter().enumerate().filter(|(_, (fd, _))| *fd != NO_FD).map(|(i, &(fd, _))| (Source::Linger(i as u8), fd, sys::POLLIN));
-        listen.into_iter().chain(conns).chain(linger)
+    /// Descriptors to poll, with the events wanted, handed to `add`.
+    pub fn poll_set(&self, mut add: impl FnMut(Source, i32, i16)) {
+        if self.listen != NO_FD && self.paused_until.is_none() {
+            add(Source::Listen, self.listen, sys::POLLIN);
+        }
+        for (i, c) in self.conns.iter().enumerate() {
+            if c.fd != NO_FD {
+                let ev = if c.pending() { sys::POLLOUT } else if c.close_after { 0 } else { sys::POLLIN };
+                add(Source::Conn(i as u8), c.fd, ev);
+            }
+        }
+        for (i, &(fd, _)) in self.linger.iter().enumerate() {
+            if fd != NO_FD {
+                add(Source::Linger(i as u8), fd, sys::POLLIN);
+            }
+        }
     }
 
     /// Fire the endpoint's due deadlines; the time of the next one.

@@ -178,16 +178,12 @@ impl Supervisor {
         if let Some(fd) = self.control.fd() {
             p.add(fd, sys::POLLIN, Src::Control);
         }
-        for (s, fd) in self.core.ready_fds() {
-            p.add(fd, sys::POLLIN, Src::Ready(s));
-        }
+        self.core.ready_fds(|s, fd| p.add(fd, sys::POLLIN, Src::Ready(s)));
         for (i, fd) in self.control.notify.backlog.waiting() {
             p.add(fd, sys::POLLOUT, Src::Subscriber(i as u8));
         }
         #[cfg(feature = "http")]
-        for (src, fd, ev) in self.http.poll_set() {
-            p.add(fd, ev, Src::Http(src));
-        }
+        self.http.poll_set(|src, fd, ev| p.add(fd, ev, Src::Http(src)));
         match sys::poll(&mut p.fds[..p.len], timeout_ms) {
             Ok(_) | Err(Errno::INTR) => {}
             Err(e) => {

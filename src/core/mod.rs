@@ -433,9 +433,14 @@ impl Core {
         next
     }
 
-    /// Readiness pipes to watch: (service, descriptor).
-    pub fn ready_fds(&self) -> impl Iterator<Item = (Slot, i32)> + '_ {
-        self.t.slots().map(|s| (s, self.t.get(s).ready_fd)).filter(|&(_, fd)| fd != NO_FD)
+    /// Readiness pipes to watch: (service, descriptor) to `add`.
+    pub fn ready_fds(&self, mut add: impl FnMut(Slot, i32)) {
+        for s in self.t.slots() {
+            let fd = self.t.get(s).ready_fd;
+            if fd != NO_FD {
+                add(s, fd);
+            }
+        }
     }
 
     /// The end of a loop pass: a rescan or a shutdown asked for, the next
