@@ -48,7 +48,11 @@ impl Text {
     }
 
     pub fn s(&mut self, s: &[u8]) -> &mut Self {
-        put(&mut self.buf, &mut self.len, s);
+        let n = s.len().min(self.buf.len() - self.len);
+        if let (Some(dst), Some(src)) = (self.buf.get_mut(self.len..self.len + n), s.get(..n)) {
+            dst.copy_from_slice(src);
+            self.len += n;
+        }
         self
     }
 
@@ -57,8 +61,8 @@ impl Text {
     }
 
     pub fn u(&mut self, v: u64) -> &mut Self {
-        put_u(&mut self.buf, &mut self.len, v);
-        self
+        let mut tmp = [0u8; 20];
+        self.s(crate::buf::decimal(v, &mut tmp))
     }
 
     pub fn i(&mut self, v: i64) -> &mut Self {
@@ -79,20 +83,6 @@ impl Text {
         self.len = 0;
         ok
     }
-}
-
-fn put(buf: &mut [u8], len: &mut usize, s: &[u8]) {
-    let room = buf.len().saturating_sub(*len);
-    let n = s.len().min(room);
-    if let Some(dst) = buf.get_mut(*len..*len + n) {
-        dst.copy_from_slice(&s[..n]);
-        *len += n;
-    }
-}
-
-fn put_u(buf: &mut [u8], len: &mut usize, v: u64) {
-    let mut tmp = [0u8; 20];
-    put(buf, len, crate::buf::decimal(v, &mut tmp));
 }
 
 /// write(2) until all is written; false on error.

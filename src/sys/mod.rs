@@ -82,7 +82,7 @@ pub fn spawn_shared<A>(child: fn(&A) -> !, arg: &A) -> Result<i32, Errno> {
 /// The whole pages of our text that a running supervisor does not run:
 /// start-up's, scans', shutdown's, and the HTTP endpoint's and jobs' (build.rs
 /// gathers them; `nitro::cold_code!` finds them).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub struct ColdCode {
     start: usize,
     len: usize,
