@@ -167,7 +167,8 @@ impl<'a> Writer<'a> {
     }
 }
 
-/// A request to the supervisor.
+/// A request to the supervisor, as a client encodes it (the supervisor
+/// decodes it into `core::Command`: `control::decode`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Command<'a> {
     Up(&'a [u8]),
@@ -185,28 +186,6 @@ pub enum Command<'a> {
 }
 
 impl<'a> Command<'a> {
-    /// The command a data packet carries; `None` for other tags and for a
-    /// signal packet without its signal byte.
-    pub fn decode(tag: u8, payload: &'a [u8]) -> Option<Command<'a>> {
-        Some(match tag {
-            tag::CMD_UP => Command::Up(payload),
-            tag::CMD_DOWN => Command::Down(payload),
-            tag::CMD_RESTART => Command::Restart(payload),
-            tag::CMD_INFO => Command::Info,
-            tag::CMD_LIST => Command::List,
-            tag::CMD_QUERY => Command::Query(payload),
-            tag::CMD_RESCAN => Command::Rescan,
-            tag::CMD_SHUTDOWN => Command::Shutdown,
-            tag::CMD_REBOOT => Command::Reboot,
-            tag::CMD_SIGNAL => {
-                let (&sig, name) = payload.split_first()?;
-                Command::Signal(sig, name)
-            }
-            tag::CMD_READY => Command::Ready(payload),
-            _ => return None,
-        })
-    }
-
     pub fn encode(&self, w: &mut Writer) -> Result<(), Full> {
         match *self {
             Command::Up(n) => w.packet(tag::CMD_UP, n),
@@ -316,8 +295,6 @@ mod tests {
         assert_eq!(got[0], Ok(Packet::Data(tag::CMD_SIGNAL, &[15, b'w', b'e', b'b'][..])));
         assert_eq!(got[1], Ok(Packet::Open(7)));
         assert_eq!(got[2], Ok(Packet::Close(7)));
-        assert_eq!(Command::decode(tag::CMD_SIGNAL, &[15, b'w']), Some(Command::Signal(15, b"w")));
-        assert_eq!(Command::decode(tag::CMD_SIGNAL, &[]), None);
     }
 
     #[test]
