@@ -4,7 +4,6 @@
 //! exactly the argv, environment (plus TASK_EXIT), working directory,
 //! descriptors and credentials the job asked for.
 
-use crate::argv::CStrs;
 use crate::config::TIMEOUT_SHUTDOWN;
 use crate::job::{Fd, Job, JobState, Mode, TASKS_MAX, TaskRef};
 use crate::name::Name;
@@ -321,7 +320,8 @@ impl Core {
             n += 1;
         }
         // envp: exactly envs, plus TASK_EXIT after the first task.
-        let mut task_exit = CStrs::<32, 2>::new();
+        // "TASK_EXIT=", an exit text (EXIT_MAX bytes at most) and its NUL.
+        let mut task_exit = Out::<{ 11 + EXIT_MAX }>::new();
         let mut envp = [core::ptr::null(); 2 + crate::job::ENVS_MAX];
         let mut m = 0;
         for e in task.envs() {
@@ -333,8 +333,8 @@ impl Core {
         }
         // (envp is null-filled: whatever follows the last entry ends it.)
         if let Some(last) = slot.last_exit() {
-            task_exit.push(&[b"TASK_EXIT=", last]).map_err(|_| Errno::TOOBIG)?;
-            envp[m] = task_exit.get(0).as_ptr() as *const u8;
+            task_exit.s(b"TASK_EXIT=").s(last).s(b"\0");
+            envp[m] = task_exit.bytes().as_ptr();
         }
         // Descriptors: fd[i] becomes i, opened by the child; 0 defaults to
         // /dev/null, 1 and 2 to the default log.
