@@ -74,6 +74,13 @@ impl<const BYTES: usize, const N: usize, T: Copy> Words<BYTES, N, T> {
         }
     }
 
+    /// The number of the first of the `n` entries from `first` whose word
+    /// is `word`, counted from `first` (at run time: one copy of the code
+    /// for every table).
+    pub fn find(&self, word: &[u8], first: usize, n: usize) -> Option<usize> {
+        find(&self.text, &self.ends, word, first, n)
+    }
+
     /// The word of entry `i` (empty past the end).
     pub fn at(&self, i: usize) -> &[u8] {
         nth(&self.text, &self.ends, i)
@@ -92,6 +99,11 @@ impl<const BYTES: usize, const N: usize, T: Copy> Words<BYTES, N, T> {
         let i = self.values.iter().position(|&x| x == v)?;
         Some(nth(&self.text, &self.ends, i))
     }
+}
+
+/// See `Words::find` (not generic: every table shares it).
+fn find(text: &[u8], ends: &[u16], word: &[u8], first: usize, n: usize) -> Option<usize> {
+    (0..n).find(|&i| nth(text, ends, first + i) == word)
 }
 
 /// Word `i` (not generic: every table shares it).
@@ -127,6 +139,8 @@ mod tests {
         const THREE: Option<usize> = PACKED.index(b"three");
         assert_eq!((THREE, PACKED.index(b""), PACKED.index(b"th")), (Some(3), Some(2), None));
         assert_eq!((PACKED.at(3), PACKED.at(2), PACKED.at(9)), (&b"three"[..], &b""[..], &b""[..]));
+        assert_eq!((PACKED.find(b"uno", 0, 5), PACKED.find(b"uno", 1, 4), PACKED.find(b"uno", 1, 3)), (Some(4), Some(3), None));
+        assert_eq!((PACKED.find(b"one", 1, 9), PACKED.find(b"", 0, 9)), (None, Some(2)));
         const TWO: usize = PACKED.number(b"two");
         assert_eq!(TWO, 1);
     }

@@ -131,22 +131,18 @@ impl Field {
         Field::Port,
     ];
 
+    /// The field's name: its text in TEXTS, where the names follow each
+    /// other in the order of `ALL`.
     fn name(self) -> super::Text {
-        match self {
-            Field::Tasks => t!("tasks"),
-            Field::Exec => t!("exec"),
-            Field::Args => t!("args"),
-            Field::Envs => t!("envs"),
-            Field::Cwd => t!("cwd"),
-            Field::Fd => t!("fd"),
-            Field::User => t!("user"),
-            Field::Group => t!("group"),
-            Field::Type => t!("type"),
-            Field::Path => t!("path"),
-            Field::Mode => t!("mode"),
-            Field::Bind => t!("bind"),
-            Field::Port => t!("port"),
-        }
+        const {
+            assert!(super::Text::run(&["tasks", "exec", "args", "envs", "cwd", "fd", "user", "group", "type", "path", "mode", "bind", "port"]));
+            let mut i = 0;
+            while i < Field::ALL.len() {
+                assert!(Field::ALL[i] as usize == i);
+                i += 1;
+            }
+        };
+        t!("tasks").after(self as usize)
     }
 
     fn bit(self) -> u16 {
@@ -154,8 +150,7 @@ impl Field {
     }
 
     fn of(key: &Small) -> Option<Field> {
-        let k = key.get()?;
-        Field::ALL.iter().copied().find(|f| f.name().bytes() == k)
+        Field::ALL.get(t!("tasks").among(Field::ALL.len(), key.get()?)?).copied()
     }
 }
 
@@ -410,19 +405,20 @@ impl<'a, 'j> Parser<'a, 'j> {
             return Err(wrong_type(Field::Type));
         }
         let ty = Small::read(&mut r).map_err(|e| self.syntax(e))?;
-        let (fd, wants) = match ty.get() {
-            Some(b"null") => (Fd::Null, 0),
-            Some(b"file") => {
+        const { assert!(super::Text::run(&["null", "file", "pipe", "unix socket", "network socket"])) };
+        let (fd, wants) = match ty.get().and_then(|w| t!("null").among(5, w)) {
+            Some(0) => (Fd::Null, 0),
+            Some(1) => {
                 let path = self.fd_path(path, PATH_LEN_MAX)?;
                 (Fd::File { path, mode: self.mode(mode)? }, Field::Path.bit() | Field::Mode.bit())
             }
-            Some(b"pipe") => {
+            Some(2) => {
                 (Fd::Pipe { path: self.fd_path(path, PATH_LEN_MAX)? }, Field::Path.bit())
             }
-            Some(b"unix socket") => {
+            Some(3) => {
                 (Fd::UnixSocket { path: self.fd_path(path, SOCKET_PATH_MAX)? }, Field::Path.bit())
             }
-            Some(b"network socket") => {
+            Some(4) => {
                 let bind = self.bind(bind)?;
                 let port = self.port(port)?;
                 (Fd::NetworkSocket { bind, port }, Field::Bind.bit() | Field::Port.bit())
@@ -471,13 +467,9 @@ impl<'a, 'j> Parser<'a, 'j> {
             return Err(wrong_type(Field::Mode));
         }
         let s = Small::read(&mut r).map_err(|e| self.syntax(e))?;
-        Ok(match s.get() {
-            Some(b"r") => Mode::Read,
-            Some(b"w") => Mode::Write,
-            Some(b"rw") => Mode::ReadWrite,
-            Some(b"a") => Mode::Append,
-            _ => return Err(bad(t!("bad value"), Field::Mode)),
-        })
+        const { assert!(super::Text::run(&["r", "w", "rw", "a"])) };
+        let modes = [Mode::Read, Mode::Write, Mode::ReadWrite, Mode::Append];
+        s.get().and_then(|w| modes.get(t!("r").among(modes.len(), w)?).copied()).ok_or(bad(t!("bad value"), Field::Mode))
     }
 
     #[inline(never)] // (see `Parser`)

@@ -189,6 +189,17 @@ const TEXTS: &[(&[u8], ())] = &[
     (b"mode", ()),
     (b"bind", ()),
     (b"port", ()),
+    // A descriptor's types and a file's modes, in the order of job::Fd and
+    // job::Mode (http::job looks them up here).
+    (b"null", ()),
+    (b"file", ()),
+    (b"pipe", ()),
+    (b"unix socket", ()),
+    (b"network socket", ()),
+    (b"r", ()),
+    (b"w", ()),
+    (b"rw", ()),
+    (b"a", ()),
 ];
 const PACKED: Words<{ words::bytes(TEXTS) }, { TEXTS.len() }, ()> = Words::pack(TEXTS);
 const _: () = assert!(TEXTS.len() <= 256);
@@ -206,6 +217,29 @@ impl Text {
 
     pub fn bytes(self) -> &'static [u8] {
         PACKED.at(self.0 as usize)
+    }
+
+    /// Which of the `n` texts from this one `word` is (0 for this one).
+    pub fn among(self, n: usize, word: &[u8]) -> Option<usize> {
+        PACKED.find(word, self.0 as usize, n)
+    }
+
+    /// Whether `words` follow each other in TEXTS, in this order (for a
+    /// compile-time check of the users of `among` and `after`).
+    pub const fn run(words: &[&str]) -> bool {
+        let mut i = 0;
+        while i < words.len() {
+            if Text::of(words[i]).0 as usize != Text::of(words[0]).0 as usize + i {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+
+    /// The text `i` places after this one.
+    pub const fn after(self, i: usize) -> Text {
+        Text(self.0 + i as u8)
     }
 }
 
