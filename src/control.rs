@@ -221,7 +221,7 @@ impl Control {
 /// `spat::Command::encode`.) Out of line: inlined into the loop, the
 /// supervisor was 0.2 KiB larger.
 #[inline(never)]
-fn decode(t: u8, payload: &[u8]) -> Option<Command<'_>> {
+pub fn decode(t: u8, payload: &[u8]) -> Option<Command<'_>> {
     Some(match t {
         tag::CMD_UP => Command::Up(payload),
         tag::CMD_DOWN => Command::Down(payload),

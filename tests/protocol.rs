@@ -250,7 +250,7 @@ fn garbage_datagrams_get_exactly_their_answer_and_nitro_keeps_serving() {
         let mut commands = 0;
         for p in nitro::spat::packets(&d) {
             match p {
-                Ok(nitro::spat::Packet::Data(t, payload)) => commands += usize::from(Command::decode(t, payload).is_some()),
+                Ok(nitro::spat::Packet::Data(t, payload)) => commands += usize::from(nitro::control::decode(t, payload).is_some()),
                 Ok(_) => {}
                 Err(_) => break,
             }
