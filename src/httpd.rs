@@ -187,18 +187,18 @@ impl Http {
             Err(bad) => {
                 let mut o = crate::out::Out::<160>::new();
                 bad.describe(&mut o);
-                core.say(&[o.bytes(), b": no HTTP endpoint"]);
+                core.say_parts(&[o.bytes(), b": no HTTP endpoint"]);
                 return http;
             }
         };
         let Ok(addr) = SocketAddrUnix::new(path.as_cstr()) else {
-            core.say(&[b"HTTP socket path unusable: ", path.as_bytes()]);
+            core.say_parts(&[b"HTTP socket path unusable: ", path.as_bytes()]);
             return http;
         };
         if let Ok(check) = rustix::net::socket_with(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC, None) {
             match rustix::net::connect(&check, &addr) {
                 Ok(()) => {
-                    core.say(&[b"HTTP socket in use: ", path.as_bytes()]);
+                    core.say_parts(&[b"HTTP socket in use: ", path.as_bytes()]);
                     return http;
                 }
                 Err(Errno::CONNREFUSED) => {
@@ -210,7 +210,7 @@ impl Http {
         let sock = match rustix::net::socket_with(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC | SocketFlags::NONBLOCK, None) {
             Ok(s) => s,
             Err(e) => {
-                core.say_errno(&[b"HTTP socket"], e);
+                core.say_errno(b"HTTP socket", e);
                 return http;
             }
         };
@@ -218,7 +218,7 @@ impl Http {
         let r = rustix::net::bind(&sock, &addr).and_then(|()| rustix::net::listen(&sock, CONN_MAX as i32));
         rustix::process::umask(old);
         if let Err(e) = r {
-            core.say_errno(&[b"could not bind HTTP socket ", path.as_bytes()], e);
+            core.say_errno_parts(&[b"could not bind HTTP socket ", path.as_bytes()], e);
             return http;
         }
         http.listen = crate::core::into_raw(sock);

@@ -187,7 +187,7 @@ impl Supervisor {
         match sys::poll(&mut p.fds[..p.len], timeout_ms) {
             Ok(_) | Err(Errno::INTR) => {}
             Err(e) => {
-                self.core.say_errno(&[b"poll"], e);
+                self.core.say_errno(b"poll", e);
                 return;
             }
         }

@@ -268,7 +268,7 @@ impl Core {
                     let name = self.jobs.slots[j].name;
                     let mut o = Out::<16>::new();
                     o.u(self.jobs.slots[j].task as u64);
-                    self.say_errno(&[b"job ", name.as_bytes(), b": task ", o.bytes(), b" failed to start"], e);
+                    self.say_errno_parts(&[b"job ", name.as_bytes(), b": task ", o.bytes(), b" failed to start"], e);
                     self.task_ended(j, if e == Errno::NOENT { b"127" } else { b"126" });
                     let slot = &mut self.jobs.slots[j];
                     slot.task += 1;

@@ -41,7 +41,7 @@ impl Core {
                 self.notify_name(b"SYS", task.state());
             }
             Err(SpawnError::Resources(e) | SpawnError::Exec(e)) => {
-                self.say_errno(&[if kind == SysKind::Setup { b"can't start SYS/setup" } else { b"can't start SYS/finish" }], e);
+                self.say_errno(if kind == SysKind::Setup { b"can't start SYS/setup" } else { b"can't start SYS/finish" }, e);
             }
         }
     }
@@ -61,13 +61,13 @@ impl Core {
                 }
                 let mut o = Out::<16>::new();
                 o.i(status as i64);
-                self.say(&[b"SYS/setup finished with status ", o.bytes()]);
+                self.say_parts(&[b"SYS/setup finished with status ", o.bytes()]);
                 if self.phase == Phase::Boot {
                     self.phase = Phase::Up;
                     super::scan::rescan(self);
                 }
             }
-            SysKind::Finish => self.say(&[b"SYS/finish finished"]),
+            SysKind::Finish => self.say(b"SYS/finish finished"),
         }
     }
 
@@ -76,7 +76,7 @@ impl Core {
             return;
         }
         self.reboot = self.want_reboot;
-        self.say(&[if self.reboot { b"rebooting" } else { b"shutting down" }]);
+        self.say(if self.reboot { b"rebooting" } else { b"shutting down" });
         if self.real_pid1 {
             super::pid1::own_console();
             // Ctrl-Alt-Del from now on reboots at once.
@@ -270,11 +270,11 @@ impl Core {
         }
         if self.pid1 {
             if sig == k::SIGTERM {
-                self.say(&[b"sending SIGTERM to all processes"]);
+                self.say(b"sending SIGTERM to all processes");
                 let _ = sys::kill(-1, k::SIGTERM);
                 let _ = sys::kill(-1, k::SIGCONT);
             } else {
-                self.say(&[b"sending SIGKILL to all processes"]);
+                self.say(b"sending SIGKILL to all processes");
                 // kill(-1, SIGKILL) can block on a process stuck in D
                 // state: let a child take that risk.
                 if let Ok(0) = sys::fork() {
@@ -305,11 +305,11 @@ impl Core {
     /// SYS/reincarnate, or as real pid 1 run SYS/final and halt or reboot;
     /// else re-exec or exit.
     pub fn finish(&mut self) -> ! {
-        self.say(&[b"all services stopped"]);
+        self.say(b"all services stopped");
         let argv = [c"SYS/reincarnate".as_ptr() as *const u8, core::ptr::null()];
         let e = sys::execve(c"SYS/reincarnate", &argv, self.envp);
         if e != Errno::NOENT {
-            self.say_errno(&[b"SYS/reincarnate failed to exec"], e);
+            self.say_errno(b"SYS/reincarnate failed to exec", e);
         }
         if self.real_pid1 {
             super::pid1::halt(self);
@@ -318,7 +318,7 @@ impl Core {
             if let Some(args) = self.args {
                 // /proc/self/exe is us even when argv[0] is a relative name
                 // (our working directory is the service directory now).
-                self.say(&[b"re-executing"]);
+                self.say(b"re-executing");
                 let _ = sys::execve(c"/proc/self/exe", args.argv(), self.envp);
                 let e = match args.get(0) {
                     Some(arg0) => sys::execve(arg0, args.argv(), self.envp),
@@ -327,7 +327,7 @@ impl Core {
                 self.fatal(b"could not re-exec", Some(e));
             }
         }
-        self.say(&[b"finished"]);
+        self.say(b"finished");
         sys::exit(0)
     }
 }

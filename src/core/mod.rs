@@ -228,7 +228,7 @@ impl Core {
     }
 
     /// `- nitro: ` and the parts, as one line on our stderr (never blocking).
-    pub fn say(&self, msg: &[&[u8]]) {
+    pub fn say_parts(&self, msg: &[&[u8]]) {
         let mut o = Out::<512>::new();
         o.s(b"- nitro: ");
         for m in msg {
@@ -238,22 +238,33 @@ impl Core {
         self.diag.write(o.bytes());
     }
 
-    pub fn say_errno(&self, what: &[&[u8]], e: Errno) {
+    /// One message, one piece (most are): a call passes the slice itself,
+    /// where `&[msg]` made every message a static slice of one (16 bytes).
+    pub fn say(&self, msg: &[u8]) {
+        self.say_parts(&[msg]);
+    }
+
+    /// The parts, then `: errno=N`.
+    pub fn say_errno_parts(&self, what: &[&[u8]], e: Errno) {
         let mut o = Out::<24>::new();
         o.s(b": errno=").i(e.raw_os_error() as i64);
         let mut parts: [&[u8]; 8] = [b""; 8];
         let n = what.len().min(7);
         parts[..n].copy_from_slice(&what[..n]);
         parts[n] = o.bytes();
-        self.say(&parts[..=n]);
+        self.say_parts(&parts[..=n]);
+    }
+
+    pub fn say_errno(&self, what: &[u8], e: Errno) {
+        self.say_errno_parts(&[what], e);
     }
 
     /// An unrecoverable error: hand over to SYS/fatal, or exit 111 (as
     /// process 1: the last resort, `sys::last_resort`).
     pub fn fatal(&self, what: &[u8], e: Option<Errno>) -> ! {
         match e {
-            Some(e) => self.say_errno(&[what], e),
-            None => self.say(&[what]),
+            Some(e) => self.say_errno(what, e),
+            None => self.say(what),
         }
         let argv = [c"SYS/fatal".as_ptr() as *const u8, core::ptr::null()];
         let envp = if self.envp.is_null() { [core::ptr::null()].as_ptr() } else { self.envp };
@@ -302,7 +313,7 @@ impl Core {
                 _ => b"'",
             };
             let what: &[&[u8]] = &[b"service directory '", dir.to_bytes(), why];
-            if why.len() > 1 { self.say(what) } else { self.say_errno(what, e) }
+            if why.len() > 1 { self.say_parts(what) } else { self.say_errno_parts(what, e) }
             self.fatal(b"cannot enter the service directory", None);
         }
         sys::FATAL_HANDOVER.store(true, core::sync::atomic::Ordering::Relaxed);
@@ -325,7 +336,7 @@ impl Core {
         if n > ENV_MAX {
             let mut o = Out::<16>::new();
             o.u(n as u64);
-            self.say(&[b"environment of ", o.bytes(), b" entries is too large to add PATH to; passed on without PATH"]);
+            self.say_parts(&[b"environment of ", o.bytes(), b" entries is too large to add PATH to; passed on without PATH"]);
             return;
         }
         self.env_buf[0] = DEFAULT_PATH.as_ptr() as *const u8;
@@ -368,7 +379,7 @@ impl Core {
     /// Start: SYS/setup if there is one (services then start on request
     /// only, until it ends), else the first scan.
     pub fn boot(&mut self) {
-        self.say(&[b"booting"]);
+        self.say(b"booting");
         let now = now();
         if sys::exists(c"SYS/setup") {
             self.start_sys(SysKind::Setup, now);
@@ -572,7 +583,7 @@ impl Core {
                     return;
                 }
                 Err(e) => {
-                    self.say_errno(&[b"waitpid"], e);
+                    self.say_errno(b"waitpid", e);
                     return;
                 }
             }
@@ -740,7 +751,7 @@ impl Core {
         };
         let regular = rustix::fs::fstat(&fd).is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile);
         if !regular {
-            self.say(&[p.as_bytes(), b": not a regular file, ignored"]);
+            self.say_parts(&[p.as_bytes(), b": not a regular file, ignored"]);
             return Ok(None);
         }
         Ok(rustix::io::read(&fd, buf).ok())
@@ -864,13 +875,13 @@ impl Core {
         if let Some(n) = notify_fd {
             if n > 0 {
                 if n > 1023 {
-                    self.say(&[self.t.get(s).name.as_bytes(), b": notification-fd out of range"]);
+                    self.say_parts(&[self.t.get(s).name.as_bytes(), b": notification-fd out of range"]);
                     return Event::ExecFailed;
                 }
                 match rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC | rustix::pipe::PipeFlags::NONBLOCK) {
                     Ok(p) => pipe = Some(p),
                     Err(e) => {
-                        self.say_errno(&[b"readiness pipe"], e);
+                        self.say_errno(b"readiness pipe", e);
                         return Event::SpawnFailed;
                     }
                 }
@@ -936,7 +947,7 @@ impl Core {
     }
 
     fn say_spawn_error(&self, s: Slot, script: &[u8], e: Errno) {
-        self.say_errno(&[b"can't start ", self.t.get(s).name.as_bytes(), b"/", script], e);
+        self.say_errno_parts(&[b"can't start ", self.t.get(s).name.as_bytes(), b"/", script], e);
     }
 }
 

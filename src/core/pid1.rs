@@ -27,12 +27,12 @@ pub fn early(sup: &mut Core) {
     rustix::process::umask(Mode::from_raw_mode(0o022));
     if !sys::exists(c"/dev/null") && !mounted(c"/dev") {
         if let Err(e) = rustix::mount::mount(c"dev", c"/dev", c"devtmpfs", MountFlags::NOSUID, c"mode=0755") {
-            sup.say_errno(&[b"mount /dev"], e);
+            sup.say_errno(b"mount /dev", e);
         }
     }
     if !mounted(c"/run") {
         if let Err(e) = rustix::mount::mount(c"run", c"/run", c"tmpfs", MountFlags::NOSUID | MountFlags::NODEV, c"mode=0755") {
-            sup.say_errno(&[b"mount /run"], e);
+            sup.say_errno(b"mount /run", e);
         }
     }
     // Only a real pid 1 (not one in a container) may turn off Ctrl-Alt-Del:
@@ -106,21 +106,21 @@ fn kill_one(digits: &[u8], sig: u32) {
 pub fn halt(sup: &mut Core) -> ! {
     let why: &core::ffi::CStr = if sup.reboot { c"reboot" } else { c"shutdown" };
     if sys::exists(c"SYS/final") {
-        sup.say(&[b"SYS/final starting"]);
+        sup.say(b"SYS/final starting");
         let argv = [c"SYS/final".as_ptr() as *const u8, why.as_ptr() as *const u8, core::ptr::null()];
         let spec = Spawn::new(c".", c"SYS/final", &argv, sup.envp);
         match spawn::spawn(&spec) {
             Ok(pid) => wait_for(sup, pid, TIMEOUT_SYS_FINAL),
-            Err(_) => sup.say(&[b"SYS/final failed to start"]),
+            Err(_) => sup.say(b"SYS/final failed to start"),
         }
     }
     rustix::fs::sync();
     match rustix::mount::mount_remount(c"/", MountFlags::RDONLY, c"") {
-        Ok(()) => sup.say(&[b"remounted / read-only"]),
-        Err(e) => sup.say_errno(&[b"could not remount / read-only"], e),
+        Ok(()) => sup.say(b"remounted / read-only"),
+        Err(e) => sup.say_errno(b"could not remount / read-only", e),
     }
     rustix::fs::sync();
-    sup.say(&[if sup.reboot { b"system reboot" } else { b"system halt" }]);
+    sup.say(if sup.reboot { b"system reboot" } else { b"system halt" });
     let cmd = if sup.reboot { RebootCommand::Restart } else { RebootCommand::PowerOff };
     let e = rustix::system::reboot(cmd).err();
     sup.fatal(b"reboot", e)
@@ -143,7 +143,7 @@ fn wait_for(sup: &mut Core, pid: i32, ms: u64) {
         if now >= deadline {
             let _ = sys::kill(pid, k::SIGKILL);
             let _ = rustix::process::waitpid(rustix::process::Pid::from_raw(pid), rustix::process::WaitOptions::empty());
-            sup.say(&[b"SYS/final killed after timeout"]);
+            sup.say(b"SYS/final killed after timeout");
             return;
         }
         // Sleep until SYS/final ends (its pidfd is readable then) or the

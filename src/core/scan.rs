@@ -60,13 +60,13 @@ fn add(sup: &mut Core, name: &[u8], depth: u32) -> Result<Slot, AddError> {
         return Ok(s);
     }
     if !runnable(name) {
-        sup.say(&[b"no such service: ", name]);
+        sup.say_parts(&[b"no such service: ", name]);
         return Err(AddError::NoSuchService);
     }
     // A name is a service or a job, never both.
     #[cfg(feature = "http")]
     if sup.jobs.find(name).is_some() {
-        sup.say(&[b"name taken by a job: ", name]);
+        sup.say_parts(&[b"name taken by a job: ", name]);
         return Err(AddError::NoSuchService);
     }
     let n = Name::new(name).ok_or(AddError::NoSuchService)?;
@@ -76,7 +76,7 @@ fn add(sup: &mut Core, name: &[u8], depth: u32) -> Result<Slot, AddError> {
         Err(_) => {
             let mut o = crate::out::Out::<16>::new();
             o.u(MAX_SERVICES as u64);
-            sup.say(&[b"too many services, limit=", o.bytes(), b", refusing ", name]);
+            sup.say_parts(&[b"too many services, limit=", o.bytes(), b", refusing ", name]);
             return Err(AddError::TableFull);
         }
     };
@@ -109,7 +109,7 @@ fn refresh_log(sup: &mut Core, s: Slot, depth: u32) {
             Some(path::basename(t))
         }
         Ok(Err(Errno::INVAL)) => {
-            sup.say(&[b"warning: ignoring log, it is not a symlink: ", me]);
+            sup.say_parts(&[b"warning: ignoring log, it is not a symlink: ", me]);
             None
         }
         _ if !name::is_log_root(me) && sup.scan.map_or_else(|| is_dir(c"LOG@"), |c| c.log_at) => Some(b"LOG@"),
@@ -137,7 +137,7 @@ fn refresh_log(sup: &mut Core, s: Slot, depth: u32) {
         match rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC) {
             Ok((r, w)) => sup.t.get_mut(j).log_pipe = [into_raw(r), into_raw(w)],
             Err(e) => {
-                sup.say_errno(&[b"can't create log pipe"], e);
+                sup.say_errno(b"can't create log pipe", e);
                 sup.t.get_mut(s).logger = None;
                 return;
             }
@@ -204,7 +204,7 @@ fn read_dir(sup: &mut Core, pass: Pass) -> bool {
     let dir = match rustix::fs::openat(CWD, c".", rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC, rustix::fs::Mode::empty()) {
         Ok(d) => d,
         Err(e) => {
-            sup.say_errno(&[b"can't read service directory"], e);
+            sup.say_errno(b"can't read service directory", e);
             return false;
         }
     };
