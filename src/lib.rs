@@ -24,14 +24,15 @@
 //!                 ├ scan, lifecycle, jobs, pid1
 //!                 └─▶ state, table, spawn, job, diag
 //! leaves: spat, http::{response, json, job} (codecs), name, path,
-//!         config, out, buf, argv, words, sys
+//!         config, out, buf, argv, words, signal, sys
 //! ```
 //!
 //! The core imports no front-end (`control`, `notify`, `httpd`, `metrics`,
 //! `supervisor`) and no codec of theirs (`spat`, `http`): front-ends call
 //! `Core::execute` with a `Command` and read the core's views and events.
 //! The HTTP request codec decodes straight into that `Command` (its one
-//! use of `core`); SPAT has a wire type of its own, shared with nitroctl.
+//! use of `core`), and so does the control socket (`control::decode`);
+//! SPAT's own `spat::Command` is the client's side, nitroctl's encoder.
 
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code)]
@@ -54,6 +55,8 @@ pub mod name;
 pub mod notify;
 pub mod out;
 pub mod path;
+#[cfg(feature = "http")]
+pub mod signal;
 pub mod spawn;
 pub mod spat;
 pub mod state;

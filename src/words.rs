@@ -81,6 +81,11 @@ impl<const BYTES: usize, const N: usize, T: Copy> Words<BYTES, N, T> {
         find(&self.text, &self.ends, word, first, n)
     }
 
+    /// The value of entry `i`.
+    pub fn value(&self, i: usize) -> Option<T> {
+        self.values.get(i).copied()
+    }
+
     /// The word of entry `i` (empty past the end).
     pub fn at(&self, i: usize) -> &[u8] {
         nth(&self.text, &self.ends, i)

@@ -187,45 +187,11 @@ pub fn exit_text(status: i32, o: &mut crate::out::Text) {
         o.u(((status >> 8) & 0xff) as u64);
         return;
     }
-    let name: &[u8] = match sig as u32 {
-        k::SIGHUP => b"SIGHUP",
-        k::SIGINT => b"SIGINT",
-        k::SIGQUIT => b"SIGQUIT",
-        k::SIGILL => b"SIGILL",
-        k::SIGTRAP => b"SIGTRAP",
-        k::SIGABRT => b"SIGABRT",
-        k::SIGBUS => b"SIGBUS",
-        k::SIGFPE => b"SIGFPE",
-        k::SIGKILL => b"SIGKILL",
-        k::SIGUSR1 => b"SIGUSR1",
-        k::SIGSEGV => b"SIGSEGV",
-        k::SIGUSR2 => b"SIGUSR2",
-        k::SIGPIPE => b"SIGPIPE",
-        k::SIGALRM => b"SIGALRM",
-        k::SIGTERM => b"SIGTERM",
-        k::SIGSTKFLT => b"SIGSTKFLT",
-        k::SIGCHLD => b"SIGCHLD",
-        k::SIGCONT => b"SIGCONT",
-        k::SIGSTOP => b"SIGSTOP",
-        k::SIGTSTP => b"SIGTSTP",
-        k::SIGTTIN => b"SIGTTIN",
-        k::SIGTTOU => b"SIGTTOU",
-        k::SIGURG => b"SIGURG",
-        k::SIGXCPU => b"SIGXCPU",
-        k::SIGXFSZ => b"SIGXFSZ",
-        k::SIGVTALRM => b"SIGVTALRM",
-        k::SIGPROF => b"SIGPROF",
-        k::SIGWINCH => b"SIGWINCH",
-        k::SIGIO => b"SIGIO",
-        k::SIGPWR => b"SIGPWR",
-        k::SIGSYS => b"SIGSYS",
-        _ => b"",
+    o.s(b"SIG");
+    match crate::signal::name(sig as u32) {
+        Some(name) => o.s(name),
+        None => o.u(sig as u64),
     };
-    if name.is_empty() {
-        o.s(b"SIG").u(sig as u64);
-    } else {
-        o.s(name);
-    }
 }
 
 /// What the child opens for descriptor `fd` of a task (after switching to

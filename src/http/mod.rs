@@ -309,28 +309,6 @@ pub enum Version {
 /// JSON writer, out of nesting depth). What was written is not to be sent.
 pub use crate::buf::Full;
 
-/// Signal names the endpoint accepts, with their numbers on this
-/// architecture (they differ on mips, sparc, alpha, so they come from the
-/// kernel headers).
-const SIGNALS: [(&[u8], u32); 10] = {
-    use linux_raw_sys::general as g;
-    [
-        (b"TERM", g::SIGTERM),
-        (b"KILL", g::SIGKILL),
-        (b"HUP", g::SIGHUP),
-        (b"INT", g::SIGINT),
-        (b"QUIT", g::SIGQUIT),
-        (b"USR1", g::SIGUSR1),
-        (b"USR2", g::SIGUSR2),
-        (b"STOP", g::SIGSTOP),
-        (b"CONT", g::SIGCONT),
-        (b"ALRM", g::SIGALRM),
-    ]
-};
-
-/// Highest signal number (SIGRTMAX on Linux).
-pub const SIGNAL_MAX: u8 = 64;
-
 /// Equal but for ASCII case (header names and tokens, signal names): one
 /// small loop. core's `eq_ignore_ascii_case` is unrolled for long inputs
 /// (0.3 KiB on x86_64) and, being core's, not among the code build.rs sets
@@ -339,17 +317,7 @@ pub fn same_ci(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.eq_ignore_ascii_case(y))
 }
 
-/// `TERM`, `SIGTERM` (any case) or a number 1..=64 → the signal number.
-pub fn parse_signal(s: &[u8]) -> Option<u8> {
-    if let Some(n) = crate::out::parse_u64(s) {
-        return (1..=SIGNAL_MAX as u64).contains(&n).then_some(n as u8);
-    }
-    let bare = match s.get(..3) {
-        Some(p) if same_ci(p, b"SIG") => s.get(3..).unwrap_or(&[]),
-        _ => s,
-    };
-    SIGNALS.iter().find(|(name, _)| same_ci(name, bare)).map(|&(_, n)| n as u8)
-}
+pub use crate::signal::parse as parse_signal;
 
 /// Test inputs: `count` copies of `base`, each with one to four random
 /// edits (a byte replaced, inserted or removed; new bytes from `alphabet`),
@@ -381,29 +349,6 @@ pub(crate) fn mangled(base: &[u8], alphabet: &[u8], seed: u64, count: usize, mut
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn signal_names_numbers_and_prefixes() {
-        assert_eq!(parse_signal(b"TERM"), Some(15));
-        assert_eq!(parse_signal(b"SIGKILL"), Some(9));
-        assert_eq!(parse_signal(b"sigusr1"), Some(linux_raw_sys::general::SIGUSR1 as u8));
-        assert_eq!(parse_signal(b"hup"), Some(1));
-        assert_eq!(parse_signal(b"1"), Some(1));
-        assert_eq!(parse_signal(b"64"), Some(64));
-        for bad in [
-            &b"0"[..],
-            b"65",
-            b"99999999999999999999999",
-            b"",
-            b"SIG",
-            b"FOO",
-            b"SIGSIGTERM",
-            b"-1",
-            b"TERM ",
-        ] {
-            assert_eq!(parse_signal(bad), None, "{:?}", bad);
-        }
-    }
 
     #[test]
     fn every_status_has_its_code_and_phrase() {
