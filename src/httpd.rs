@@ -541,7 +541,9 @@ fn event_json(j: &mut Json, ev: &Change, seq: u64) -> Result<(), Full> {
             j.field_u64(b"pid", ev.pid.max(0) as u64)?;
         }
         if ev.kind == ChangeKind::TaskEnded {
-            j.field_str(b"exit", ev.exit())?;
+            let mut o = crate::out::Out::<16>::new();
+            crate::core::exit_text(ev.status, &mut o);
+            j.field_str(b"exit", o.bytes())?;
         }
     }
     j.field_u64(b"seq", seq)?;

@@ -29,7 +29,8 @@ pub enum Kind {
     Service,
     /// Task `task` of job `name` started as `pid`.
     TaskStarted,
-    /// Task `task` of job `name` ended; `exit` is its TASK_EXIT text.
+    /// Task `task` of job `name` ended with wait status `status` (its
+    /// TASK_EXIT text is `exit_text(status)`).
     TaskEnded,
     /// Every task of the job ran.
     JobDone,
@@ -45,9 +46,6 @@ pub enum Kind {
 /// untouched).
 pub const HISTORY: usize = if cfg!(feature = "http") { 256 } else { 0 };
 
-/// Longest TASK_EXIT text ("255", "SIGKILL", "SIG64").
-pub const EXIT_MAX: usize = 8;
-
 /// One announced change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Event {
@@ -56,35 +54,29 @@ pub struct Event {
     /// For `Kind::Service`.
     pub state: State,
     pub task: u8,
-    pub exit_len: u8,
     pub pid: i32,
-    pub exit: [u8; EXIT_MAX],
+    /// For `Kind::TaskEnded`: the task's wait status.
+    pub status: i32,
 }
 
 // (Kind::Service and State::Free, zero: an all-zero ring stays in .bss,
 // not in the binary.)
-const EMPTY: Event = Event { name: Name::EMPTY, kind: Kind::Service, state: State::Free, task: 0, exit_len: 0, pid: 0, exit: [0; EXIT_MAX] };
+const EMPTY: Event = Event { name: Name::EMPTY, kind: Kind::Service, state: State::Free, task: 0, pid: 0, status: 0 };
 
 impl Event {
     pub fn service(name: Name, state: State) -> Event {
         Event { name, state, ..EMPTY }
     }
 
-    pub fn job(name: Name, kind: Kind, task: usize, pid: i32, exit: &[u8]) -> Event {
-        let mut e = Event { name, kind, task: task.min(255) as u8, pid, ..EMPTY };
-        let n = exit.len().min(EXIT_MAX);
-        e.exit[..n].copy_from_slice(&exit[..n]);
-        e.exit_len = n as u8;
-        e
-    }
-
-    pub fn exit(&self) -> &[u8] {
-        &self.exit[..(self.exit_len as usize).min(EXIT_MAX)]
+    pub fn job(name: Name, kind: Kind, task: usize, pid: i32, status: i32) -> Event {
+        Event { name, kind, task: task.min(255) as u8, pid, status, ..EMPTY }
     }
 }
 
+const _: () = assert!(core::mem::size_of::<Event>() == 76);
+
 /// (`repr(C)`, counters first: beside the first records they use. Page
-/// aligned: 50 services' start (STARTING, then UP: 100 records of 80
+/// aligned: 50 services' start (STARTING, then UP: 100 records of 76
 /// bytes and the counters) fill two pages, not three.)
 #[repr(C, align(4096))]
 pub struct Events {

@@ -17,7 +17,7 @@ use rustix::io::Errno;
 
 /// Jobs the table holds (running or finished).
 pub const JOBS_MAX: usize = 16;
-use super::events::{EXIT_MAX, Event as Change, Kind};
+use super::events::{Event as Change, Kind};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Phase {
@@ -35,8 +35,8 @@ pub(super) struct Slot {
     /// The task running now (or the last one).
     pub task: usize,
     pub pid: i32,
-    exits: [[u8; EXIT_MAX]; TASKS_MAX],
-    exit_lens: [u8; TASKS_MAX],
+    /// The wait status of each task that ended.
+    exits: [i32; TASKS_MAX],
     pub nexits: usize,
     /// SIGKILL after this, once asked to stop.
     pub deadline: Option<u64>,
@@ -53,8 +53,7 @@ impl Slot {
         phase: Phase::Free,
         task: 0,
         pid: 0,
-        exits: [[0; EXIT_MAX]; TASKS_MAX],
-        exit_lens: [0; TASKS_MAX],
+        exits: [0; TASKS_MAX],
         nexits: 0,
         deadline: None,
         stopping: false,
@@ -70,15 +69,13 @@ impl Slot {
         }
     }
 
-    fn last_exit(&self) -> Option<&[u8]> {
-        self.nexits.checked_sub(1).map(|i| &self.exits[i][..self.exit_lens[i] as usize])
+    fn last_exit(&self) -> Option<i32> {
+        self.exits.get(self.nexits.checked_sub(1)?).copied()
     }
 
-    fn record_exit(&mut self, text: &[u8]) {
-        if self.nexits < TASKS_MAX {
-            let n = text.len().min(EXIT_MAX);
-            self.exits[self.nexits][..n].copy_from_slice(&text[..n]);
-            self.exit_lens[self.nexits] = n as u8;
+    fn record_exit(&mut self, status: i32) {
+        if let Some(e) = self.exits.get_mut(self.nexits) {
+            *e = status;
             self.nexits += 1;
         }
     }
@@ -112,10 +109,9 @@ impl<'a> JobView<'a> {
         self.0.seq
     }
 
-    /// The TASK_EXIT text of each task that has ended.
-    pub fn exits(&self) -> impl Iterator<Item = &'a [u8]> + use<'a> {
-        let slot = self.0;
-        (0..slot.nexits).map(move |i| &slot.exits[i][..slot.exit_lens[i] as usize])
+    /// The wait status of each task that has ended (`exit_text` tells it).
+    pub fn exits(&self) -> &'a [i32] {
+        self.0.exits.get(..self.0.nexits).unwrap_or(&[])
     }
 }
 
@@ -178,10 +174,9 @@ impl Jobs {
     }
 }
 
-/// How a task ended, as TASK_EXIT says it: the exit number, or the name of
-/// the signal that killed it.
+/// How a task ended (its wait status), as TASK_EXIT says it: the exit
+/// number, or the name of the signal that killed it; appended to `o`.
 pub fn exit_text(status: i32, o: &mut crate::out::Text) {
-    o.clear();
     let sig = status & 0x7f;
     if sig == 0 {
         o.u(((status >> 8) & 0xff) as u64);
@@ -227,7 +222,7 @@ impl Core {
             match self.job_spawn(j, &task) {
                 Ok(pid) => {
                     self.jobs.slots[j].pid = pid;
-                    self.job_event(j, Kind::TaskStarted, b"");
+                    self.job_event(j, Kind::TaskStarted, 0);
                     return;
                 }
                 Err(e) => {
@@ -235,7 +230,7 @@ impl Core {
                     let mut o = Out::<16>::new();
                     o.u(self.jobs.slots[j].task as u64);
                     self.say_errno_parts(&[b"job ", name.as_bytes(), b": task ", o.bytes(), b" failed to start"], e);
-                    self.task_ended(j, if e == Errno::NOENT { b"127" } else { b"126" });
+                    self.task_ended(j, if e == Errno::NOENT { 127 << 8 } else { 126 << 8 });
                     let slot = &mut self.jobs.slots[j];
                     slot.task += 1;
                     if slot.task >= self.jobs.defs[j].len() || slot.stopping {
@@ -249,16 +244,16 @@ impl Core {
     }
 
     /// Announce an event of job `j` (its current task and pid).
-    fn job_event(&mut self, j: usize, kind: Kind, exit: &[u8]) {
+    fn job_event(&mut self, j: usize, kind: Kind, status: i32) {
         let slot = &self.jobs.slots[j];
-        let ev = Change::job(slot.name, kind, slot.task, slot.pid, exit);
+        let ev = Change::job(slot.name, kind, slot.task, slot.pid, status);
         self.jobs.slots[j].seq = self.events.push(ev);
     }
 
-    /// The current task of job `j` ended as `text` says (TASK_EXIT).
-    fn task_ended(&mut self, j: usize, text: &[u8]) {
-        self.jobs.slots[j].record_exit(text);
-        self.job_event(j, Kind::TaskEnded, text);
+    /// The current task of job `j` ended with wait status `status`.
+    fn task_ended(&mut self, j: usize, status: i32) {
+        self.jobs.slots[j].record_exit(status);
+        self.job_event(j, Kind::TaskEnded, status);
     }
 
     /// Job `j` is done, stopped, or gone (`Free`): so it is announced.
@@ -269,7 +264,7 @@ impl Core {
             Phase::Free => Kind::JobRemoved,
             Phase::Running => return,
         };
-        self.job_event(j, kind, b"");
+        self.job_event(j, kind, 0);
         self.jobs.slots[j].phase = phase;
     }
 
@@ -286,8 +281,8 @@ impl Core {
             n += 1;
         }
         // envp: exactly envs, plus TASK_EXIT after the first task.
-        // "TASK_EXIT=", an exit text (EXIT_MAX bytes at most) and its NUL.
-        let mut task_exit = Out::<{ 11 + EXIT_MAX }>::new();
+        // "TASK_EXIT=", an exit text (`SIGVTALRM` is the longest) and its NUL.
+        let mut task_exit = Out::<24>::new();
         let mut envp = [core::ptr::null(); 2 + crate::job::ENVS_MAX];
         let mut m = 0;
         for e in task.envs() {
@@ -299,7 +294,9 @@ impl Core {
         }
         // (envp is null-filled: whatever follows the last entry ends it.)
         if let Some(last) = slot.last_exit() {
-            task_exit.s(b"TASK_EXIT=").s(last).s(b"\0");
+            task_exit.s(b"TASK_EXIT=");
+            exit_text(last, &mut task_exit);
+            task_exit.s(b"\0");
             envp[m] = task_exit.bytes().as_ptr();
         }
         // Descriptors: fd[i] becomes i, opened by the child; 0 defaults to
@@ -325,9 +322,7 @@ impl Core {
 
     /// A job's task ended with wait status `status`.
     pub fn job_exited(&mut self, j: usize, status: i32) {
-        let mut o = Out::<16>::new();
-        exit_text(status, &mut o);
-        self.task_ended(j, o.bytes());
+        self.task_ended(j, status);
         let slot = &mut self.jobs.slots[j];
         slot.pid = 0;
         slot.deadline = None;
@@ -437,5 +432,8 @@ mod tests {
         assert_eq!(text(9), b"SIGKILL");
         assert_eq!(text(15 | 0x80), b"SIGTERM");
         assert_eq!(text(40), b"SIG40");
+        // The longest names whole (a text field of 8 bytes cut them).
+        assert_eq!(text(linux_raw_sys::general::SIGVTALRM as i32), b"SIGVTALRM");
+        assert_eq!(text(linux_raw_sys::general::SIGSTKFLT as i32), b"SIGSTKFLT");
     }
 }

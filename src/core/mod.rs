@@ -18,7 +18,7 @@ mod scan;
 pub use command::{Command, Outcome};
 pub use events::{Event as Change, Events, Kind as ChangeKind, Read};
 #[cfg(feature = "http")]
-pub use jobs::{JobView, Jobs, PutError, JOBS_MAX};
+pub use jobs::{JobView, Jobs, PutError, JOBS_MAX, exit_text};
 
 use crate::config::*;
 use crate::name::{self, Name};

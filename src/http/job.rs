@@ -40,16 +40,9 @@ impl Job {
 
 /// `{"name":"web","state":"running","task":0,"pid":812,"exits":["0"],"seq":7}`:
 /// one job's status, the body of `GET /job/NAME` and an element of
-/// `GET /jobs`. `exits` holds the TASK_EXIT text of each task that ended.
-pub fn write_status<'e>(
-    j: &mut Json,
-    name: &[u8],
-    state: JobState,
-    task: usize,
-    pid: u32,
-    exits: impl IntoIterator<Item = &'e [u8]>,
-    seq: u64,
-) -> Result<(), Full> {
+/// `GET /jobs`. `exits` holds the TASK_EXIT text of each task that ended
+/// (from its wait status).
+pub fn write_status(j: &mut Json, name: &[u8], state: JobState, task: usize, pid: u32, exits: &[i32], seq: u64) -> Result<(), Full> {
     j.begin_object()?;
     j.field_str(b"name", name)?;
     j.field_str(b"state", state.as_str().as_bytes())?;
@@ -57,8 +50,10 @@ pub fn write_status<'e>(
     j.field_u64(b"pid", pid as u64)?;
     j.key(b"exits")?;
     j.begin_array()?;
-    for e in exits {
-        j.str(e)?;
+    for &e in exits {
+        let mut o = crate::out::Out::<16>::new();
+        crate::core::exit_text(e, &mut o);
+        j.str(o.bytes())?;
     }
     j.end_array()?;
     j.field_u64(b"seq", seq)?;
@@ -954,7 +949,7 @@ mod tests {
         let mut buf = [0u8; 256];
         let mut w = Writer::new(&mut buf);
         let mut j = Json::new(&mut w);
-        write_status(&mut j, b"web", JobState::Running, 1, 812, [&b"0"[..], b"SIGKILL"], 41).unwrap();
+        write_status(&mut j, b"web", JobState::Running, 1, 812, &[0, 9], 41).unwrap();
         j.finish().unwrap();
         assert_eq!(
             core::str::from_utf8(w.bytes()).unwrap(),
