@@ -394,12 +394,7 @@ impl<'a, 'j> Parser<'a, 'j> {
             }
         }
         let [ty, path, mode, bind, port] = raw;
-        let ty = ty.ok_or(bad(t!("missing field"), Field::Type))?;
-        let mut r = self.value(ty);
-        if r.peek() != Some(b'"') {
-            return Err(wrong_type(Field::Type));
-        }
-        let ty = Small::read(&mut r).map_err(|e| self.syntax(e))?;
+        let ty = self.small_member(ty, Field::Type)?;
         const { assert!(super::Text::run(&["null", "file", "pipe", "unix socket", "network socket"])) };
         let (fd, wants) = match ty.get().and_then(|w| t!("null").among(5, w)) {
             Some(0) => (Fd::Null, 0),
@@ -441,12 +436,24 @@ impl<'a, 'j> Parser<'a, 'j> {
         Reader::new(self.body.get(start..end).unwrap_or(&[]))
     }
 
-    fn fd_path(&mut self, raw: Option<(usize, usize)>, limit: usize) -> Result<Span, Error> {
-        let raw = raw.ok_or(bad(t!("missing field"), Field::Path))?;
-        let mut r = self.value(raw);
+    /// A descriptor member that must be there and be a string: a reader at
+    /// its opening quote.
+    #[inline(never)] // (see `Parser`)
+    fn string_member(&self, raw: Option<(usize, usize)>, f: Field) -> Result<Reader<'a>, Error> {
+        let mut r = self.value(raw.ok_or(bad(t!("missing field"), f))?);
         if r.peek() != Some(b'"') {
-            return Err(wrong_type(Field::Path));
+            return Err(wrong_type(f));
         }
+        Ok(r)
+    }
+
+    /// A short string member (`type`, `mode`, `bind`).
+    fn small_member(&self, raw: Option<(usize, usize)>, f: Field) -> Result<Small, Error> {
+        Small::read(&mut self.string_member(raw, f)?).map_err(|e| self.syntax(e))
+    }
+
+    fn fd_path(&mut self, raw: Option<(usize, usize)>, limit: usize) -> Result<Span, Error> {
+        let mut r = self.string_member(raw, Field::Path)?;
         let s = store(&mut r, self.job, Field::Path, limit)?;
         if s.len == 0 {
             return Err(bad(t!("empty field"), Field::Path));
@@ -456,12 +463,7 @@ impl<'a, 'j> Parser<'a, 'j> {
 
     #[inline(never)] // (see `Parser`)
     fn mode(&mut self, raw: Option<(usize, usize)>) -> Result<Mode, Error> {
-        let raw = raw.ok_or(bad(t!("missing field"), Field::Mode))?;
-        let mut r = self.value(raw);
-        if r.peek() != Some(b'"') {
-            return Err(wrong_type(Field::Mode));
-        }
-        let s = Small::read(&mut r).map_err(|e| self.syntax(e))?;
+        let s = self.small_member(raw, Field::Mode)?;
         const { assert!(super::Text::run(&["r", "w", "rw", "a"])) };
         let modes = [Mode::Read, Mode::Write, Mode::ReadWrite, Mode::Append];
         s.get().and_then(|w| modes.get(t!("r").among(modes.len(), w)?).copied()).ok_or(bad(t!("bad value"), Field::Mode))
@@ -469,12 +471,7 @@ impl<'a, 'j> Parser<'a, 'j> {
 
     #[inline(never)] // (see `Parser`)
     fn bind(&mut self, raw: Option<(usize, usize)>) -> Result<IpAddr, Error> {
-        let raw = raw.ok_or(bad(t!("missing field"), Field::Bind))?;
-        let mut r = self.value(raw);
-        if r.peek() != Some(b'"') {
-            return Err(wrong_type(Field::Bind));
-        }
-        let s = Small::read(&mut r).map_err(|e| self.syntax(e))?;
+        let s = self.small_member(raw, Field::Bind)?;
         s.get().and_then(super::ip::parse).ok_or(bad(t!("bad value"), Field::Bind))
     }
 
