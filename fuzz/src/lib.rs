@@ -114,8 +114,9 @@ pub fn job_json(data: &[u8]) {
 }
 
 /// The control socket's decoding of one datagram: `spat::packets`, then
-/// `Command::decode` and `Status::absorb` on every data packet; decoded
-/// commands and statuses must encode back to what was read.
+/// `control::decode` and `Status::absorb` on every data packet; decoded
+/// commands (encoded as nitroctl does) and statuses must read back as what
+/// was read.
 pub fn spat(data: &[u8]) {
     let mut st = Status::default();
     let mut n = 0;
@@ -125,14 +126,14 @@ pub fn spat(data: &[u8]) {
         let Ok(p) = p else { continue };
         let Packet::Data(tag, payload) = p else { continue };
         assert!(payload.len() <= data.len());
-        if let Some(cmd) = Command::decode(tag, payload) {
+        if let Some(cmd) = nitro::control::decode(tag, payload) {
             let mut buf = vec![0u8; payload.len() + 8];
             let mut w = Writer::new(&mut buf);
-            cmd.encode(&mut w).expect("a decoded command fits its own size");
+            wire(cmd).encode(&mut w).expect("a decoded command fits its own size");
             let bytes = w.bytes().to_vec();
             match spat::packets(&bytes).next() {
                 Some(Ok(Packet::Data(t2, p2))) => {
-                    assert_eq!(Command::decode(t2, p2), Some(cmd), "command does not round-trip")
+                    assert_eq!(nitro::control::decode(t2, p2), Some(cmd), "command does not round-trip")
                 }
                 other => panic!("re-encoded command reads back as {other:?}"),
             }
@@ -149,6 +150,24 @@ pub fn spat(data: &[u8]) {
             }
             assert_eq!(back, st, "status does not round-trip");
         }
+    }
+}
+
+/// A command of the control socket as nitroctl sends it.
+fn wire(cmd: CoreCommand) -> Command {
+    match cmd {
+        CoreCommand::Up(n) => Command::Up(n),
+        CoreCommand::Down(n) => Command::Down(n),
+        CoreCommand::Restart(n) => Command::Restart(n),
+        CoreCommand::Ready(n) => Command::Ready(n),
+        CoreCommand::Signal(sig, n) => Command::Signal(u8::try_from(sig).expect("a signal from one byte"), n),
+        CoreCommand::Query(n) => Command::Query(n),
+        CoreCommand::List => Command::List,
+        CoreCommand::Info => Command::Info,
+        CoreCommand::Rescan => Command::Rescan,
+        CoreCommand::Shutdown => Command::Shutdown,
+        CoreCommand::Reboot => Command::Reboot,
+        other => panic!("the control socket decoded {other:?}"),
     }
 }
 
