@@ -485,20 +485,12 @@ fn stream(core: &Core, conn: &mut Conn, b: &mut Buffers) {
         }
         let written = match item {
             Read::End => break,
-            Read::Missed(n) => framing.piece(&mut b.out[conn.out_len..], &mut |w| {
-                let mut j = Json::new(w);
-                j.begin_object()?;
-                j.field_u64(b"missed", n)?;
-                j.end_object()?;
-                j.finish()?;
-                w.push(b"\n").map(drop)
+            Read::Missed(n) => framing.json_piece(&mut b.out[conn.out_len..], &mut |j| {
+                j.begin_object();
+                j.field_u64(b"missed", n);
+                j.end_object();
             }),
-            Read::Event(ev) => framing.piece(&mut b.out[conn.out_len..], &mut |w| {
-                let mut j = Json::new(w);
-                event_json(&mut j, &ev, at)?;
-                j.finish()?;
-                w.push(b"\n").map(drop)
-            }),
+            Read::Event(ev) => framing.json_piece(&mut b.out[conn.out_len..], &mut |j| event_json(j, &ev, at)),
         };
         match written {
             Ok(n) => {
@@ -517,12 +509,12 @@ fn stream(core: &Core, conn: &mut Conn, b: &mut Buffers) {
 
 /// `{"service":"web","state":"UP","seq":4}` or
 /// `{"job":"build","event":"ended","task":0,"exit":"3","seq":9}`.
-fn event_json(j: &mut Json, ev: &Change, seq: u64) -> Result<(), Full> {
-    j.begin_object()?;
+fn event_json(j: &mut Json, ev: &Change, seq: u64) {
+    j.begin_object();
     let event: &[u8] = match ev.kind {
         ChangeKind::Service => {
-            j.field_str(b"service", ev.name.as_bytes())?;
-            j.field_str(b"state", ev.state.name().as_bytes())?;
+            j.field_str(b"service", ev.name.as_bytes());
+            j.field_str(b"state", ev.state.name().as_bytes());
             b""
         }
         ChangeKind::TaskStarted => b"started",
@@ -532,22 +524,22 @@ fn event_json(j: &mut Json, ev: &Change, seq: u64) -> Result<(), Full> {
         ChangeKind::JobRemoved => b"removed",
     };
     if !event.is_empty() {
-        j.field_str(b"job", ev.name.as_bytes())?;
-        j.field_str(b"event", event)?;
+        j.field_str(b"job", ev.name.as_bytes());
+        j.field_str(b"event", event);
         if matches!(ev.kind, ChangeKind::TaskStarted | ChangeKind::TaskEnded) {
-            j.field_u64(b"task", ev.task as u64)?;
+            j.field_u64(b"task", ev.task as u64);
         }
         if ev.kind == ChangeKind::TaskStarted {
-            j.field_u64(b"pid", ev.pid.max(0) as u64)?;
+            j.field_u64(b"pid", ev.pid.max(0) as u64);
         }
         if ev.kind == ChangeKind::TaskEnded {
             let mut o = crate::out::Out::<16>::new();
             crate::core::exit_text(ev.status, &mut o);
-            j.field_str(b"exit", o.bytes())?;
+            j.field_str(b"exit", o.bytes());
         }
     }
-    j.field_u64(b"seq", seq)?;
-    j.end_object()
+    j.field_u64(b"seq", seq);
+    j.end_object();
 }
 
 fn name(n: &[u8]) -> Name {
@@ -603,18 +595,18 @@ fn process(core: &mut Core, conn: &mut Conn, b: &mut Buffers, now: u64) {
     }
 }
 
-fn service_json(j: &mut Json, v: &ServiceView) -> Result<(), Full> {
-    j.begin_object()?;
-    j.field_str(b"name", v.name.as_bytes())?;
-    j.field_str(b"state", v.state.name().as_bytes())?;
-    j.field_u64(b"pid", v.pid as u64)?;
-    j.key(b"wstatus")?;
-    j.i64(v.wstatus as i64)?;
-    j.field_u64(b"uptime", v.uptime as u64)?;
-    j.end_object()
+fn service_json(j: &mut Json, v: &ServiceView) {
+    j.begin_object();
+    j.field_str(b"name", v.name.as_bytes());
+    j.field_str(b"state", v.state.name().as_bytes());
+    j.field_u64(b"pid", v.pid as u64);
+    j.key(b"wstatus");
+    j.i64(v.wstatus as i64);
+    j.field_u64(b"uptime", v.uptime as u64);
+    j.end_object();
 }
 
-fn job_json(j: &mut Json, v: &crate::core::JobView) -> Result<(), Full> {
+fn job_json(j: &mut Json, v: &crate::core::JobView) {
     crate::http::job::write_status(j, v.name(), v.state(), v.task(), v.pid(), v.exits(), v.seq())
 }
 
@@ -685,24 +677,24 @@ fn serve(core: &mut Core, out: &mut [u8; OUT_MAX], out_len: &mut usize, close_af
     let r = response::json(out, Head { status, ..head }, &mut |j| match &body {
         Body::Service(v) => service_json(j, v),
         Body::Services => {
-            j.begin_array()?;
+            j.begin_array();
             for v in core.services(now) {
-                service_json(j, &v)?;
+                service_json(j, &v);
             }
             j.end_array()
         }
         Body::Jobs => {
-            j.begin_array()?;
+            j.begin_array();
             for v in core.jobs() {
-                job_json(j, &v)?;
+                job_json(j, &v);
             }
             j.end_array()
         }
         Body::Ok => ok(j),
         Body::Removed => {
-            j.begin_object()?;
-            j.field_str(b"name", job_name)?;
-            j.field_str(b"state", b"removed")?;
+            j.begin_object();
+            j.field_str(b"name", job_name);
+            j.field_str(b"state", b"removed");
             j.end_object()
         }
         Body::Job(v) => job_json(j, v),
@@ -725,10 +717,10 @@ enum Body<'a> {
     Job(crate::core::JobView<'a>),
 }
 
-fn ok(j: &mut Json) -> Result<(), Full> {
-    j.begin_object()?;
-    j.field_str(b"status", b"ok")?;
-    j.end_object()
+fn ok(j: &mut Json) {
+    j.begin_object();
+    j.field_str(b"status", b"ok");
+    j.end_object();
 }
 
 fn error(out: &mut [u8], out_len: &mut usize, close_after: &mut bool, e: &Error) {

@@ -1,6 +1,5 @@
 //! `GET /metrics`: the Prometheus text format (version 0.0.4).
 
-use crate::http::Full;
 use crate::http::response::Writer;
 use crate::state::State;
 use crate::core::{Core, ServiceView};
@@ -18,56 +17,53 @@ pub const BODY_MAX: usize = {
 };
 
 /// A label value with `\`, `"` and newline escaped.
-fn label(w: &mut Writer, v: &[u8]) -> Result<(), Full> {
+fn label(w: &mut Writer, v: &[u8]) {
     for &b in v {
         match b {
-            b'\\' => w.push(b"\\\\")?,
-            b'"' => w.push(b"\\\"")?,
-            b'\n' => w.push(b"\\n")?,
-            _ => w.push(&[b])?,
+            b'\\' => w.push(b"\\\\"),
+            b'"' => w.push(b"\\\""),
+            b'\n' => w.push(b"\\n"),
+            _ => w.push(&[b]),
         };
     }
-    Ok(())
 }
 
-fn family(w: &mut Writer, name: &str, kind: &str, help: &str) -> Result<(), Full> {
-    w.text("# HELP ")?.text(name)?.text(" ")?.text(help)?.text("\n# TYPE ")?.text(name)?.text(" ")?.text(kind)?.text("\n")?;
-    Ok(())
+fn family(w: &mut Writer, name: &str, kind: &str, help: &str) {
+    w.text("# HELP ").text(name).text(" ").text(help).text("\n# TYPE ").text(name).text(" ").text(kind).text("\n");
 }
 
 /// One line per service of family `name`, the value from `value`.
-fn per_service(w: &mut Writer, core: &Core, now: u64, name: &str, value: fn(&ServiceView) -> u64) -> Result<(), Full> {
+fn per_service(w: &mut Writer, core: &Core, now: u64, name: &str, value: fn(&ServiceView) -> u64) {
     for v in core.services(now) {
-        w.text(name)?.text("{service=\"")?;
-        label(w, v.name.as_bytes())?;
-        w.text("\"} ")?.u64(value(&v))?.text("\n")?;
+        w.text(name).text("{service=\"");
+        label(w, v.name.as_bytes());
+        w.text("\"} ").u64(value(&v)).text("\n");
     }
-    Ok(())
 }
 
-pub fn write(w: &mut Writer, core: &Core, now: u64) -> Result<(), Full> {
-    family(w, "nitro_service_state", "gauge", "Service state: 1 DOWN 2 SETUP 3 STARTING 4 UP 5 ONESHOT 6 SHUTDOWN 7 RESTART 8 FATAL 9 DELAY.")?;
+/// The whole body (`w` is full if it did not fit).
+pub fn write(w: &mut Writer, core: &Core, now: u64) {
+    family(w, "nitro_service_state", "gauge", "Service state: 1 DOWN 2 SETUP 3 STARTING 4 UP 5 ONESHOT 6 SHUTDOWN 7 RESTART 8 FATAL 9 DELAY.");
     for v in core.services(now) {
-        w.text("nitro_service_state{service=\"")?;
-        label(w, v.name.as_bytes())?;
-        w.text("\",state=\"")?.text(v.state.name())?.text("\"} ")?.u64(v.state as u64)?.text("\n")?;
+        w.text("nitro_service_state{service=\"");
+        label(w, v.name.as_bytes());
+        w.text("\",state=\"").text(v.state.name()).text("\"} ").u64(v.state as u64).text("\n");
     }
-    family(w, "nitro_service_up", "gauge", "1 when the service is UP or ONESHOT.")?;
-    per_service(w, core, now, "nitro_service_up", |v| matches!(v.state, State::Up | State::Oneshot) as u64)?;
-    family(w, "nitro_service_restarts_total", "counter", "Starts of the run process after the first.")?;
-    per_service(w, core, now, "nitro_service_restarts_total", |v| v.starts.saturating_sub(1) as u64)?;
-    family(w, "nitro_service_uptime_seconds", "gauge", "Seconds since the service last started or stopped.")?;
-    per_service(w, core, now, "nitro_service_uptime_seconds", |v| v.uptime as u64)?;
+    family(w, "nitro_service_up", "gauge", "1 when the service is UP or ONESHOT.");
+    per_service(w, core, now, "nitro_service_up", |v| matches!(v.state, State::Up | State::Oneshot) as u64);
+    family(w, "nitro_service_restarts_total", "counter", "Starts of the run process after the first.");
+    per_service(w, core, now, "nitro_service_restarts_total", |v| v.starts.saturating_sub(1) as u64);
+    family(w, "nitro_service_uptime_seconds", "gauge", "Seconds since the service last started or stopped.");
+    per_service(w, core, now, "nitro_service_uptime_seconds", |v| v.uptime as u64);
     let info = core.info();
-    family(w, "nitro_reaps_total", "counter", "Children reaped by the supervisor.")?;
-    w.text("nitro_reaps_total ")?.u64(info.total_reaps as u64)?.text("\n")?;
-    family(w, "nitro_service_reaps_total", "counter", "Reaped setup, run and finish processes.")?;
-    w.text("nitro_service_reaps_total ")?.u64(info.total_sv_reaps as u64)?.text("\n")?;
-    family(w, "nitro_slots_used", "gauge", "Service table slots in use.")?;
-    w.text("nitro_slots_used ")?.u64(info.entries as u64)?.text("\n")?;
-    family(w, "nitro_slots_max", "gauge", "Service table slots.")?;
-    w.text("nitro_slots_max ")?.u64(crate::config::MAX_SERVICES as u64)?.text("\n")?;
-    Ok(())
+    family(w, "nitro_reaps_total", "counter", "Children reaped by the supervisor.");
+    w.text("nitro_reaps_total ").u64(info.total_reaps as u64).text("\n");
+    family(w, "nitro_service_reaps_total", "counter", "Reaped setup, run and finish processes.");
+    w.text("nitro_service_reaps_total ").u64(info.total_sv_reaps as u64).text("\n");
+    family(w, "nitro_slots_used", "gauge", "Service table slots in use.");
+    w.text("nitro_slots_used ").u64(info.entries as u64).text("\n");
+    family(w, "nitro_slots_max", "gauge", "Service table slots.");
+    w.text("nitro_slots_max ").u64(crate::config::MAX_SERVICES as u64).text("\n");
 }
 
 #[cfg(test)]
@@ -78,7 +74,7 @@ mod tests {
     fn labels_escape_backslash_quote_and_newline() {
         let mut buf = [0u8; 64];
         let mut w = Writer::new(&mut buf);
-        label(&mut w, b"a\\b\"c\nd").unwrap();
+        label(&mut w, b"a\\b\"c\nd");
         assert_eq!(w.bytes(), b"a\\\\b\\\"c\\nd");
     }
 }

@@ -128,17 +128,14 @@ impl<'a> Writer<'a> {
     /// all fit.
     fn head(&mut self, len: u16, tag: u8, payload: &[&[u8]]) -> Result<(), Full> {
         let mark = self.b.len();
-        let r = (|| {
-            self.b.push(&len.to_le_bytes())?.push(&[tag])?;
-            for p in payload {
-                self.b.push(p)?;
-            }
-            Ok(())
-        })();
-        if r.is_err() {
+        self.b.push(&len.to_le_bytes()).push(&[tag]);
+        for p in payload {
+            self.b.push(p);
+        }
+        if self.b.is_full() {
             self.b.truncate(mark);
         }
-        r
+        self.b.done().map(drop)
     }
 
     /// A data packet whose payload is the concatenation of `parts`.

@@ -13,7 +13,7 @@ use crate::http::t;
 use super::json::{DEPTH_MAX, JsonError, Reader, as_u64};
 pub use crate::job::*;
 use crate::job::{Env, TASK0, Task};
-use super::{Error, Full, Status};
+use super::{Error, Status};
 use crate::http::json::Json;
 use core::net::IpAddr;
 
@@ -42,22 +42,22 @@ impl Job {
 /// one job's status, the body of `GET /job/NAME` and an element of
 /// `GET /jobs`. `exits` holds the TASK_EXIT text of each task that ended
 /// (from its wait status).
-pub fn write_status(j: &mut Json, name: &[u8], state: JobState, task: usize, pid: u32, exits: &[i32], seq: u64) -> Result<(), Full> {
-    j.begin_object()?;
-    j.field_str(b"name", name)?;
-    j.field_str(b"state", state.as_str().as_bytes())?;
-    j.field_u64(b"task", task as u64)?;
-    j.field_u64(b"pid", pid as u64)?;
-    j.key(b"exits")?;
-    j.begin_array()?;
+pub fn write_status(j: &mut Json, name: &[u8], state: JobState, task: usize, pid: u32, exits: &[i32], seq: u64) {
+    j.begin_object();
+    j.field_str(b"name", name);
+    j.field_str(b"state", state.as_str().as_bytes());
+    j.field_u64(b"task", task as u64);
+    j.field_u64(b"pid", pid as u64);
+    j.key(b"exits");
+    j.begin_array();
     for &e in exits {
         let mut o = crate::out::Out::<16>::new();
         crate::core::exit_text(e, &mut o);
-        j.str(o.bytes())?;
+        j.str(o.bytes());
     }
-    j.end_array()?;
-    j.field_u64(b"seq", seq)?;
-    j.end_object()
+    j.end_array();
+    j.field_u64(b"seq", seq);
+    j.end_object();
 }
 
 /// A short string decoded on the stack (field names, `type`, `mode`,
@@ -946,7 +946,7 @@ mod tests {
         let mut buf = [0u8; 256];
         let mut w = Writer::new(&mut buf);
         let mut j = Json::new(&mut w);
-        write_status(&mut j, b"web", JobState::Running, 1, 812, &[0, 9], 41).unwrap();
+        write_status(&mut j, b"web", JobState::Running, 1, 812, &[0, 9], 41);
         j.finish().unwrap();
         assert_eq!(
             core::str::from_utf8(w.bytes()).unwrap(),

@@ -304,7 +304,9 @@ pub fn as_u64(number: &[u8]) -> Option<u64> {
 
 /// Writes JSON into a [`Writer`]: commas, colons and escapes are its
 /// business; misuse (a value where a key belongs, unbalanced brackets,
-/// nesting past 32) is `Err(Full)` like running out of room, never a panic.
+/// nesting past 32) fails the writer like running out of room, never a
+/// panic. Nothing is checked call by call: `finish` tells whether exactly
+/// one whole value was written and fit.
 pub struct Json<'w, 'b> {
     w: &'w mut Writer<'b>,
     depth: u8,
@@ -330,26 +332,27 @@ impl<'w, 'b> Json<'w, 'b> {
     }
 
     /// Separator before a value (or a key).
-    fn element(&mut self) -> Result<(), Full> {
+    fn element(&mut self) {
         if self.depth == 0 {
-            return if self.done { Err(Full) } else { Ok(()) };
+            if self.done {
+                self.w.fail();
+            }
+            return;
         }
         if self.nonempty & self.bit() != 0 {
-            self.w.push(b",")?;
+            self.w.push(b",");
         }
         self.nonempty |= self.bit();
-        Ok(())
     }
 
-    fn value(&mut self) -> Result<(), Full> {
+    fn value(&mut self) {
         if self.after_key {
             self.after_key = false;
-            return Ok(());
+        } else if self.in_object() {
+            self.w.fail();
+        } else {
+            self.element();
         }
-        if self.in_object() {
-            return Err(Full);
-        }
-        self.element()
     }
 
     fn closed_value(&mut self) {
@@ -358,12 +361,12 @@ impl<'w, 'b> Json<'w, 'b> {
         }
     }
 
-    fn open(&mut self, c: &[u8], object: bool) -> Result<(), Full> {
-        self.value()?;
+    fn open(&mut self, c: &[u8], object: bool) {
+        self.value();
         if self.depth >= 32 {
-            return Err(Full);
+            return self.w.fail();
         }
-        self.w.push(c)?;
+        self.w.push(c);
         self.depth += 1;
         let bit = self.bit();
         self.nonempty &= !bit;
@@ -372,119 +375,110 @@ impl<'w, 'b> Json<'w, 'b> {
         } else {
             self.objects &= !bit;
         }
-        Ok(())
     }
 
-    fn close(&mut self, c: &[u8], object: bool) -> Result<(), Full> {
+    fn close(&mut self, c: &[u8], object: bool) {
         if self.depth == 0 || self.after_key || self.in_object() != object {
-            return Err(Full);
+            return self.w.fail();
         }
-        self.w.push(c)?;
+        self.w.push(c);
         self.depth -= 1;
         self.closed_value();
-        Ok(())
     }
 
-    pub fn begin_object(&mut self) -> Result<(), Full> {
+    pub fn begin_object(&mut self) {
         self.open(b"{", true)
     }
 
-    pub fn end_object(&mut self) -> Result<(), Full> {
+    pub fn end_object(&mut self) {
         self.close(b"}", true)
     }
 
-    pub fn begin_array(&mut self) -> Result<(), Full> {
+    pub fn begin_array(&mut self) {
         self.open(b"[", false)
     }
 
-    pub fn end_array(&mut self) -> Result<(), Full> {
+    pub fn end_array(&mut self) {
         self.close(b"]", false)
     }
 
-    pub fn key(&mut self, k: &[u8]) -> Result<(), Full> {
+    pub fn key(&mut self, k: &[u8]) {
         if !self.in_object() || self.after_key {
-            return Err(Full);
+            return self.w.fail();
         }
-        self.element()?;
-        self.quoted(&[k])?;
-        self.w.push(b":")?;
+        self.element();
+        self.quoted(&[k]);
+        self.w.push(b":");
         self.after_key = true;
-        Ok(())
     }
 
     /// A string value (bytes that are not UTF-8 become U+FFFD).
-    pub fn str(&mut self, s: &[u8]) -> Result<(), Full> {
+    pub fn str(&mut self, s: &[u8]) {
         self.str_parts(&[s])
     }
 
     /// One string value made of several pieces.
-    pub fn str_parts(&mut self, parts: &[&[u8]]) -> Result<(), Full> {
-        self.value()?;
-        self.quoted(parts)?;
+    pub fn str_parts(&mut self, parts: &[&[u8]]) {
+        self.value();
+        self.quoted(parts);
         self.closed_value();
-        Ok(())
     }
 
-    pub fn u64(&mut self, v: u64) -> Result<(), Full> {
-        self.value()?;
-        self.w.u64(v)?;
+    pub fn u64(&mut self, v: u64) {
+        self.value();
+        self.w.u64(v);
         self.closed_value();
-        Ok(())
     }
 
-    pub fn i64(&mut self, v: i64) -> Result<(), Full> {
-        self.value()?;
-        self.w.i64(v)?;
+    pub fn i64(&mut self, v: i64) {
+        self.value();
+        self.w.i64(v);
         self.closed_value();
-        Ok(())
     }
 
-    pub fn bool(&mut self, v: bool) -> Result<(), Full> {
-        self.value()?;
-        self.w.text(if v { "true" } else { "false" })?;
+    pub fn bool(&mut self, v: bool) {
+        self.value();
+        self.w.text(if v { "true" } else { "false" });
         self.closed_value();
-        Ok(())
     }
 
-    pub fn null(&mut self) -> Result<(), Full> {
-        self.value()?;
-        self.w.text("null")?;
+    pub fn null(&mut self) {
+        self.value();
+        self.w.text("null");
         self.closed_value();
-        Ok(())
     }
 
     /// `"key":"value"` in an object.
-    pub fn field_str(&mut self, k: &[u8], v: &[u8]) -> Result<(), Full> {
-        self.key(k)?;
+    pub fn field_str(&mut self, k: &[u8], v: &[u8]) {
+        self.key(k);
         self.str(v)
     }
 
     /// `"key":number` in an object.
-    pub fn field_u64(&mut self, k: &[u8], v: u64) -> Result<(), Full> {
-        self.key(k)?;
+    pub fn field_u64(&mut self, k: &[u8], v: u64) {
+        self.key(k);
         self.u64(v)
     }
 
-    /// Whether exactly one complete value was written.
+    /// Whether exactly one complete value was written, and it fit.
     pub fn finish(&self) -> Result<(), Full> {
-        if self.depth == 0 && self.done && !self.after_key { Ok(()) } else { Err(Full) }
+        if self.depth == 0 && self.done && !self.after_key && !self.w.is_full() { Ok(()) } else { Err(Full) }
     }
 
-    fn quoted(&mut self, parts: &[&[u8]]) -> Result<(), Full> {
-        self.w.push(b"\"")?;
+    fn quoted(&mut self, parts: &[&[u8]]) {
+        self.w.push(b"\"");
         for part in parts {
             let mut rest = *part;
             while !rest.is_empty() {
                 let (valid, bad) = utf8_run(rest);
-                escape(self.w, rest.get(..valid).unwrap_or(&[]))?;
+                escape(self.w, rest.get(..valid).unwrap_or(&[]));
                 if bad > 0 {
-                    self.w.text("\u{fffd}")?;
+                    self.w.text("\u{fffd}");
                 }
                 rest = rest.get(valid + bad..).unwrap_or(&[]);
             }
         }
-        self.w.push(b"\"")?;
-        Ok(())
+        self.w.push(b"\"");
     }
 }
 
@@ -527,32 +521,24 @@ fn utf8_run(s: &[u8]) -> (usize, usize) {
 }
 
 /// `"`, `\` and control characters escaped; everything else as is.
-fn escape(w: &mut Writer, s: &[u8]) -> Result<(), Full> {
+fn escape(w: &mut Writer, s: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut rest = s;
     while !rest.is_empty() {
         let plain =
             rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).unwrap_or(rest.len());
         let (run, tail) = rest.split_at(plain);
-        w.push(run)?;
+        w.push(run);
         let Some((&b, tail)) = tail.split_first() else {
             break;
         };
         match b {
-            b'"' => w.push(b"\\\"")?,
-            b'\\' => w.push(b"\\\\")?,
-            _ => w.push(&[
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX[(b >> 4) as usize & 15],
-                HEX[(b & 15) as usize],
-            ])?,
+            b'"' => w.push(b"\\\""),
+            b'\\' => w.push(b"\\\\"),
+            _ => w.push(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize & 15], HEX[(b & 15) as usize]]),
         };
         rest = tail;
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -695,11 +681,11 @@ mod tests {
         assert_eq!(r.skip(DEPTH_MAX - 1), Err(JsonError::Syntax(t!("nesting too deep"))));
     }
 
-    fn write(f: impl FnOnce(&mut Json) -> Result<(), Full>) -> Result<String, Full> {
+    fn write(f: impl FnOnce(&mut Json)) -> Result<String, Full> {
         let mut buf = [0u8; 256];
         let mut w = Writer::new(&mut buf);
         let mut j = Json::new(&mut w);
-        f(&mut j)?;
+        f(&mut j);
         j.finish()?;
         Ok(String::from_utf8(w.bytes().to_vec()).unwrap())
     }
@@ -737,22 +723,22 @@ mod tests {
     #[test]
     fn writer_places_commas_and_escapes() {
         let s = write(|j| {
-            j.begin_object()?;
-            j.field_str(b"name", b"web")?;
-            j.field_str(b"q", b"a\"b\\c\n\x01\x1f\x7f")?;
-            j.key(b"exits")?;
-            j.begin_array()?;
-            j.str(b"0")?;
-            j.str(b"SIGKILL")?;
-            j.begin_object()?;
-            j.end_object()?;
-            j.i64(-3)?;
-            j.bool(true)?;
-            j.null()?;
-            j.end_array()?;
-            j.field_u64(b"pid", 812)?;
-            j.key(b"bad")?;
-            j.str(b"a\xffb")?;
+            j.begin_object();
+            j.field_str(b"name", b"web");
+            j.field_str(b"q", b"a\"b\\c\n\x01\x1f\x7f");
+            j.key(b"exits");
+            j.begin_array();
+            j.str(b"0");
+            j.str(b"SIGKILL");
+            j.begin_object();
+            j.end_object();
+            j.i64(-3);
+            j.bool(true);
+            j.null();
+            j.end_array();
+            j.field_u64(b"pid", 812);
+            j.key(b"bad");
+            j.str(b"a\xffb");
             j.end_object()
         })
         .unwrap();
@@ -771,52 +757,62 @@ mod tests {
         assert_eq!(write(|j| j.begin_object()), Err(Full));
         assert_eq!(
             write(|j| {
-                j.begin_object()?;
+                j.begin_object();
                 j.str(b"x")
             }),
             Err(Full)
         );
         assert_eq!(
             write(|j| {
-                j.begin_array()?;
+                j.begin_array();
                 j.key(b"x")
             }),
             Err(Full)
         );
         assert_eq!(
             write(|j| {
-                j.begin_array()?;
+                j.begin_array();
                 j.end_object()
             }),
             Err(Full)
         );
         assert_eq!(
             write(|j| {
-                j.begin_object()?;
-                j.key(b"a")?;
+                j.begin_object();
+                j.key(b"a");
                 j.end_object()
             }),
             Err(Full)
         );
         assert_eq!(
             write(|j| {
-                j.u64(1)?;
+                j.u64(1);
                 j.u64(2)
             }),
             Err(Full)
         );
         assert_eq!(write(|j| j.end_array()), Err(Full));
-        assert_eq!(write(|_| Ok(())), Err(Full));
+        assert_eq!(write(|_| {}), Err(Full));
         assert_eq!(
             write(|j| {
                 for _ in 0..33 {
-                    j.begin_array()?;
+                    j.begin_array();
                 }
-                Ok(())
             }),
             Err(Full)
         );
         assert_eq!(write(|j| j.str(&[b'a'; 300])), Err(Full));
         assert_eq!(write(|j| j.u64(7)).unwrap(), "7");
+        // After a misuse nothing more is written, even what would be right.
+        let mut buf = [0u8; 64];
+        let mut w = Writer::new(&mut buf);
+        let mut j = Json::new(&mut w);
+        j.begin_object();
+        j.str(b"x");
+        j.key(b"k");
+        j.u64(1);
+        j.end_object();
+        assert_eq!(j.finish(), Err(Full));
+        assert_eq!(w.bytes(), b"{");
     }
 }

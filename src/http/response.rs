@@ -59,55 +59,44 @@ enum Framing {
     UntilClose,
 }
 
-fn write_head(
-    w: &mut Writer,
-    h: &Head,
-    ctype: &str,
-    allow: &[u8],
-    framing: Framing,
-) -> Result<(), Full> {
-    w.text("HTTP/1.1 ")?
-        .u64(h.status.code() as u64)?
-        .text(" ")?
-        .text(h.status.phrase())?
-        .text("\r\n")?;
+fn write_head(w: &mut Writer, h: &Head, ctype: &str, allow: &[u8], framing: Framing) {
+    w.text("HTTP/1.1 ").u64(h.status.code() as u64).text(" ").text(h.status.phrase()).text("\r\n");
     if !ctype.is_empty() {
-        w.text("Content-Type: ")?.text(ctype)?.text("\r\n")?;
+        w.text("Content-Type: ").text(ctype).text("\r\n");
     }
     let mut keep_alive = h.keep_alive;
     match framing {
         Framing::Length(n) => {
-            w.text("Content-Length: ")?.u64(n as u64)?.text("\r\n")?;
+            w.text("Content-Length: ").u64(n as u64).text("\r\n");
         }
         Framing::Chunked => {
-            w.text("Transfer-Encoding: chunked\r\n")?;
+            w.text("Transfer-Encoding: chunked\r\n");
         }
         Framing::UntilClose => keep_alive = false,
     }
     if !allow.is_empty() {
-        w.text("Allow: ")?.push(allow)?.text("\r\n")?;
+        w.text("Allow: ").push(allow).text("\r\n");
     }
     if !keep_alive {
-        w.text("Connection: close\r\n")?;
+        w.text("Connection: close\r\n");
     } else if h.version == Version::Http10 {
-        w.text("Connection: keep-alive\r\n")?;
+        w.text("Connection: keep-alive\r\n");
     }
-    w.text("\r\n")?;
-    Ok(())
+    w.text("\r\n");
 }
 
 /// Write the body with `f` at `room` bytes in, then `prefix` (given the body
 /// length) in front of it; returns the total length.
-fn body_after(out: &mut [u8], room: usize, f: &mut dyn FnMut(&mut Writer) -> Result<(), Full>, prefix: &mut dyn FnMut(&mut Writer, usize) -> Result<(), Full>) -> Result<usize, Full> {
+fn body_after(out: &mut [u8], room: usize, f: &mut dyn FnMut(&mut Writer), prefix: &mut dyn FnMut(&mut Writer, usize)) -> Result<usize, Full> {
     let body_len = {
         let mut w = Writer::new(out.get_mut(room..).ok_or(Full)?);
-        f(&mut w)?;
-        w.len()
+        f(&mut w);
+        w.done()?
     };
     let mut tmp = [0u8; HEAD_ROOM];
     let mut h = Writer::new(tmp.get_mut(..room).ok_or(Full)?);
-    prefix(&mut h, body_len)?;
-    let head_len = h.len();
+    prefix(&mut h, body_len);
+    let head_len = h.done()?;
     let body_end = room.checked_add(body_len).ok_or(Full)?;
     if body_end > out.len() || head_len > room {
         return Err(Full);
@@ -118,31 +107,39 @@ fn body_after(out: &mut [u8], room: usize, f: &mut dyn FnMut(&mut Writer) -> Res
 }
 
 /// A reply whose body `f` writes as text of type `ctype`.
-pub fn text(out: &mut [u8], head: Head, ctype: &str, f: &mut dyn FnMut(&mut Writer) -> Result<(), Full>) -> Result<usize, Full> {
+pub fn text(out: &mut [u8], head: Head, ctype: &str, f: &mut dyn FnMut(&mut Writer)) -> Result<usize, Full> {
     body_after(out, HEAD_ROOM, f, &mut |w, n| write_head(w, &head, ctype, b"", Framing::Length(n)))
 }
 
-/// A JSON reply: `f` writes exactly one value; a newline ends the body.
-pub fn json(out: &mut [u8], head: Head, f: &mut dyn FnMut(&mut Json) -> Result<(), Full>) -> Result<usize, Full> {
-    text(out, head, CONTENT_JSON, &mut |w| {
+/// One JSON value written by `f` into `w`, then a newline; `w` fails if the
+/// value is not one whole value.
+fn json_line(w: &mut Writer, f: &mut dyn FnMut(&mut Json)) {
+    let whole = {
         let mut j = Json::new(w);
-        f(&mut j)?;
-        j.finish()?;
-        w.push(b"\n")?;
-        Ok(())
-    })
+        f(&mut j);
+        j.finish().is_ok()
+    };
+    if !whole {
+        w.fail();
+    }
+    w.push(b"\n");
+}
+
+/// A JSON reply: `f` writes exactly one value; a newline ends the body.
+pub fn json(out: &mut [u8], head: Head, f: &mut dyn FnMut(&mut Json)) -> Result<usize, Full> {
+    text(out, head, CONTENT_JSON, &mut |w| json_line(w, f))
 }
 
 /// `GET /metrics`.
-pub fn metrics(out: &mut [u8], head: Head, f: &mut dyn FnMut(&mut Writer) -> Result<(), Full>) -> Result<usize, Full> {
+pub fn metrics(out: &mut [u8], head: Head, f: &mut dyn FnMut(&mut Writer)) -> Result<usize, Full> {
     text(out, head, CONTENT_METRICS, f)
 }
 
 /// A reply without a body (`Content-Length: 0`).
 pub fn empty(out: &mut [u8], head: Head) -> Result<usize, Full> {
     let mut w = Writer::new(out);
-    write_head(&mut w, &head, "", b"", Framing::Length(0))?;
-    Ok(w.len())
+    write_head(&mut w, &head, "", b"", Framing::Length(0));
+    w.done()
 }
 
 /// `{"error":"reason[: detail]"}` with the error's status (and `Allow` for
@@ -153,18 +150,16 @@ pub fn error(out: &mut [u8], e: &Error) -> Result<usize, Full> {
         out,
         HEAD_ROOM,
         &mut |w| {
-            let mut j = Json::new(w);
-            j.begin_object()?;
-            j.key(b"error")?;
-            if e.detail().is_empty() {
-                j.str(e.reason())?;
-            } else {
-                j.str_parts(&[e.reason(), b": ", e.detail()])?;
-            }
-            j.end_object()?;
-            j.finish()?;
-            w.push(b"\n")?;
-            Ok(())
+            json_line(w, &mut |j| {
+                j.begin_object();
+                j.key(b"error");
+                if e.detail().is_empty() {
+                    j.str(e.reason());
+                } else {
+                    j.str_parts(&[e.reason(), b": ", e.detail()]);
+                }
+                j.end_object();
+            })
         },
         &mut |w, n| write_head(w, &head, CONTENT_JSON, e.allow(), Framing::Length(n)),
     )
@@ -179,8 +174,8 @@ pub fn stream_head(out: &mut [u8], head: Head, ctype: &str) -> Result<(usize, St
         Version::Http10 => (Framing::UntilClose, Stream::UntilClose),
     };
     let mut w = Writer::new(out);
-    write_head(&mut w, &head, ctype, b"", framing)?;
-    Ok((w.len(), stream))
+    write_head(&mut w, &head, ctype, b"", framing);
+    Ok((w.done()?, stream))
 }
 
 /// How a stream's pieces are framed.
@@ -193,28 +188,32 @@ pub enum Stream {
 impl Stream {
     /// One piece of the stream written by `f`; nothing at all (0 bytes) when
     /// `f` writes nothing, since an empty chunk would end the stream.
-    pub fn piece(self, out: &mut [u8], f: &mut dyn FnMut(&mut Writer) -> Result<(), Full>) -> Result<usize, Full> {
+    pub fn piece(self, out: &mut [u8], f: &mut dyn FnMut(&mut Writer)) -> Result<usize, Full> {
         match self {
             Stream::UntilClose => {
                 let mut w = Writer::new(out);
-                f(&mut w)?;
-                Ok(w.len())
+                f(&mut w);
+                w.done()
             }
             Stream::Chunked => {
                 let n = body_after(out, CHUNK_ROOM, f, &mut |w, n| {
                     if n > 0 {
-                        w.hex(n as u64)?.text("\r\n")?;
+                        w.hex(n as u64).text("\r\n");
                     }
-                    Ok(())
                 })?;
                 if n == 0 {
                     return Ok(0);
                 }
                 let mut w = Writer::new(out.get_mut(n..).ok_or(Full)?);
-                w.push(b"\r\n")?;
-                Ok(n + 2)
+                w.push(b"\r\n");
+                w.done().map(|k| n + k)
             }
         }
+    }
+
+    /// A piece holding one JSON value and its newline (an event).
+    pub fn json_piece(self, out: &mut [u8], f: &mut dyn FnMut(&mut Json)) -> Result<usize, Full> {
+        self.piece(out, &mut |w| json_line(w, f))
     }
 
     /// What ends the stream: the last chunk, or nothing (close instead).
@@ -228,12 +227,16 @@ impl Stream {
 
 /// One chunk holding `data` (nothing for empty data).
 pub fn chunk(out: &mut [u8], data: &[u8]) -> Result<usize, Full> {
-    Stream::Chunked.piece(out, &mut |w| w.push(data).map(|_| ()))
+    Stream::Chunked.piece(out, &mut |w| {
+        w.push(data);
+    })
 }
 
 /// A piece of an HTTP/1.0 stream: the data as is.
 pub fn raw_chunk(out: &mut [u8], data: &[u8]) -> Result<usize, Full> {
-    Stream::UntilClose.piece(out, &mut |w| w.push(data).map(|_| ()))
+    Stream::UntilClose.piece(out, &mut |w| {
+        w.push(data);
+    })
 }
 
 #[cfg(test)]
@@ -250,11 +253,11 @@ mod tests {
         let mut out = [0u8; 512];
         let h = Head { status: Status::Ok, version: Version::Http11, keep_alive: true };
         let n = json(&mut out, h, &mut |j| {
-            j.begin_object()?;
-            j.key(b"name")?;
-            j.str(b"web")?;
-            j.key(b"pid")?;
-            j.u64(812)?;
+            j.begin_object();
+            j.key(b"name");
+            j.str(b"web");
+            j.key(b"pid");
+            j.u64(812);
             j.end_object()
         })
         .unwrap();
@@ -315,8 +318,7 @@ mod tests {
         let mut out = [0u8; 512];
         let h = Head { status: Status::Ok, version: Version::Http11, keep_alive: true };
         let n = metrics(&mut out, h, &mut |w| {
-            w.text("nitro_reaps_total ")?.u64(7)?.text("\n")?;
-            Ok(())
+            w.text("nitro_reaps_total ").u64(7).text("\n");
         })
         .unwrap();
         assert_eq!(
@@ -355,7 +357,10 @@ mod tests {
         assert_eq!(&out[5..305], &line[..]);
         assert_eq!(&out[305..n], b"\r\n");
         assert_eq!(chunk(&mut out, b""), Ok(0));
-        let n = st.piece(&mut out, &mut |w| w.text("{}\n").map(|_| ())).unwrap();
+        let n = st.piece(&mut out, &mut |w| {
+            w.text("{}\n");
+        })
+        .unwrap();
         assert_eq!(s(&out[..n]), "3\r\n{}\n\r\n");
         assert_eq!(st.end(), b"0\r\n\r\n");
         assert_eq!(chunk(&mut out[..12], b"abc"), Err(Full));
@@ -381,17 +386,21 @@ mod tests {
     fn numbers() {
         let mut b = [0u8; 64];
         let mut w = Writer::new(&mut b);
-        w.u64(0)
-            .unwrap()
-            .text(" ")
-            .unwrap()
-            .i64(i64::MIN)
-            .unwrap()
-            .text(" ")
-            .unwrap()
-            .hex(0)
-            .unwrap();
-        w.text(" ").unwrap().hex(u64::MAX).unwrap();
+        w.u64(0).text(" ").i64(i64::MIN).text(" ").hex(0);
+        w.text(" ").hex(u64::MAX);
+        assert_eq!(w.done(), Ok(41));
         assert_eq!(s(w.bytes()), "0 -9223372036854775808 0 ffffffffffffffff");
+    }
+
+    #[test]
+    fn a_write_that_does_not_fit_stops_every_later_one() {
+        let mut b = [0u8; 8];
+        let mut w = Writer::new(&mut b);
+        w.text("1234").text("56789").text("x");
+        assert_eq!((w.bytes(), w.is_full(), w.done()), (&b"1234"[..], true, Err(Full)));
+        let mut b = [0u8; 8];
+        let mut w = Writer::new(&mut b);
+        w.text("12345678");
+        assert_eq!(w.done(), Ok(8));
     }
 }
