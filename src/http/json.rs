@@ -35,6 +35,10 @@ pub struct Reader<'a> {
     pos: usize,
 }
 
+/// The one-letter escapes of a string, and what each stands for.
+const ESCAPED: &[u8; 8] = b"\"\\/bfnrt";
+const UNESCAPED: &[u8; 8] = b"\"\\/\x08\x0c\n\r\t";
+
 fn syntax<T>(what: super::Text) -> Result<T, JsonError> {
     Err(JsonError::Syntax(what))
 }
@@ -134,23 +138,17 @@ impl<'a> Reader<'a> {
                 Some(b'"') => return Ok(()),
                 Some(b'\\') => {
                     let mut tmp = [0u8; 4];
-                    let piece: &[u8] = match self.byte() {
-                        Some(b'"') => b"\"",
-                        Some(b'\\') => b"\\",
-                        Some(b'/') => b"/",
-                        Some(b'b') => b"\x08",
-                        Some(b'f') => b"\x0c",
-                        Some(b'n') => b"\n",
-                        Some(b'r') => b"\r",
-                        Some(b't') => b"\t",
-                        Some(b'u') => {
+                    let e = self.byte();
+                    let piece: &[u8] = match ESCAPED.iter().position(|&c| Some(c) == e) {
+                        Some(i) => UNESCAPED.get(i..=i).unwrap_or(&[]),
+                        None if e == Some(b'u') => {
                             let c = self.unicode_escape()?;
                             if c == '\0' {
                                 return syntax(t!("NUL in string"));
                             }
                             c.encode_utf8(&mut tmp).as_bytes()
                         }
-                        _ => return syntax(t!("bad escape")),
+                        None => return syntax(t!("bad escape")),
                     };
                     if !out(piece) {
                         return Err(JsonError::Full);
