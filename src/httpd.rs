@@ -514,7 +514,7 @@ fn event_json(j: &mut Json, ev: &Change, seq: u64) {
     let event: &[u8] = match ev.kind {
         ChangeKind::Service => {
             j.field_str(b"service", ev.name.as_bytes());
-            j.field_str(b"state", ev.state.name().as_bytes());
+            j.field_str(b"state", ev.state.name());
             b""
         }
         ChangeKind::TaskStarted => b"started",
@@ -598,7 +598,7 @@ fn process(core: &mut Core, conn: &mut Conn, b: &mut Buffers, now: u64) {
 fn service_json(j: &mut Json, v: &ServiceView) {
     j.begin_object();
     j.field_str(b"name", v.name.as_bytes());
-    j.field_str(b"state", v.state.name().as_bytes());
+    j.field_str(b"state", v.state.name());
     j.field_u64(b"pid", v.pid as u64);
     j.key(b"wstatus");
     j.i64(v.wstatus as i64);

@@ -47,7 +47,7 @@ pub fn write(w: &mut Writer, core: &Core, now: u64) {
     for v in core.services(now) {
         w.text("nitro_service_state{service=\"");
         label(w, v.name.as_bytes());
-        w.text("\",state=\"").text(v.state.name()).text("\"} ").u64(v.state as u64).text("\n");
+        w.text("\",state=\"").push(v.state.name()).text("\"} ").u64(v.state as u64).text("\n");
     }
     family(w, "nitro_service_up", "gauge", "1 when the service is UP or ONESHOT.");
     per_service(w, core, now, "nitro_service_up", |v| matches!(v.state, State::Up | State::Oneshot) as u64);

@@ -5,6 +5,7 @@
 //! makes no sense in a state (a stale timer, a late exit) changes nothing.
 
 use crate::config::*;
+use crate::words::{self, Words};
 
 /// nitro's nine states, with their wire numbers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,6 +25,23 @@ pub enum State {
     Delay = 9,
 }
 
+/// The states' names, in the order of their numbers (a packed table: the
+/// names and where each ends, where a match on the state made a table of
+/// pointers and lengths).
+const NAMES: Words<{ words::bytes(NAME_TABLE) }, { NAME_TABLE.len() }, ()> = Words::pack(NAME_TABLE);
+const NAME_TABLE: &[(&[u8], ())] = &[
+    (b"FREE", ()),
+    (b"DOWN", ()),
+    (b"SETUP", ()),
+    (b"STARTING", ()),
+    (b"UP", ()),
+    (b"ONESHOT", ()),
+    (b"SHUTDOWN", ()),
+    (b"RESTART", ()),
+    (b"FATAL", ()),
+    (b"DELAY", ()),
+];
+
 impl State {
     pub fn from_u8(n: u8) -> Option<State> {
         Some(match n {
@@ -40,24 +58,13 @@ impl State {
         })
     }
 
-    pub fn name(self) -> &'static str {
-        match self {
-            State::Free => "FREE",
-            State::Down => "DOWN",
-            State::Setup => "SETUP",
-            State::Starting => "STARTING",
-            State::Up => "UP",
-            State::Oneshot => "ONESHOT",
-            State::Shutdown => "SHUTDOWN",
-            State::Restart => "RESTART",
-            State::Fatal => "FATAL",
-            State::Delay => "DELAY",
-        }
+    pub fn name(self) -> &'static [u8] {
+        NAMES.at(self as usize)
     }
 
     /// The state's name for a wire number, `???` for anything else.
-    pub fn name_of(n: u8) -> &'static str {
-        State::from_u8(n).map_or("???", State::name)
+    pub fn name_of(n: u8) -> &'static [u8] {
+        State::from_u8(n).map_or(b"???", State::name)
     }
 
     /// Down for good (until asked): what shutdown waits for.
@@ -632,7 +639,8 @@ mod tests {
         for n in 1..=9 {
             assert_eq!(State::from_u8(n).unwrap() as u8, n);
         }
-        assert_eq!(State::name_of(4), "UP");
-        assert_eq!(State::name_of(0), "???");
+        assert_eq!(State::name_of(4), b"UP");
+        assert_eq!(State::name_of(0), b"???");
+        assert_eq!((State::Free.name(), State::Starting.name(), State::Delay.name()), (&b"FREE"[..], &b"STARTING"[..], &b"DELAY"[..]));
     }
 }

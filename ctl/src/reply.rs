@@ -65,7 +65,7 @@ pub fn query_status(d: &[u8]) -> Status {
 
 /// `STATE name (pid N) (wstatus W) Ss\n`, the pid part only with a pid.
 pub fn list_line(o: &mut nitro::out::Text, name: &[u8], st: &Status) {
-    o.t(State::name_of(st.state)).t(" ").s(name).t(" ");
+    o.s(State::name_of(st.state)).t(" ").s(name).t(" ");
     if st.pid != 0 {
         o.t("(pid ").u(st.pid as u64).t(") ");
     }
@@ -394,7 +394,7 @@ impl<'a> Job<'a> {
 
     fn print_state(&self, s: u8, name: &[u8], sink: &mut impl Sink) {
         let mut o = Out::<96>::new();
-        o.t(State::name_of(s)).t(" ").s(name).t("\n");
+        o.s(State::name_of(s)).t(" ").s(name).t("\n");
         sink.out(o.bytes());
     }
 

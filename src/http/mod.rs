@@ -81,26 +81,30 @@ impl Status {
         }
     }
 
-    pub const fn phrase(self) -> &'static str {
-        match self {
-            Status::Continue => "Continue",
-            Status::Ok => "OK",
-            Status::Created => "Created",
-            Status::Accepted => "Accepted",
-            Status::BadRequest => "Bad Request",
-            Status::Forbidden => "Forbidden",
-            Status::NotFound => "Not Found",
-            Status::MethodNotAllowed => "Method Not Allowed",
-            Status::RequestTimeout => "Request Timeout",
-            Status::Conflict => "Conflict",
-            Status::LengthRequired => "Length Required",
-            Status::PayloadTooLarge => "Content Too Large",
-            Status::UriTooLong => "URI Too Long",
-            Status::HeaderFieldsTooLarge => "Request Header Fields Too Large",
-            Status::InternalServerError => "Internal Server Error",
-            Status::NotImplemented => "Not Implemented",
-            Status::ServiceUnavailable => "Service Unavailable",
-        }
+    /// The reason phrase: a run of TEXTS in the order of the variants.
+    pub fn phrase(self) -> &'static [u8] {
+        const {
+            assert!(Text::run(&[
+                "Continue",
+                "OK",
+                "Created",
+                "Accepted",
+                "Bad Request",
+                "Forbidden",
+                "Not Found",
+                "Method Not Allowed",
+                "Request Timeout",
+                "Conflict",
+                "Length Required",
+                "Content Too Large",
+                "URI Too Long",
+                "Request Header Fields Too Large",
+                "Internal Server Error",
+                "Not Implemented",
+                "Service Unavailable",
+            ]))
+        };
+        t!("Continue").after(self as usize).bytes()
     }
 }
 
@@ -189,6 +193,24 @@ const TEXTS: &[(&[u8], ())] = &[
     (b"mode", ()),
     (b"bind", ()),
     (b"port", ()),
+    // The status phrases, in the order of Status.
+    (b"Continue", ()),
+    (b"OK", ()),
+    (b"Created", ()),
+    (b"Accepted", ()),
+    (b"Bad Request", ()),
+    (b"Forbidden", ()),
+    (b"Not Found", ()),
+    (b"Method Not Allowed", ()),
+    (b"Request Timeout", ()),
+    (b"Conflict", ()),
+    (b"Length Required", ()),
+    (b"Content Too Large", ()),
+    (b"URI Too Long", ()),
+    (b"Request Header Fields Too Large", ()),
+    (b"Internal Server Error", ()),
+    (b"Not Implemented", ()),
+    (b"Service Unavailable", ()),
     // A descriptor's types and a file's modes, in the order of job::Fd and
     // job::Mode (http::job looks them up here).
     (b"null", ()),
@@ -353,7 +375,30 @@ mod tests {
     #[test]
     fn every_status_has_its_code_and_phrase() {
         assert_eq!(Status::NotImplemented.code(), 501);
-        assert_eq!(Status::HeaderFieldsTooLarge.phrase(), "Request Header Fields Too Large");
+        assert_eq!(Status::HeaderFieldsTooLarge.phrase(), b"Request Header Fields Too Large");
+        // Every variant: its code and its phrase belong together (RFC 9110).
+        let all = [
+            (Status::Continue, 100, "Continue"),
+            (Status::Ok, 200, "OK"),
+            (Status::Created, 201, "Created"),
+            (Status::Accepted, 202, "Accepted"),
+            (Status::BadRequest, 400, "Bad Request"),
+            (Status::Forbidden, 403, "Forbidden"),
+            (Status::NotFound, 404, "Not Found"),
+            (Status::MethodNotAllowed, 405, "Method Not Allowed"),
+            (Status::RequestTimeout, 408, "Request Timeout"),
+            (Status::Conflict, 409, "Conflict"),
+            (Status::LengthRequired, 411, "Length Required"),
+            (Status::PayloadTooLarge, 413, "Content Too Large"),
+            (Status::UriTooLong, 414, "URI Too Long"),
+            (Status::HeaderFieldsTooLarge, 431, "Request Header Fields Too Large"),
+            (Status::InternalServerError, 500, "Internal Server Error"),
+            (Status::NotImplemented, 501, "Not Implemented"),
+            (Status::ServiceUnavailable, 503, "Service Unavailable"),
+        ];
+        for (s, code, phrase) in all {
+            assert_eq!((s.code(), s.phrase()), (code, phrase.as_bytes()), "{s:?}");
+        }
         assert_eq!(Error::method_not_allowed(t!("GET")).status.code(), 405);
         assert_eq!(Error::method_not_allowed(t!("GET")).allow(), b"GET");
         assert_eq!(Error::method_not_allowed(t!("GET")).detail(), b"");

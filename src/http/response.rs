@@ -60,7 +60,7 @@ enum Framing {
 }
 
 fn write_head(w: &mut Writer, h: &Head, ctype: &str, allow: &[u8], framing: Framing) {
-    w.text("HTTP/1.1 ").u64(h.status.code() as u64).text(" ").text(h.status.phrase()).text("\r\n");
+    w.text("HTTP/1.1 ").u64(h.status.code() as u64).text(" ").push(h.status.phrase()).text("\r\n");
     if !ctype.is_empty() {
         w.text("Content-Type: ").text(ctype).text("\r\n");
     }

@@ -207,7 +207,7 @@ pub struct Event {
 
 impl Event {
     pub fn state_name(&self) -> &'static str {
-        State::name_of(self.state)
+        std::str::from_utf8(State::name_of(self.state)).unwrap()
     }
 }
 
@@ -241,14 +241,14 @@ impl Subscriber {
 
     /// Wait until `STATE name` was recorded; return when it happened.
     pub fn wait_for(&self, state: State, name: &str, timeout: Duration) -> Instant {
-        wait_for(timeout, &format!("notification {} {} (got {:?})", state.name(), name, self.lines()), || {
+        wait_for(timeout, &format!("notification {} {} (got {:?})", name_str(state), name, self.lines()), || {
             self.events().iter().find(|e| e.state == state as u8 && e.name == name).map(|e| e.at)
         })
     }
 
     /// Wait for the `n`-th (1-based) `STATE name`.
     pub fn wait_for_nth(&self, state: State, name: &str, n: usize, timeout: Duration) -> Instant {
-        wait_for(timeout, &format!("notification #{n} {} {}", state.name(), name), || {
+        wait_for(timeout, &format!("notification #{n} {} {}", name_str(state), name), || {
             self.events().iter().filter(|e| e.state == state as u8 && e.name == name).nth(n - 1).map(|e| e.at)
         })
     }
@@ -688,7 +688,7 @@ impl Harness {
 
     /// Wait until `name` is in `state`; returns its status.
     pub fn wait_state(&self, name: &str, state: State, timeout: Duration) -> Status {
-        wait_for(timeout, &format!("{name} to be {} (is {:?}); nitro stderr:\n{}", state.name(), self.state(name), self.stderr()), || {
+        wait_for(timeout, &format!("{name} to be {} (is {:?}); nitro stderr:\n{}", name_str(state), self.state(name), self.stderr()), || {
             self.query(name).filter(|s| s.state == state as u8)
         })
     }
@@ -856,4 +856,9 @@ pub const PRODUCER: &str = "i=$(cat $T/n 2>/dev/null || echo 0)\n\
 #[allow(dead_code)]
 pub fn numbers(lines: &[String]) -> Vec<u64> {
     lines.iter().map(|l| l.parse().unwrap_or_else(|_| panic!("not a number: {l:?}"))).collect()
+}
+
+/// A state's name as text (for messages).
+pub fn name_str(state: State) -> &'static str {
+    std::str::from_utf8(state.name()).unwrap()
 }
