@@ -125,10 +125,13 @@ impl Control {
     /// Serve every datagram waiting on the socket.
     pub fn handle(&mut self, core: &mut Core) {
         let me = rustix::process::geteuid();
+        // The sender's address as received: converting it to a
+        // SocketAddrUnix costs a 4 KiB stack frame (rustix's path copy).
+        let mut from = None;
         for _ in 0..64 {
             let mut buf = [0u8; REQUEST_MAX];
             let Some(fd) = &self.fd else { return };
-            let d = match crate::sys::recv_datagram(fd.as_fd(), &mut buf) {
+            let d = match crate::sys::recv_datagram(fd.as_fd(), &mut buf, &mut from) {
                 Ok(d) => d,
                 Err(Errno::INTR) => continue,
                 Err(_) => return,
@@ -136,9 +139,6 @@ impl Control {
             // The socket's mode keeps others out; the sender's credentials
             // (SO_PASSCRED) keep them out even if someone loosens it.
             let allowed = d.uid.is_some_and(|u| u == 0 || u == me.as_raw());
-            // The sender's address as received: converting it to a
-            // SocketAddrUnix costs a 4 KiB stack frame (rustix's path copy).
-            let from = d.from;
             // Not for this user, or longer than any request can be: refuse,
             // do not guess (the answer lets the client end at once).
             if !allowed || d.len > REQUEST_MAX {

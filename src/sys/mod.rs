@@ -378,8 +378,6 @@ pub fn cstr(b: &[u8]) -> &CStr {
 pub struct Datagram {
     /// Its length, even when it was longer than the buffer (MSG_TRUNC).
     pub len: usize,
-    /// The sender's address: none when it has no name to answer to.
-    pub from: Option<rustix::net::SocketAddrAny>,
     /// The sender's user (SCM_CREDENTIALS), when the kernel said.
     pub uid: Option<u32>,
 }
@@ -388,8 +386,10 @@ pub struct Datagram {
 /// and credentials. The control buffer holds exactly one SCM_CREDENTIALS
 /// message: descriptors a sender passes (SCM_RIGHTS) find no room and are
 /// never installed. (rustix's ancillary buffers take 0.9 KiB of code for
-/// what is a single fixed message here.)
-pub fn recv_datagram(fd: rustix::fd::BorrowedFd, buf: &mut [u8]) -> Result<Datagram, Errno> {
+/// what is a single fixed message here.) The sender's address goes to
+/// `from` (none when it has no name to answer to): in place, where a
+/// returned one was copied about (128 bytes each time).
+pub fn recv_datagram(fd: rustix::fd::BorrowedFd, buf: &mut [u8], from: &mut Option<rustix::net::SocketAddrAny>) -> Result<Datagram, Errno> {
     use core::mem::{MaybeUninit, size_of};
     use linux_raw_sys::general::iovec;
     use linux_raw_sys::net::{MSG_CMSG_CLOEXEC, MSG_DONTWAIT, MSG_TRUNC, SCM_CREDENTIALS, SOL_SOCKET, cmsghdr, msghdr, ucred};
@@ -421,7 +421,7 @@ pub fn recv_datagram(fd: rustix::fd::BorrowedFd, buf: &mut [u8]) -> Result<Datag
     let len = check(r)?;
     let namelen = msg.msg_namelen as usize;
     // (More than a family: an unbound sender has an empty name.)
-    let from = (namelen > 2 && namelen <= size_of::<SocketAddrStorage>())
+    *from = (namelen > 2 && namelen <= size_of::<SocketAddrStorage>())
         // Safety: the kernel wrote a unix socket address of `namelen` bytes
         // (the rest of the storage is zeroed).
         .then(|| unsafe { rustix::net::SocketAddrAny::new(name, namelen as u32) });
@@ -431,7 +431,7 @@ pub fn recv_datagram(fd: rustix::fd::BorrowedFd, buf: &mut [u8]) -> Result<Datag
         && c.hdr.cmsg_len as usize >= size_of::<cmsghdr>() + size_of::<ucred>()
         && c.hdr.cmsg_level as u32 == SOL_SOCKET
         && c.hdr.cmsg_type as u32 == SCM_CREDENTIALS;
-    Ok(Datagram { len, from, uid: credentials.then_some(c.cred.uid) })
+    Ok(Datagram { len, uid: credentials.then_some(c.cred.uid) })
 }
 
 /// Borrow a descriptor known by number: the standard descriptors, and the
