@@ -17,17 +17,21 @@ use rustix::net::{AddressFamily, SendFlags, SocketAddrAny, SocketAddrUnix, Socke
 
 pub struct Control {
     fd: Option<OwnedFd>,
-    path: Path,
+    path: &'static Path,
     pub notify: Notifier,
     /// One LIST reply holds every service (a full table of the longest
     /// names): it lives in a static, touched only as far as it is used.
     list_buf: &'static mut [u8; LIST_REPLY_MAX],
 }
 
-/// The control front-end's large state, zero-initialised (.bss).
+/// The control front-end's large state, zero-initialised (.bss): the
+/// socket's and `notify/`'s paths too, written in place (the loop's frame
+/// held them, and they were copied on the way there).
 #[repr(C)]
 pub struct ControlStorage {
     notify: crate::notify::Backlog,
+    path: Path,
+    notify_dir: Path,
     list_buf: [u8; LIST_REPLY_MAX],
 }
 
@@ -39,7 +43,7 @@ impl Default for ControlStorage {
 
 impl ControlStorage {
     pub const fn new() -> ControlStorage {
-        ControlStorage { list_buf: [0; LIST_REPLY_MAX], notify: crate::notify::Backlog::new() }
+        ControlStorage { list_buf: [0; LIST_REPLY_MAX], notify: crate::notify::Backlog::new(), path: Path::new(), notify_dir: Path::new() }
     }
 }
 
@@ -49,7 +53,8 @@ impl Control {
     /// the core's fatal ones.
     #[inline(never)] // (out of line: smaller; linked apart as start-up code, build.rs)
     pub fn open(core: &Core, args: &Args, storage: &'static mut ControlStorage) -> Control {
-        let path = match path::control_socket(args) {
+        let ControlStorage { notify: backlog, path, notify_dir, list_buf } = storage;
+        *path = match path::control_socket(args) {
             Ok(p) => p,
             Err(bad) => {
                 let mut o = crate::out::Out::<160>::new();
@@ -57,9 +62,10 @@ impl Control {
                 core.fatal(o.bytes(), None)
             }
         };
-        let dir = Path::from(&[path.dirname()]).unwrap_or_default();
-        let _ = rustix::fs::mkdirat(rustix::fs::CWD, dir.as_cstr(), rustix::fs::Mode::from_raw_mode(0o700));
-        let notify = match Notifier::open(&dir, &mut storage.notify, core.events().next_seq()) {
+        let path: &'static Path = path;
+        let _ = notify_dir.push(path.dirname());
+        let _ = rustix::fs::mkdirat(rustix::fs::CWD, notify_dir.as_cstr(), rustix::fs::Mode::from_raw_mode(0o700));
+        let notify = match Notifier::open(notify_dir, backlog, core.events().next_seq()) {
             Ok(n) => n,
             Err(e) => core.fatal(b"could not open notify directory", Some(e)),
         };
@@ -96,12 +102,12 @@ impl Control {
         if let Err(e) = r {
             core.fatal(b"could not bind control socket", Some(e));
         }
-        Control { fd: Some(sock), path, notify, list_buf: &mut storage.list_buf }
+        Control { fd: Some(sock), path, notify, list_buf }
     }
 
     /// Where the control socket is (the HTTP socket goes beside it).
     pub fn path(&self) -> &Path {
-        &self.path
+        self.path
     }
 
     pub fn fd(&self) -> Option<i32> {

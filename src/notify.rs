@@ -124,7 +124,7 @@ impl Backlog {
 }
 
 pub struct Notifier {
-    dir: Path,
+    dir: &'static Path,
     dirfd: OwnedFd,
     /// The next change not yet swept to the subscribers.
     sent: u64,
@@ -152,10 +152,12 @@ fn send_change(fd: BorrowedFd, to: Option<&SocketAddrUnix>, state: u8, name: &[u
 }
 
 impl Notifier {
-    /// `notify/` in `dir`, created (0700) if missing; the sweep starts with
-    /// the change numbered `seq`.
-    pub fn open(dir: &Path, backlog: &'static mut Backlog, seq: u64) -> Result<Notifier, Errno> {
-        let dir = Path::from(&[dir.as_bytes(), b"/notify"]).map_err(|_| Errno::NAMETOOLONG)?;
+    /// `notify/` in `dir` (the socket's directory, which becomes the path of
+    /// `notify/`), created (0700) if missing; the sweep starts with the
+    /// change numbered `seq`.
+    pub fn open(dir: &'static mut Path, backlog: &'static mut Backlog, seq: u64) -> Result<Notifier, Errno> {
+        dir.push(b"/notify").map_err(|_| Errno::NAMETOOLONG)?;
+        let dir: &'static Path = dir;
         let _ = rustix::fs::mkdirat(rustix::fs::CWD, dir.as_cstr(), rustix::fs::Mode::from_raw_mode(0o700));
         let flags = rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC;
         let dirfd = rustix::fs::openat(rustix::fs::CWD, dir.as_cstr(), flags, rustix::fs::Mode::empty())?;
