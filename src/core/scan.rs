@@ -116,12 +116,8 @@ fn refresh_log(sup: &mut Core, s: Slot, depth: u32) {
         _ => None,
     };
     let logger_name = base.and_then(|base| {
-        let mut full = [0u8; 128];
         let tail: &[u8] = if base.ends_with(b"@") { param } else { b"" };
-        let l = base.len() + tail.len();
-        full.get_mut(..base.len())?.copy_from_slice(base);
-        full.get_mut(base.len()..l)?.copy_from_slice(tail);
-        Name::new(&full[..l])
+        Name::new(Path::from(&[base, tail]).ok()?.as_bytes())
     });
     let logger = match logger_name {
         Some(l) if l.is_log() => None,
