@@ -365,7 +365,6 @@ impl<'a, 'j> Parser<'a, 'j> {
     /// One descriptor object. Its members are checked as JSON first and
     /// read once `type` (wherever it stands) says what they must be; `None`
     /// for a type we do not implement.
-    #[inline(never)] // (see `Parser`)
     fn descriptor(&mut self) -> Result<Option<Fd>, Error> {
         const DEPTH: usize = 4;
         self.open(b'{', Field::Fd, DEPTH)?;

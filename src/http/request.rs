@@ -181,7 +181,6 @@ enum Lex {
 /// is CRLF or a bare LF. Each field goes to `f`; the answer is the method,
 /// the target, the version and the head's length. Bytes are judged as they
 /// come, so garbage is refused before the head is complete.
-#[inline(never)] // (inlined into `parse`, 440 bytes more)
 fn head<'a>(buf: &'a [u8], f: &mut Fields<'a>) -> Result<(&'a [u8], &'a [u8], Version, usize), Lex> {
     let at = |i: usize| buf.get(i).copied().ok_or(Lex::Partial);
     let mut i = 0;
@@ -393,7 +392,6 @@ const ACTION: u8 = 2;
 /// A name, `signal` and a signal.
 const SIGNALLED: u8 = 3;
 
-#[inline(never)] // (inlined into `parse`, 40 bytes more)
 fn route(m: usize, target: &[u8]) -> Result<Route<'_>, Error> {
     let path = origin_path(target).ok_or(Error::bad(t!("bad target")))?;
     let path = path.split(|&b| b == b'#').next().unwrap_or(&[]);
