@@ -43,8 +43,9 @@ impl<const BYTES: usize, const N: usize, T: Copy> Words<BYTES, N, T> {
         w
     }
 
-    /// The number of the first entry whose word is `word` (also when
-    /// compiling: a text table can check its users' words).
+    /// The number of the first entry whose word is `word`, when compiling
+    /// (a text table checks its users' words); at run time `find` does it,
+    /// one copy of the code for every table.
     pub const fn index(&self, word: &[u8]) -> Option<usize> {
         let mut i = 0;
         let mut start = 0;
@@ -93,7 +94,7 @@ impl<const BYTES: usize, const N: usize, T: Copy> Words<BYTES, N, T> {
 
     /// The value of the first entry whose word is `word`.
     pub fn get(&self, word: &[u8]) -> Option<T> {
-        self.values.get(self.index(word)?).copied()
+        self.value(self.find(word, 0, N)?)
     }
 
     /// The word of the first entry whose value is `v`.

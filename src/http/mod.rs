@@ -331,7 +331,7 @@ pub enum Version {
 /// JSON writer, out of nesting depth). What was written is not to be sent.
 pub use crate::buf::Full;
 
-/// Equal but for ASCII case (header names and tokens, signal names): one
+/// Equal but for ASCII case (header names and tokens, URI schemes): one
 /// small loop. core's `eq_ignore_ascii_case` is unrolled for long inputs
 /// (0.3 KiB on x86_64) and, being core's, not among the code build.rs sets
 /// apart.

@@ -381,7 +381,7 @@ const SIGNAL: usize = PACKED.number(b"signal");
 /// A word's number in [`WORDS`] (`NONE` for any other).
 #[inline(never)]
 fn word(w: &[u8]) -> usize {
-    PACKED.index(w).unwrap_or(NONE)
+    PACKED.find(w, 0, WORDS.len()).unwrap_or(NONE)
 }
 
 /// The shape of a path after its first segment.
