@@ -15,6 +15,7 @@ use crate::http::{Error, Full, REQUEST_BUF_MAX, Status};
 use crate::name::Name;
 use crate::path::Path;
 use crate::sys::{self, Args};
+use crate::state::{Deadline, NEVER, due, nearer};
 use crate::table::NO_FD;
 use rustix::io::Errno;
 use rustix::net::{AddressFamily, SendFlags, SocketAddrUnix, SocketFlags, SocketType};
@@ -49,7 +50,7 @@ pub struct Conn {
     in_len: usize,
     out_len: usize,
     out_sent: usize,
-    deadline: Option<u64>,
+    deadline: Deadline,
     close_after: bool,
     continued: bool,
     /// An event stream (`GET /events`): 0 no, 1 chunked, 2 until close
@@ -74,7 +75,7 @@ impl Conn {
         in_len: 0,
         out_len: 0,
         out_sent: 0,
-        deadline: None,
+        deadline: NEVER,
         close_after: false,
         continued: false,
         streaming: 0,
@@ -104,7 +105,7 @@ impl Conn {
         self.in_len = 0;
         self.out_len = 0;
         self.out_sent = 0;
-        self.deadline = None;
+        self.deadline = NEVER;
         self.close_after = false;
         self.continued = false;
         self.streaming = 0;
@@ -160,7 +161,7 @@ pub struct Http {
     listen: i32,
     /// Out of descriptors: the listener is not polled until then, or the
     /// loop would spin on a connection it cannot accept.
-    paused_until: Option<u64>,
+    paused_until: Deadline,
     path: Path,
     conns: &'static mut [Conn; CONN_MAX],
     bufs: &'static mut [Buffers; CONN_MAX],
@@ -181,7 +182,7 @@ impl Http {
     /// supervision goes on without the endpoint.
     pub fn open(core: &Core, args: &Args, ctl: &Path, storage: &'static mut HttpStorage) -> Http {
         let HttpStorage { conns, buffers: bufs } = storage;
-        let mut http = Http { linger: [(NO_FD, 0); LINGER_MAX], listen: NO_FD, paused_until: None, path: Path::new(), conns, bufs };
+        let mut http = Http { linger: [(NO_FD, 0); LINGER_MAX], listen: NO_FD, paused_until: NEVER, path: Path::new(), conns, bufs };
         let path = match crate::path::http_socket(args, ctl) {
             Ok(p) => p,
             Err(bad) => {
@@ -242,7 +243,7 @@ impl Http {
 
     /// Descriptors to poll, with the events wanted, handed to `add`.
     pub fn poll_set(&self, mut add: impl FnMut(Source, i32, i16)) {
-        if self.listen != NO_FD && self.paused_until.is_none() {
+        if self.listen != NO_FD && self.paused_until == NEVER {
             add(Source::Listen, self.listen, sys::POLLIN);
         }
         for (i, c) in self.conns.iter().enumerate() {
@@ -259,29 +260,26 @@ impl Http {
     }
 
     /// Fire the endpoint's due deadlines; the time of the next one.
-    pub fn timers(&mut self, now: u64) -> Option<u64> {
-        if self.paused_until.is_some_and(|d| d <= now) {
-            self.paused_until = None;
+    pub fn timers(&mut self, now: u64) -> Deadline {
+        if due(self.paused_until, now) {
+            self.paused_until = NEVER;
         }
         let mut next = self.paused_until;
-        let mut earliest = |d: u64| next = Some(next.map_or(d, |n: u64| n.min(d)));
         for i in 0..LINGER_MAX {
             let (fd, deadline) = self.linger[i];
             if fd != NO_FD {
                 if deadline <= now {
                     self.linger(i, true);
                 } else {
-                    earliest(deadline);
+                    next = nearer(next, deadline);
                 }
             }
         }
         for c in 0..CONN_MAX {
-            if self.conns[c].deadline.is_some_and(|d| d <= now) {
+            if due(self.conns[c].deadline, now) {
                 self.timeout(c);
             }
-            if let Some(d) = self.conns[c].deadline {
-                earliest(d);
-            }
+            next = nearer(next, self.conns[c].deadline);
         }
         next
     }
@@ -348,7 +346,7 @@ impl Http {
             let fd = match rustix::net::accept_with(sys::fd(self.listen), SocketFlags::CLOEXEC | SocketFlags::NONBLOCK) {
                 Ok(fd) => fd,
                 Err(Errno::MFILE | Errno::NFILE | Errno::NOBUFS | Errno::NOMEM) => {
-                    self.paused_until = Some(now + 1000);
+                    self.paused_until = now + 1000;
                     return;
                 }
                 Err(_) => return,
@@ -368,7 +366,7 @@ impl Http {
                 continue;
             };
             conn.fd = crate::core::into_raw(fd);
-            conn.deadline = Some(now + IDLE_MS);
+            conn.deadline = now + IDLE_MS;
         }
     }
 
@@ -387,7 +385,7 @@ impl Http {
             Ok(n) => {
                 conn.in_len += n;
                 if conn.stream().is_none() {
-                    conn.deadline = Some(now + IDLE_MS);
+                    conn.deadline = now + IDLE_MS;
                 }
             }
             Err(Errno::AGAIN) | Err(Errno::INTR) => return,
@@ -431,7 +429,7 @@ impl Http {
 
     fn timeout(&mut self, c: usize) {
         let (conn, b) = (&mut self.conns[c], &mut self.bufs[c]);
-        conn.deadline = None;
+        conn.deadline = NEVER;
         if conn.in_len > 0 && !conn.pending() {
             conn.error(&mut b.out[..], &Error::new(Status::RequestTimeout, t!("request timeout")));
             conn.out_sent = 0;
@@ -588,7 +586,7 @@ fn process(core: &mut Core, conn: &mut Conn, b: &mut Buffers, now: u64) {
         b.inbuf.copy_within(used..conn.in_len, 0);
         conn.in_len -= used;
         conn.continued = false;
-        conn.deadline = if conn.stream().is_some() { None } else { Some(now + IDLE_MS) };
+        conn.deadline = if conn.stream().is_some() { NEVER } else { now + IDLE_MS };
         if conn.stream().is_some() {
             conn.seq = core.events().start_after(after);
         }

@@ -142,13 +142,34 @@ pub struct Step {
     pub note: Note,
 }
 
+/// A time something is due, in milliseconds of CLOCK_MONOTONIC, or
+/// [`NEVER`]. One word, not an `Option`: a timer set or cleared is one
+/// store, and [`due`] and [`nearer`] one comparison each. `NEVER` is 0 so
+/// that the tables holding deadlines start all zero (.bss); a deadline is
+/// always a time plus a delay, never 0.
+pub type Deadline = u64;
+
+/// No deadline.
+pub const NEVER: Deadline = 0;
+
+/// Whether `d` is set and has come by `now`. (Less one, `NEVER` wraps to
+/// the largest time: never due, the farthest of all.)
+pub fn due(d: Deadline, now: u64) -> bool {
+    d.wrapping_sub(1) < now
+}
+
+/// The nearer of two deadlines (`NEVER` only when both are).
+pub fn nearer(a: Deadline, b: Deadline) -> Deadline {
+    if a.wrapping_sub(1) < b.wrapping_sub(1) { a } else { b }
+}
+
 /// The part of a service the state machine owns. Times are milliseconds of
 /// CLOCK_MONOTONIC.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Machine {
     pub state: State,
-    /// When the service's timer fires, if it is set.
-    pub deadline: Option<u64>,
+    /// When the service's timer fires ([`NEVER`]: it is not set).
+    pub deadline: Deadline,
     /// The base of the reported uptime: set when setup or run is forked,
     /// when a one-shot is up, and when a run/finish cycle ends; also the
     /// base of the fast-restart rule.
@@ -168,24 +189,24 @@ const NOTHING: Step = step(Action::None, Note::None);
 
 impl Machine {
     pub const fn new(state: State, now: u64) -> Machine {
-        Machine { state, deadline: None, since: now, wstatus: 0, finishing: false }
+        Machine { state, deadline: NEVER, since: now, wstatus: 0, finishing: false }
     }
 
-    fn set(&mut self, state: State, deadline: Option<u64>) {
+    fn set(&mut self, state: State, deadline: Deadline) {
         self.state = state;
         self.deadline = deadline;
         self.finishing = false;
     }
 
     fn begin_setup(&mut self, now: u64, note: Note) -> Step {
-        self.set(State::Setup, None);
+        self.set(State::Setup, NEVER);
         self.since = now;
         step(Action::StartSetup, note)
     }
 
     /// A run/finish cycle is over (nitro's cleanup): the uptime base is
     /// reset and DOWN is announced, whatever comes next.
-    fn cleanup(&mut self, state: State, deadline: Option<u64>, now: u64) -> Step {
+    fn cleanup(&mut self, state: State, deadline: Deadline, now: u64) -> Step {
         self.set(state, deadline);
         self.since = now;
         step(Action::None, Note::Cleanup)
@@ -208,7 +229,7 @@ impl Machine {
             (E::WantUp, _) => NOTHING,
 
             (E::WantDown, S::Setup | S::Starting | S::Up) => {
-                self.set(S::Shutdown, Some(now + TIMEOUT_SHUTDOWN));
+                self.set(S::Shutdown, now + TIMEOUT_SHUTDOWN);
                 step(Action::Stop, Note::None)
             }
             (E::WantDown, S::Restart | S::Shutdown) => {
@@ -217,14 +238,14 @@ impl Machine {
                 step(Action::Stop, Note::None)
             }
             // A one-shot taken down stays ONESHOT while its finish runs.
-            (E::WantDown, S::Oneshot) if self.deadline.is_none() => {
-                self.deadline = Some(now + TIMEOUT_FINISH);
+            (E::WantDown, S::Oneshot) if self.deadline == NEVER => {
+                self.deadline = now + TIMEOUT_FINISH;
                 step(Action::StartFinish, Note::None)
             }
             (E::WantDown, S::Oneshot) => NOTHING,
             // Silently: nitro announces none of these.
             (E::WantDown, S::Fatal | S::Delay) => {
-                self.set(S::Down, None);
+                self.set(S::Down, NEVER);
                 self.since = now;
                 NOTHING
             }
@@ -232,7 +253,7 @@ impl Machine {
 
             (E::WantRestart, _) if !up => NOTHING,
             (E::WantRestart, S::Setup | S::Starting | S::Up) => {
-                self.set(S::Restart, Some(now + TIMEOUT_SHUTDOWN));
+                self.set(S::Restart, now + TIMEOUT_SHUTDOWN);
                 step(Action::Stop, Note::None)
             }
             (E::WantRestart, S::Shutdown | S::Restart) => {
@@ -240,63 +261,63 @@ impl Machine {
                 step(Action::Stop, Note::None)
             }
             // (A one-shot whose finish already runs restarts when it ends.)
-            (E::WantRestart, S::Oneshot) if self.deadline.is_some() => {
+            (E::WantRestart, S::Oneshot) if self.deadline != NEVER => {
                 self.state = S::Restart;
                 NOTHING
             }
             (E::WantRestart, S::Oneshot) => {
-                self.set(S::Restart, Some(now + TIMEOUT_FINISH));
+                self.set(S::Restart, now + TIMEOUT_FINISH);
                 step(Action::StartFinish, Note::None)
             }
             (E::WantRestart, S::Down | S::Fatal | S::Delay) => self.begin_setup(now, Note::None),
 
             // Setup ended while the service was being stopped: no run ever
             // started, nothing to finish; the cycle is over.
-            (E::SetupExited(_), S::Setup) if !up => self.cleanup(S::Down, None, now),
+            (E::SetupExited(_), S::Setup) if !up => self.cleanup(S::Down, NEVER, now),
             (E::SetupExited(0), S::Setup) => step(Action::StartRun, Note::None),
             (E::SetupExited(111), S::Setup) => {
                 // (The uptime still counts from the fork of setup.)
                 self.wstatus = -1;
-                self.set(S::Fatal, None);
+                self.set(S::Fatal, NEVER);
                 step(Action::None, Note::State)
             }
             (E::SetupExited(_), S::Setup) => {
-                self.set(S::Delay, Some(now + DELAY_RESPAWN));
+                self.set(S::Delay, now + DELAY_RESPAWN);
                 step(Action::None, Note::State)
             }
-            (E::SetupExited(_), S::Shutdown) => self.cleanup(S::Down, None, now),
+            (E::SetupExited(_), S::Shutdown) => self.cleanup(S::Down, NEVER, now),
             (E::SetupExited(_), S::Restart) if up => {
-                self.cleanup(S::Restart, None, now);
+                self.cleanup(S::Restart, NEVER, now);
                 self.begin_setup(now, Note::Cleanup)
             }
-            (E::SetupExited(_), S::Restart) => self.cleanup(S::Down, None, now),
+            (E::SetupExited(_), S::Restart) => self.cleanup(S::Down, NEVER, now),
             (E::SetupExited(_), _) => NOTHING,
 
             (E::Launched { timed }, S::Setup) => {
-                let deadline = if timed { Some(now + DELAY_STARTING) } else { None };
+                let deadline = if timed { now + DELAY_STARTING } else { NEVER };
                 self.set(S::Starting, deadline);
                 self.since = now;
                 step(Action::None, Note::State)
             }
             (E::NoRun, S::Setup) => {
-                self.set(S::Oneshot, None);
+                self.set(S::Oneshot, NEVER);
                 self.since = now;
                 step(Action::None, Note::State)
             }
             (E::Vanished, S::Setup) => {
                 self.wstatus = -1;
-                self.set(S::Fatal, Some(now + TIMEOUT_FINISH));
+                self.set(S::Fatal, now + TIMEOUT_FINISH);
                 self.since = now;
                 step(Action::StartFinish, Note::None)
             }
             (E::SpawnFailed, S::Setup) => {
                 self.wstatus = -1;
-                self.set(S::Delay, Some(now + DELAY_SPAWN_ERROR));
+                self.set(S::Delay, now + DELAY_SPAWN_ERROR);
                 step(Action::None, Note::State)
             }
             (E::ExecFailed, S::Setup) => {
                 self.wstatus = -1;
-                self.set(S::Fatal, Some(now + TIMEOUT_FINISH));
+                self.set(S::Fatal, now + TIMEOUT_FINISH);
                 self.since = now;
                 step(Action::StartFinish, Note::None)
             }
@@ -304,18 +325,18 @@ impl Machine {
 
             (E::Exited(ws), S::Starting) if !self.finishing => {
                 self.wstatus = ws;
-                self.set(S::Starting, Some(now + TIMEOUT_FINISH));
+                self.set(S::Starting, now + TIMEOUT_FINISH);
                 self.finishing = true;
                 step(Action::StartFinish, Note::None)
             }
             (E::Exited(ws), S::Up) => {
                 self.wstatus = ws;
-                self.set(S::Restart, Some(now + TIMEOUT_FINISH));
+                self.set(S::Restart, now + TIMEOUT_FINISH);
                 step(Action::StartFinish, Note::None)
             }
             (E::Exited(ws), S::Shutdown | S::Restart | S::Fatal) => {
                 self.wstatus = ws;
-                self.deadline = Some(now + TIMEOUT_FINISH);
+                self.deadline = now + TIMEOUT_FINISH;
                 step(Action::StartFinish, Note::None)
             }
             (E::Exited(ws), _) => {
@@ -324,46 +345,46 @@ impl Machine {
             }
 
             (E::FinishDone, S::Starting) if !self.finishing => NOTHING,
-            (E::FinishDone, S::Restart | S::Starting) if !up => self.cleanup(S::Down, None, now),
+            (E::FinishDone, S::Restart | S::Starting) if !up => self.cleanup(S::Down, NEVER, now),
             // Whatever ended the run (a crash, a signal, `restart`): less
             // than a second after its start, the next start waits a second.
             (E::FinishDone, S::Restart | S::Starting) if now.saturating_sub(self.since) < FAST_RESTART => {
-                self.cleanup(S::Delay, Some(now + DELAY_RESPAWN), now)
+                self.cleanup(S::Delay, now + DELAY_RESPAWN, now)
             }
             (E::FinishDone, S::Restart | S::Starting) => {
-                self.cleanup(S::Restart, None, now);
+                self.cleanup(S::Restart, NEVER, now);
                 self.begin_setup(now, Note::Cleanup)
             }
-            (E::FinishDone, S::Shutdown | S::Oneshot) => self.cleanup(S::Down, None, now),
-            (E::FinishDone, S::Fatal) => self.cleanup(S::Fatal, None, now),
+            (E::FinishDone, S::Shutdown | S::Oneshot) => self.cleanup(S::Down, NEVER, now),
+            (E::FinishDone, S::Fatal) => self.cleanup(S::Fatal, NEVER, now),
             (E::FinishDone, _) => NOTHING,
 
             (E::Timeout, S::Delay) if up => self.begin_setup(now, Note::None),
             (E::Timeout, S::Delay) => {
-                self.set(S::Down, None);
+                self.set(S::Down, NEVER);
                 self.since = now;
                 NOTHING
             }
             (E::Timeout, S::Starting) if self.finishing => {
-                self.deadline = None;
+                self.deadline = NEVER;
                 step(Action::Kill, Note::None)
             }
             (E::Timeout, S::Starting) => {
-                self.set(S::Up, None);
+                self.set(S::Up, NEVER);
                 step(Action::None, Note::State)
             }
             // Only a finish script can hold a timer in ONESHOT and FATAL.
             (E::Timeout, S::Shutdown | S::Restart | S::Fatal | S::Oneshot) => {
-                self.deadline = None;
+                self.deadline = NEVER;
                 step(Action::Kill, Note::None)
             }
             (E::Timeout, _) => {
-                self.deadline = None;
+                self.deadline = NEVER;
                 NOTHING
             }
 
             (E::Ready, S::Starting) if !self.finishing => {
-                self.set(S::Up, None);
+                self.set(S::Up, NEVER);
                 step(Action::None, Note::State)
             }
             (E::Ready, _) => NOTHING,
@@ -388,22 +409,31 @@ mod tests {
     }
 
     #[test]
+    fn deadlines_are_due_once_passed_and_never_is_the_farthest() {
+        assert!(!due(NEVER, 0) && !due(NEVER, u64::MAX - 1));
+        assert!(!due(1000, 999) && due(1000, 1000) && due(1000, 1001));
+        assert_eq!(nearer(NEVER, NEVER), NEVER);
+        assert_eq!((nearer(NEVER, 5), nearer(5, NEVER)), (5, 5));
+        assert_eq!((nearer(3, 5), nearer(5, 3)), (3, 3));
+    }
+
+    #[test]
     fn start_runs_setup_then_run_then_up_after_two_seconds() {
         let mut s = m(S::Down);
         assert_eq!(s.step(E::WantUp, 10, true), st(A::StartSetup, N::None));
         assert_eq!((s.state, s.since), (S::Setup, 10));
         assert_eq!(s.step(E::SetupExited(0), 20, true), st(A::StartRun, N::None));
         assert_eq!(s.step(E::Launched { timed: true }, 30, true), st(A::None, N::State));
-        assert_eq!((s.state, s.deadline, s.since), (S::Starting, Some(2030), 30));
+        assert_eq!((s.state, s.deadline, s.since), (S::Starting, 2030, 30));
         assert_eq!(s.step(E::Timeout, 2030, true), st(A::None, N::State));
-        assert_eq!((s.state, s.deadline), (S::Up, None));
+        assert_eq!((s.state, s.deadline), (S::Up, NEVER));
     }
 
     #[test]
     fn readiness_fd_service_waits_for_ready() {
         let mut s = m(S::Setup);
         s.step(E::Launched { timed: false }, 0, true);
-        assert_eq!((s.state, s.deadline), (S::Starting, None));
+        assert_eq!((s.state, s.deadline), (S::Starting, NEVER));
         assert_eq!(s.step(E::Ready, 5, true), st(A::None, N::State));
         assert_eq!(s.state, S::Up);
     }
@@ -415,7 +445,7 @@ mod tests {
         assert_eq!(s.step(E::Exited(256), 1200, true), st(A::StartFinish, N::None));
         assert_eq!(s.state, S::Starting);
         assert_eq!(s.step(E::FinishDone, 1250, true), st(A::None, N::Cleanup));
-        assert_eq!((s.state, s.deadline, s.since), (S::Delay, Some(2250), 1250));
+        assert_eq!((s.state, s.deadline, s.since), (S::Delay, 2250, 1250));
         assert_eq!(s.step(E::Timeout, 2250, true), st(A::StartSetup, N::None));
         assert_eq!(s.wstatus, 256);
     }
@@ -425,7 +455,7 @@ mod tests {
         let mut s = m(S::Setup);
         s.step(E::Launched { timed: true }, 1000, true);
         assert_eq!(s.step(E::Exited(7 << 8), 1300, true), st(A::StartFinish, N::None));
-        assert_eq!((s.state, s.finishing, s.deadline), (S::Starting, true, Some(1300 + TIMEOUT_FINISH)));
+        assert_eq!((s.state, s.finishing, s.deadline), (S::Starting, true, 1300 + TIMEOUT_FINISH));
         // Neither readiness nor its timer make it UP now; the timer kills
         // the finish.
         assert_eq!(s.step(E::Ready, 1400, true), st(A::None, N::None));
@@ -445,7 +475,7 @@ mod tests {
         assert_eq!(s.step(E::WantRestart, 1100, true), st(A::Stop, N::None));
         assert_eq!(s.step(E::Exited(15), 1150, true), st(A::StartFinish, N::None));
         assert_eq!(s.step(E::FinishDone, 1160, true), st(A::None, N::Cleanup));
-        assert_eq!((s.state, s.deadline), (S::Delay, Some(2160)));
+        assert_eq!((s.state, s.deadline), (S::Delay, 2160));
     }
 
     #[test]
@@ -471,7 +501,7 @@ mod tests {
     fn down_signals_then_kills_after_seven_seconds() {
         let mut s = m(S::Up);
         assert_eq!(s.step(E::WantDown, 100, true), st(A::Stop, N::None));
-        assert_eq!((s.state, s.deadline), (S::Shutdown, Some(7100)));
+        assert_eq!((s.state, s.deadline), (S::Shutdown, 7100));
         assert_eq!(s.step(E::Timeout, 7100, true), st(A::Kill, N::None));
         assert_eq!(s.step(E::Exited(9), 7101, true), st(A::StartFinish, N::None));
         assert_eq!(s.step(E::FinishDone, 7102, true), st(A::None, N::Cleanup));
@@ -498,7 +528,7 @@ mod tests {
         assert_eq!((s.state, s.wstatus, s.since), (S::Fatal, -1, 100));
         let mut s = m(S::Setup);
         assert_eq!(s.step(E::SetupExited(1), 0, true), st(A::None, N::State));
-        assert_eq!((s.state, s.deadline), (S::Delay, Some(1000)));
+        assert_eq!((s.state, s.deadline), (S::Delay, 1000));
     }
 
     #[test]
@@ -507,7 +537,7 @@ mod tests {
         assert_eq!(s.step(E::ExecFailed, 0, true), st(A::StartFinish, N::None));
         assert_eq!((s.state, s.wstatus), (S::Fatal, -1));
         assert_eq!(s.step(E::FinishDone, 1, true), st(A::None, N::Cleanup));
-        assert_eq!((s.state, s.deadline), (S::Fatal, None));
+        assert_eq!((s.state, s.deadline), (S::Fatal, NEVER));
         assert_eq!(s.step(E::WantUp, 2, true), st(A::StartSetup, N::None));
     }
 
@@ -531,7 +561,7 @@ mod tests {
         assert_eq!(s.step(E::NoRun, 0, true), st(A::None, N::State));
         assert_eq!(s.state, S::Oneshot);
         assert_eq!(s.step(E::WantDown, 1, true), st(A::StartFinish, N::None));
-        assert_eq!((s.state, s.deadline), (S::Oneshot, Some(1 + TIMEOUT_FINISH)));
+        assert_eq!((s.state, s.deadline), (S::Oneshot, 1 + TIMEOUT_FINISH));
         // Asked again while it runs: nothing new.
         assert_eq!(s.step(E::WantDown, 2, true), st(A::None, N::None));
         assert_eq!(s.step(E::Timeout, 1 + TIMEOUT_FINISH, true), st(A::Kill, N::None));
@@ -593,7 +623,7 @@ mod tests {
         for st in states {
             for ev in events {
                 for up in [true, false] {
-                    for deadline in [None, Some(3)] {
+                    for deadline in [NEVER, 3] {
                         let mut s = Machine { deadline, ..m(st) };
                         let a = s.step(ev, 5, up).action;
                         let what = format!("{st:?} + {ev:?} (up {up}, timer {deadline:?}) -> {:?} {a:?}", s.state);
@@ -613,14 +643,14 @@ mod tests {
                         }
                         // Waiting states have their timer; resting ones none.
                         if s.state == S::Delay && st != S::Delay {
-                            assert!(s.deadline.is_some(), "{what}");
+                            assert!(s.deadline != NEVER, "{what}");
                         }
                         if matches!(s.state, S::Down | S::Up | S::Oneshot) && s.state != st {
-                            assert_eq!(s.deadline, None, "{what}");
+                            assert_eq!(s.deadline, NEVER, "{what}");
                         }
                         // A timeout is never left behind as a stale timer.
                         if ev == E::Timeout && a == A::None && s.state == st {
-                            assert_eq!(s.deadline, None, "{what}");
+                            assert_eq!(s.deadline, NEVER, "{what}");
                         }
                         // Readiness only ever moves a running STARTING to UP.
                         if ev == E::Ready {

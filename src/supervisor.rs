@@ -6,6 +6,7 @@
 
 use crate::control::{Control, ControlStorage};
 use crate::core::{Command, Core, CoreStorage, now};
+use crate::state::NEVER;
 use crate::sys::{self, Args, SigSet};
 use crate::table::Slot;
 use linux_raw_sys::general as k;
@@ -137,10 +138,7 @@ impl Supervisor {
             let now = now();
             let next = self.core.timers(now);
             #[cfg(feature = "http")]
-            let next = match (next, self.http.timers(now)) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            let next = crate::state::nearer(next, self.http.timers(now));
             self.deliver();
             if self.core.done() {
                 break;
@@ -148,7 +146,7 @@ impl Supervisor {
             if let (true, Some(c)) = (self.core.cold_code_ran(), cold) {
                 c.map_apart();
             }
-            self.wait(next.map(|d| d.saturating_sub(now)));
+            self.wait((next != NEVER).then(|| next.saturating_sub(now)));
             self.core.reap();
             self.core.after_pass();
             self.deliver();

@@ -4,7 +4,7 @@
 
 use crate::config::MAX_SERVICES;
 use crate::name::Name;
-use crate::state::{Machine, State};
+use crate::state::{Deadline, Machine, NEVER, State};
 
 pub type Slot = u16;
 pub const NO_SLOT: Slot = Slot::MAX;
@@ -35,8 +35,8 @@ pub struct Service {
     /// Times the run process was started (for metrics).
     pub starts: u32,
     /// At shutdown: a logger whose input was closed, left to read what is
-    /// in its pipe and exit by itself.
-    pub drain: Option<Drain>,
+    /// in its pipe and exit by itself (`Drain::NONE`: not draining).
+    pub drain: Drain,
 }
 
 /// A logger draining its pipe at shutdown: checked once a second; it gets
@@ -45,11 +45,16 @@ pub struct Service {
 /// not gone), never while it makes progress.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Drain {
-    pub next: u64,
+    /// The next check ([`NEVER`]: the logger is not draining).
+    pub next: Deadline,
     /// Bytes in the pipe at the last check.
     pub level: u32,
     /// Checks in a row without progress.
     pub quiet: u8,
+}
+
+impl Drain {
+    pub const NONE: Drain = Drain { next: NEVER, level: 0, quiet: 0 };
 }
 
 impl Service {
@@ -65,7 +70,7 @@ impl Service {
         seen: false,
         fresh: false,
         starts: 0,
-        drain: None,
+        drain: Drain::NONE,
     };
 
     pub fn used(&self) -> bool {

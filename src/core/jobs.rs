@@ -5,6 +5,7 @@
 //! descriptors and credentials the job asked for.
 
 use crate::config::TIMEOUT_SHUTDOWN;
+use crate::state::{Deadline, NEVER};
 use crate::job::{Fd, Job, JobState, Mode, TASKS_MAX, TaskRef};
 use crate::name::Name;
 use crate::out::Out;
@@ -39,7 +40,7 @@ pub(super) struct Slot {
     exits: [i32; TASKS_MAX],
     pub nexits: usize,
     /// SIGKILL after this, once asked to stop.
-    pub deadline: Option<u64>,
+    pub deadline: Deadline,
     pub stopping: bool,
     /// Remove the job once its task is gone (DELETE).
     pub remove: bool,
@@ -55,7 +56,7 @@ impl Slot {
         pid: 0,
         exits: [0; TASKS_MAX],
         nexits: 0,
-        deadline: None,
+        deadline: NEVER,
         stopping: false,
         remove: false,
         seq: 0,
@@ -325,7 +326,7 @@ impl Core {
         self.task_ended(j, status);
         let slot = &mut self.jobs.slots[j];
         slot.pid = 0;
-        slot.deadline = None;
+        slot.deadline = NEVER;
         if slot.stopping {
             let remove = slot.remove;
             self.job_phase(j, Phase::Stopped);
@@ -359,7 +360,7 @@ impl Core {
         }
         if !slot.stopping {
             slot.stopping = true;
-            slot.deadline = Some(now + TIMEOUT_SHUTDOWN);
+            slot.deadline = now + TIMEOUT_SHUTDOWN;
             let _ = sys::kill(slot.pid, k::SIGTERM);
             let _ = sys::kill(slot.pid, k::SIGCONT);
         }
@@ -368,7 +369,7 @@ impl Core {
 
     pub fn job_timeout(&mut self, j: usize) {
         let slot = &mut self.jobs.slots[j];
-        slot.deadline = None;
+        slot.deadline = NEVER;
         if slot.pid > 0 {
             let _ = sys::kill(slot.pid, k::SIGKILL);
         }
@@ -406,7 +407,7 @@ impl Core {
         slot.task = 0;
         slot.pid = 0;
         slot.nexits = 0;
-        slot.deadline = None;
+        slot.deadline = NEVER;
         slot.stopping = false;
         slot.remove = false;
         self.job_start_task(j);

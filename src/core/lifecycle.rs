@@ -6,7 +6,7 @@
 use crate::config::*;
 use crate::out::Out;
 use crate::spawn::{self, Spawn, SpawnError, Stdio};
-use crate::state::{Event, State};
+use crate::state::{Event, NEVER, State};
 use super::{Core, Phase, SysKind, SysTask};
 use crate::sys;
 use crate::table::{Drain, NO_FD, Slot};
@@ -33,8 +33,8 @@ impl Core {
         match spawn::spawn(&spec) {
             Ok(pid) => {
                 let deadline = match kind {
-                    SysKind::Setup => None,
-                    SysKind::Finish => Some(now + TIMEOUT_SYS_FINISH),
+                    SysKind::Setup => NEVER,
+                    SysKind::Finish => now + TIMEOUT_SYS_FINISH,
                 };
                 let task = SysTask { kind, pid, deadline, since: now };
                 self.sys = Some(task);
@@ -88,7 +88,7 @@ impl Core {
             if task.kind == SysKind::Setup {
                 let _ = sys::kill(task.pid, k::SIGTERM);
                 let _ = sys::kill(task.pid, k::SIGCONT);
-                self.sys = Some(SysTask { deadline: Some(super::now() + TIMEOUT_SHUTDOWN), ..task });
+                self.sys = Some(SysTask { deadline: super::now() + TIMEOUT_SHUTDOWN, ..task });
             }
         }
     }
@@ -228,7 +228,7 @@ impl Core {
         let sv = self.t.get(l);
         if sv.pid != 0 && matches!(sv.m.state, State::Starting | State::Up) {
             let level = self.pipe_level(l);
-            self.t.get_mut(l).drain = Some(Drain { next: now + LOG_DRAIN_CHECK, level, quiet: 0 });
+            self.t.get_mut(l).drain = Drain { next: now + LOG_DRAIN_CHECK, level, quiet: 0 };
         } else {
             self.drive(l, Event::WantDown, now);
         }
@@ -236,16 +236,16 @@ impl Core {
 
     /// A draining logger's check: progress (its pipe emptier than at the
     /// last check) starts the count anew; LOG_DRAIN_QUIET checks without
-    /// progress stop it.
+    /// progress stop it. (Called when its check is due.)
     pub(super) fn check_drain(&mut self, l: Slot, now: u64) {
-        let Some(d) = self.t.get(l).drain else { return };
+        let d = self.t.get(l).drain;
         let level = self.pipe_level(l);
         let quiet = if level < d.level { 0 } else { d.quiet + 1 };
         if quiet >= LOG_DRAIN_QUIET {
-            self.t.get_mut(l).drain = None;
+            self.t.get_mut(l).drain = Drain::NONE;
             self.drive(l, Event::WantDown, now);
         } else {
-            self.t.get_mut(l).drain = Some(Drain { next: now + LOG_DRAIN_CHECK, level, quiet });
+            self.t.get_mut(l).drain = Drain { next: now + LOG_DRAIN_CHECK, level, quiet };
         }
     }
 
@@ -263,10 +263,10 @@ impl Core {
         let now = super::now();
         if sig == k::SIGTERM {
             self.phase = Phase::KillTerm;
-            self.phase_deadline = Some(now + TIMEOUT_SIGTERM);
+            self.phase_deadline = now + TIMEOUT_SIGTERM;
         } else {
             self.phase = Phase::KillKill;
-            self.phase_deadline = Some(now + TIMEOUT_SIGKILL);
+            self.phase_deadline = now + TIMEOUT_SIGKILL;
         }
         if self.pid1 {
             if sig == k::SIGTERM {

@@ -25,9 +25,9 @@ use crate::name::{self, Name};
 use crate::out::Out;
 use crate::path::Path;
 use crate::spawn::{self, Spawn, SpawnError, Stdio};
-use crate::state::{Action, Event, Note, State};
+use crate::state::{Action, Deadline, Event, NEVER, Note, State, due, nearer};
 use crate::sys::{self, Args};
-use crate::table::{NO_FD, Slot, Table};
+use crate::table::{Drain, NO_FD, Slot, Table};
 use core::ffi::CStr;
 use linux_raw_sys::general as k;
 use rustix::fd::{AsRawFd, OwnedFd};
@@ -68,7 +68,7 @@ enum SysKind {
 struct SysTask {
     kind: SysKind,
     pid: i32,
-    deadline: Option<u64>,
+    deadline: Deadline,
     /// When it started: the base of its uptime.
     since: u64,
 }
@@ -111,7 +111,7 @@ pub struct Core {
     t: &'static mut Table,
     args: Option<Args>,
     phase: Phase,
-    phase_deadline: Option<u64>,
+    phase_deadline: Deadline,
     reboot: bool,
     want_rescan: bool,
     /// Code the loop does not run (start-up's, a scan's: build.rs sets it
@@ -184,7 +184,7 @@ impl Core {
             t: table,
             args: None,
             phase: Phase::Boot,
-            phase_deadline: None,
+            phase_deadline: NEVER,
             reboot: false,
             want_rescan: false,
             cold_ran: true,
@@ -397,51 +397,42 @@ impl Core {
     }
 
     /// Fire the core's due deadlines; the time of the next one.
-    pub fn timers(&mut self, now: u64) -> Option<u64> {
-        let mut next: Option<u64> = None;
-        let mut earliest = |d: Option<u64>| {
-            if let Some(d) = d {
-                next = Some(next.map_or(d, |n: u64| n.min(d)));
-            }
-        };
+    pub fn timers(&mut self, now: u64) -> Deadline {
+        let mut next = NEVER;
         for s in 0..self.t.end() {
             if !self.t.get(s).used() {
                 continue;
             }
-            if self.t.get(s).m.deadline.is_some_and(|d| d <= now) {
+            if due(self.t.get(s).m.deadline, now) {
                 self.drive(s, Event::Timeout, now);
             }
-            if self.t.get(s).drain.is_some_and(|d| d.next <= now) {
+            if due(self.t.get(s).drain.next, now) {
                 self.check_drain(s, now);
             }
             if self.t.get(s).used() {
-                earliest(self.t.get(s).m.deadline);
-                earliest(self.t.get(s).drain.map(|d| d.next));
+                next = nearer(next, nearer(self.t.get(s).m.deadline, self.t.get(s).drain.next));
             }
         }
         #[cfg(feature = "http")]
         for j in 0..JOBS_MAX {
-            if self.jobs.slots[j].deadline.is_some_and(|d| d <= now) {
+            if due(self.jobs.slots[j].deadline, now) {
                 self.job_timeout(j);
             }
-            earliest(self.jobs.slots[j].deadline);
+            next = nearer(next, self.jobs.slots[j].deadline);
         }
-        if let Some(task) = self.sys {
-            if task.deadline.is_some_and(|d| d <= now) {
+        if let Some(task) = &mut self.sys {
+            if due(task.deadline, now) {
                 let _ = sys::kill(task.pid, k::SIGKILL);
-                self.sys = Some(SysTask { deadline: None, ..task });
+                task.deadline = NEVER;
             }
+            next = nearer(next, task.deadline);
         }
-        if let Some(task) = self.sys {
-            earliest(task.deadline);
-        }
-        if self.phase_deadline.is_some_and(|d| d <= now) {
-            self.phase_deadline = None;
+        if due(self.phase_deadline, now) {
+            self.phase_deadline = NEVER;
             self.phase_timeout();
             self.advance_shutdown();
         }
-        earliest(self.phase_deadline);
-        next
+        nearer(next, self.phase_deadline)
     }
 
     /// Readiness pipes to watch: (service, descriptor) to `add`.
@@ -704,7 +695,7 @@ impl Core {
     /// After a service came to rest (DOWN or FATAL).
     fn cleanup(&mut self, s: Slot) {
         self.close_ready(s);
-        self.t.get_mut(s).drain = None;
+        self.t.get_mut(s).drain = Drain::NONE;
     }
 
     fn stop(&mut self, s: Slot) {
