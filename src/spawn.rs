@@ -72,6 +72,7 @@ pub struct Spawn<'a> {
 
 impl<'a> Spawn<'a> {
     /// A child in a new session with our descriptors 0-2 and nothing else.
+    #[inline(never)]
     pub fn new(dir: &'a CStr, path: &'a CStr, argv: &'a [*const u8], envp: *const *const u8) -> Spawn<'a> {
         Spawn {
             dir,
