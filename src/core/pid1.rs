@@ -8,6 +8,7 @@ use crate::spawn::{self, Spawn};
 use super::Core;
 use crate::sys;
 use linux_raw_sys::general as k;
+use rustix::fd::AsRawFd;
 use rustix::fs::{AtFlags, CWD, Mode, OFlags};
 use rustix::mount::MountFlags;
 use rustix::system::RebootCommand;
@@ -147,17 +148,10 @@ fn wait_for(sup: &mut Core, pid: i32, ms: u64) {
             return;
         }
         // Sleep until SYS/final ends (its pidfd is readable then) or the
-        // deadline; without pidfds (Linux before 5.3), a tenth of a second.
-        let left = (deadline - now).min(if pidfd.is_some() { u64::MAX } else { 100 });
-        let ts = rustix::time::Timespec { tv_sec: (left / 1000) as _, tv_nsec: ((left % 1000) * 1_000_000) as _ };
-        match &pidfd {
-            Some(fd) => {
-                let mut fds = [rustix::event::PollFd::new(fd, rustix::event::PollFlags::IN)];
-                let _ = rustix::event::poll(&mut fds, Some(&ts));
-            }
-            None => {
-                let _ = rustix::thread::nanosleep(&ts);
-            }
-        }
+        // deadline; without pidfds (Linux before 5.3), a tenth of a second
+        // (poll(2) passes over a descriptor of -1).
+        let fd = pidfd.as_ref().map_or(-1, |f| f.as_raw_fd());
+        let left = (deadline - now).min(if fd < 0 { 100 } else { u64::MAX });
+        let _ = sys::poll(&mut [sys::PollEntry { fd, events: sys::POLLIN, revents: 0 }], Some(left));
     }
 }
