@@ -54,14 +54,11 @@ impl Control {
     #[inline(never)] // (out of line: smaller; linked apart as start-up code, build.rs)
     pub fn open(core: &Core, args: &Args, storage: &'static mut ControlStorage) -> Control {
         let ControlStorage { notify: backlog, path, notify_dir, list_buf } = storage;
-        *path = match path::control_socket(args) {
-            Ok(p) => p,
-            Err(bad) => {
-                let mut o = crate::out::Out::<160>::new();
-                bad.describe(&mut o);
-                core.fatal(o.bytes(), None)
-            }
-        };
+        if let Err(bad) = path::control_socket(args, path) {
+            let mut o = crate::out::Out::<160>::new();
+            bad.describe(&mut o);
+            core.fatal(o.bytes(), None)
+        }
         let path: &'static Path = path;
         let _ = notify_dir.push(path.dirname());
         let _ = rustix::fs::mkdirat(rustix::fs::CWD, notify_dir.as_cstr(), rustix::fs::Mode::from_raw_mode(0o700));

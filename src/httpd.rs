@@ -183,15 +183,13 @@ impl Http {
     pub fn open(core: &Core, args: &Args, ctl: &Path, storage: &'static mut HttpStorage) -> Http {
         let HttpStorage { conns, buffers: bufs } = storage;
         let mut http = Http { linger: [(NO_FD, 0); LINGER_MAX], listen: NO_FD, paused_until: NEVER, path: Path::new(), conns, bufs };
-        let path = match crate::path::http_socket(args, ctl) {
-            Ok(p) => p,
-            Err(bad) => {
-                let mut o = crate::out::Out::<160>::new();
-                bad.describe(&mut o);
-                core.say_parts(&[o.bytes(), b": no HTTP endpoint"]);
-                return http;
-            }
-        };
+        if let Err(bad) = crate::path::http_socket(args, ctl, &mut http.path) {
+            let mut o = crate::out::Out::<160>::new();
+            bad.describe(&mut o);
+            core.say_parts(&[o.bytes(), b": no HTTP endpoint"]);
+            return http;
+        }
+        let path = &http.path;
         let Ok(addr) = SocketAddrUnix::new(path.as_cstr()) else {
             core.say_parts(&[b"HTTP socket path unusable: ", path.as_bytes()]);
             return http;
@@ -223,7 +221,6 @@ impl Http {
             return http;
         }
         http.listen = crate::core::into_raw(sock);
-        http.path = path;
         http
     }
 

@@ -109,41 +109,41 @@ impl Unusable {
     }
 }
 
-fn socket_path(v: &[u8], source: &'static str) -> Result<Path, Unusable> {
+fn socket_path(v: &[u8], source: &'static str, into: &mut Path) -> Result<(), Unusable> {
     let bad = Unusable { source, len: v.len() };
     if v.len() > SOCKET_PATH_MAX {
         return Err(bad);
     }
-    Path::from(&[v]).map_err(|_| bad)
+    into.push(v).map(drop).map_err(|_| bad)
 }
 
 /// The control socket: `$NITRO_SOCK` if set and non-empty, else the target
-/// of the symlink `/etc/nitro.sock`, else `/run/nitro/nitro.sock`.
-pub fn control_socket(args: &Args) -> Result<Path, Unusable> {
+/// of the symlink `/etc/nitro.sock`, else `/run/nitro/nitro.sock`; written
+/// into the empty path `into` (in place: no path is copied on the way).
+pub fn control_socket(args: &Args, into: &mut Path) -> Result<(), Unusable> {
     if let Some(v) = args.var(b"NITRO_SOCK").filter(|v| !v.is_empty()) {
-        return socket_path(v, "NITRO_SOCK");
+        return socket_path(v, "NITRO_SOCK", into);
     }
     let mut buf = [0u8; PATH_MAX];
     if let Ok(n) = rustix::fs::readlinkat_raw(rustix::fs::CWD, c"/etc/nitro.sock", &mut buf[..]) {
         if n > 0 {
-            return socket_path(&buf[..n.min(buf.len())], "/etc/nitro.sock");
+            return socket_path(&buf[..n.min(buf.len())], "/etc/nitro.sock", into);
         }
     }
-    socket_path(b"/run/nitro/nitro.sock", "the default socket path")
+    socket_path(b"/run/nitro/nitro.sock", "the default socket path", into)
 }
 
 /// The HTTP socket: `$NITRO_HTTP` if set and non-empty, else `http.sock`
-/// beside the control socket `ctl`.
-pub fn http_socket(args: &Args, ctl: &Path) -> Result<Path, Unusable> {
+/// beside the control socket `ctl`; written into the empty path `into`.
+pub fn http_socket(args: &Args, ctl: &Path, into: &mut Path) -> Result<(), Unusable> {
     match args.var(b"NITRO_HTTP").filter(|v| !v.is_empty()) {
-        Some(v) => socket_path(v, "NITRO_HTTP"),
+        Some(v) => socket_path(v, "NITRO_HTTP", into),
         None => {
             let dir = ctl.dirname();
-            let mut p = Path::new();
-            let r = p.push(dir).and_then(|p| p.push(b"/http.sock")).map(|_| ());
+            let r = into.push(dir).and_then(|p| p.push(b"/http.sock")).map(|_| ());
             let bad = Unusable { source: "the HTTP socket beside the control socket", len: dir.len() + 10 };
             match r {
-                Ok(()) if p.len() <= SOCKET_PATH_MAX => Ok(p),
+                Ok(()) if into.len() <= SOCKET_PATH_MAX => Ok(()),
                 _ => Err(bad),
             }
         }

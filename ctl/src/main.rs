@@ -144,8 +144,9 @@ fn start(args: &Args, recv: &'static mut [u8; RECV_MAX], io: &mut Io) -> i32 {
             Err(Bad::Help) => {
                 io.out.s(cli::HELP);
                 io.out.t("\nsocket: ");
-                match path::control_socket(args) {
-                    Ok(p) => io.out.s(p.as_bytes()),
+                let mut p = Path::new();
+                match path::control_socket(args, &mut p) {
+                    Ok(()) => io.out.s(p.as_bytes()),
                     Err(_) => io.out.t("(unusable)"),
                 };
                 io.out.t(" ($NITRO_SOCK, else /run/nitro/nitro.sock)\n");
@@ -185,8 +186,9 @@ fn start(args: &Args, recv: &'static mut [u8; RECV_MAX], io: &mut Io) -> i32 {
         }
     }
 
-    let sock = match path::control_socket(args) {
-        Ok(p) => p,
+    let mut sock = Path::new();
+    match path::control_socket(args, &mut sock) {
+        Ok(()) => {}
         Err(bad) => {
             let mut o = Out::<160>::new();
             o.t("nitroctl: ");
