@@ -332,7 +332,8 @@ impl Core {
         if args.var(b"PATH").is_some() {
             return;
         }
-        let n = args.env().count();
+        let env = args.env_ptrs();
+        let n = env.len();
         if n > ENV_MAX {
             let mut o = Out::<16>::new();
             o.u(n as u64);
@@ -340,9 +341,7 @@ impl Core {
             return;
         }
         self.env_buf[0] = DEFAULT_PATH.as_ptr() as *const u8;
-        for (i, kv) in args.env().enumerate() {
-            self.env_buf[i + 1] = kv.as_ptr();
-        }
+        self.env_buf[1..=n].copy_from_slice(env);
         self.env_buf[n + 1] = core::ptr::null();
         self.envp = self.env_buf.as_ptr();
     }

@@ -64,11 +64,7 @@ impl Args {
         // Safety: the kernel's layout: after the environment's null come
         // (type, value) pairs up to one of type AT_NULL.
         unsafe {
-            let mut p = self.envp;
-            while !(*p).is_null() {
-                p = p.add(1);
-            }
-            let mut a = p.add(1) as *const usize;
+            let mut a = self.envp.add(self.env_ptrs().len() + 1) as *const usize;
             loop {
                 match *a {
                     AT_NULL => return 4096,
@@ -82,6 +78,19 @@ impl Args {
     /// The null-terminated environment array, passed on to children.
     pub fn envp(&self) -> *const *const u8 {
         self.envp
+    }
+
+    /// The environment array without its null: the strings' addresses.
+    pub fn env_ptrs(&self) -> &'static [*const u8] {
+        // Safety: the kernel placed the environment's pointers and a null
+        // at envp; the array lives as long as the process.
+        unsafe {
+            let mut n = 0;
+            while !(*self.envp.add(n)).is_null() {
+                n += 1;
+            }
+            core::slice::from_raw_parts(self.envp, n)
+        }
     }
 
     /// The environment variables, as `NAME=value` byte strings.
