@@ -22,13 +22,8 @@ use rustix::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use rustix::fs::{CWD, Mode, OFlags};
 use rustix::io::Errno;
 
-/// What the child's descriptors 0, 1 and 2 become (`None`: keep ours).
-#[derive(Clone, Copy)]
-pub struct Stdio {
-    pub stdin: Option<RawFd>,
-    pub stdout: Option<RawFd>,
-    pub stderr: Option<RawFd>,
-}
+/// A standard descriptor the child keeps as ours (see `Spawn::stdio`).
+pub const KEEP: RawFd = -1;
 
 /// A descriptor the child opens itself, after switching credentials, so
 /// that it gets exactly what the task's user may open.
@@ -57,7 +52,8 @@ pub struct Spawn<'a> {
     /// Null-terminated argument vector.
     pub argv: &'a [*const u8],
     pub envp: *const *const u8,
-    pub stdio: Stdio,
+    /// What the child's descriptors 0, 1 and 2 become ([`KEEP`]: ours).
+    pub stdio: [RawFd; 3],
     /// More descriptors to hand over: (ours, the number it gets).
     pub fds: &'a [(RawFd, RawFd)],
     /// Descriptors the child opens for itself: (what, the number it gets).
@@ -80,7 +76,7 @@ impl<'a> Spawn<'a> {
             search: None,
             argv,
             envp,
-            stdio: Stdio { stdin: None, stdout: None, stderr: None },
+            stdio: [KEEP; 3],
             fds: &[],
             opens: &[],
             gid: None,
@@ -198,9 +194,9 @@ fn place_fds(s: &Spawn) -> Result<(), Errno> {
     // (source, target), then (opened, target) once staged.
     let mut maps = [(0, 0); 3 + FDS_MAX];
     let mut n = 0;
-    for (from, to) in [(s.stdio.stdin, 0), (s.stdio.stdout, 1), (s.stdio.stderr, 2)] {
-        if let Some(from) = from {
-            maps[n] = (from, to);
+    for (to, &from) in s.stdio.iter().enumerate() {
+        if from != KEEP {
+            maps[n] = (from, to as RawFd);
             n += 1;
         }
     }

@@ -9,7 +9,7 @@ use crate::state::{Deadline, NEVER};
 use crate::job::{Fd, Job, JobState, Mode, TASKS_MAX, TaskRef};
 use crate::name::Name;
 use crate::out::Out;
-use crate::spawn::{self, Open, Spawn, Stdio};
+use crate::spawn::{self, KEEP, Open, Spawn};
 use super::Core;
 use crate::sys;
 use linux_raw_sys::general as k;
@@ -310,11 +310,7 @@ impl Core {
         let log = self.default_log();
         let mut spec = Spawn::new(task.cwd(), task.exec(), &argv_ptrs[..=n], envp.as_ptr());
         spec.search = Some(task.env(b"PATH").unwrap_or(b""));
-        spec.stdio = Stdio {
-            stdin: if given > 0 { None } else { Some(self.null_fd) },
-            stdout: if given > 1 { None } else { log },
-            stderr: if given > 2 { None } else { log },
-        };
+        spec.stdio = [if given > 0 { KEEP } else { self.null_fd }, if given > 1 { KEEP } else { log }, if given > 2 { KEEP } else { log }];
         spec.opens = &opens[..given];
         spec.gid = task.group();
         spec.uid = task.user();

@@ -5,7 +5,7 @@
 
 use crate::config::*;
 use crate::out::Out;
-use crate::spawn::{self, Spawn, SpawnError, Stdio};
+use crate::spawn::{self, KEEP, Spawn, SpawnError};
 use crate::state::{Event, NEVER, State};
 use super::{Core, Phase, SysKind, SysTask};
 use crate::sys;
@@ -28,7 +28,7 @@ impl Core {
         let mut spec = Spawn::new(c"SYS", script, argv, self.envp);
         // SYS/setup keeps the console as stdin and takes it as its
         // controlling terminal; SYS/finish reads /dev/null.
-        spec.stdio = Stdio { stdin: if kind == SysKind::Setup { None } else { Some(self.null_fd) }, stdout: out, stderr: None };
+        spec.stdio = [if kind == SysKind::Setup { KEEP } else { self.null_fd }, out, KEEP];
         spec.ctty = kind == SysKind::Setup && self.real_pid1;
         match spawn::spawn(&spec) {
             Ok(pid) => {

@@ -24,7 +24,7 @@ use crate::config::*;
 use crate::name::{self, Name};
 use crate::out::Out;
 use crate::path::Path;
-use crate::spawn::{self, Spawn, SpawnError, Stdio};
+use crate::spawn::{self, KEEP, Spawn, SpawnError};
 use crate::state::{Action, Deadline, Event, NEVER, Note, State, due, nearer};
 use crate::sys::{self, Args};
 use crate::table::{Drain, NO_FD, Slot, Table};
@@ -773,15 +773,15 @@ impl Core {
 
     /// stdout of a service's scripts: its logger's pipe, else the default
     /// log while LOG runs, else ours.
-    fn log_target(&self, s: Slot) -> Option<i32> {
+    fn log_target(&self, s: Slot) -> i32 {
         let sv = self.t.get(s);
         if sv.name.is_log() {
-            return None;
+            return KEEP;
         }
         if let Some(l) = sv.logger {
             let l = self.t.get(l);
             if l.used() && l.log_pipe[1] != NO_FD {
-                return Some(l.log_pipe[1]);
+                return l.log_pipe[1];
             }
         }
         self.default_log()
@@ -789,9 +789,9 @@ impl Core {
 
     /// Where output without a logger goes: the default log pipe while LOG
     /// runs and its input is open (at shutdown it is closed for LOG to
-    /// drain); else nowhere new (the caller keeps ours).
-    fn default_log(&self) -> Option<i32> {
-        (self.global_log[1] != NO_FD && self.log_running()).then_some(self.global_log[1])
+    /// drain); else nowhere new (`KEEP`: the child keeps ours).
+    fn default_log(&self) -> i32 {
+        if self.global_log[1] != NO_FD && self.log_running() { self.global_log[1] } else { KEEP }
     }
 
     fn log_running(&self) -> bool {
@@ -801,7 +801,7 @@ impl Core {
         })
     }
 
-    fn spawn_script(&mut self, s: Slot, script: &[u8], args: &[&[u8]], stdin: Option<i32>, fds: &[(i32, i32)]) -> Result<i32, SpawnError> {
+    fn spawn_script(&mut self, s: Slot, script: &[u8], args: &[&[u8]], stdin: i32, fds: &[(i32, i32)]) -> Result<i32, SpawnError> {
         let name = self.t.get(s).name;
         let too_long = SpawnError::Exec(Errno::NAMETOOLONG);
         // dir, program, then argv: script [args...] [instance]
@@ -821,7 +821,7 @@ impl Core {
         let mut ptrs = [core::ptr::null(); 8];
         let mut spec = Spawn::new(c.get(0), c.get(1), c.vector(2, &mut ptrs), envp);
         // LOG's errors go where its output goes.
-        spec.stdio = Stdio { stdin, stdout, stderr: if is_log { Some(1) } else { None } };
+        spec.stdio = [stdin, stdout, if is_log { 1 } else { KEEP }];
         spec.fds = fds;
         spawn::spawn(&spec)
     }
@@ -831,7 +831,7 @@ impl Core {
             return Some(Event::SetupExited(0));
         }
         let null = self.null_fd;
-        match self.spawn_script(s, b"setup", &[], Some(null), &[]) {
+        match self.spawn_script(s, b"setup", &[], null, &[]) {
             Ok(pid) => {
                 self.t.get_mut(s).setup_pid = pid;
                 self.notify(s);
@@ -879,11 +879,11 @@ impl Core {
         }
         let sv = self.t.get(s);
         let stdin = if sv.name.is_log() {
-            Some(self.global_log[0])
+            self.global_log[0]
         } else if sv.log_pipe[0] != NO_FD {
-            Some(sv.log_pipe[0])
+            sv.log_pipe[0]
         } else {
-            Some(self.null_fd)
+            self.null_fd
         };
         let extra = match (&pipe, notify_fd) {
             (Some((_, w)), Some(n)) => Some((w.as_raw_fd(), n as i32)),
@@ -923,7 +923,7 @@ impl Core {
         let mut b = Out::<24>::new();
         b.i(signal);
         let null = self.null_fd;
-        match self.spawn_script(s, b"finish", &[a.bytes(), b.bytes()], Some(null), &[]) {
+        match self.spawn_script(s, b"finish", &[a.bytes(), b.bytes()], null, &[]) {
             Ok(pid) => {
                 self.t.get_mut(s).finish_pid = pid;
                 self.notify(s);
