@@ -753,11 +753,13 @@ impl Core {
     /// (`" 3\n"` is 3; no digit at all is 0, which waits for `ready`).
     /// Not being able to open it for want of descriptors is an error: the
     /// service must not start as if it had none.
-    fn notification_fd(&self, s: Slot) -> Result<Option<u64>, Errno> {
+    /// -1 when there is none (or it is empty); a number too large for an
+    /// i32 is i32::MAX.
+    fn notification_fd(&self, s: Slot) -> Result<i32, Errno> {
         let mut buf = [0u8; 64];
-        let Some(n) = self.read_small(s, b"notification-fd", &mut buf)?.filter(|&n| n > 0) else { return Ok(None) };
+        let Some(n) = self.read_small(s, b"notification-fd", &mut buf)?.filter(|&n| n > 0) else { return Ok(-1) };
         let digits = buf[..n].iter().take_while(|&&b| b != 0).filter(|b| b.is_ascii_digit());
-        Ok(Some(digits.fold(0u64, |v, &d| v.saturating_mul(10).saturating_add((d - b'0') as u64))))
+        Ok(digits.fold(0i32, |v, &d| v.saturating_mul(10).saturating_add((d - b'0') as i32)))
     }
 
     fn script_path(&self, s: Slot, file: &[u8]) -> Option<Path> {
@@ -862,18 +864,16 @@ impl Core {
             }
         };
         let mut pipe: Option<(OwnedFd, OwnedFd)> = None;
-        if let Some(n) = notify_fd {
-            if n > 0 {
-                if n > 1023 {
-                    self.say_parts(&[self.t.get(s).name.as_bytes(), b": notification-fd out of range"]);
-                    return Event::ExecFailed;
-                }
-                match rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC | rustix::pipe::PipeFlags::NONBLOCK) {
-                    Ok(p) => pipe = Some(p),
-                    Err(e) => {
-                        self.say_errno(b"readiness pipe", e);
-                        return Event::SpawnFailed;
-                    }
+        if notify_fd > 0 {
+            if notify_fd > 1023 {
+                self.say_parts(&[self.t.get(s).name.as_bytes(), b": notification-fd out of range"]);
+                return Event::ExecFailed;
+            }
+            match rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC | rustix::pipe::PipeFlags::NONBLOCK) {
+                Ok(p) => pipe = Some(p),
+                Err(e) => {
+                    self.say_errno(b"readiness pipe", e);
+                    return Event::SpawnFailed;
                 }
             }
         }
@@ -885,10 +885,7 @@ impl Core {
         } else {
             self.null_fd
         };
-        let extra = match (&pipe, notify_fd) {
-            (Some((_, w)), Some(n)) => Some((w.as_raw_fd(), n as i32)),
-            _ => None,
-        };
+        let extra = pipe.as_ref().map(|(_, w)| (w.as_raw_fd(), notify_fd));
         match self.spawn_script(s, b"run", &[], stdin, extra.as_slice()) {
             Ok(pid) => {
                 let sv = self.t.get_mut(s);
@@ -897,7 +894,7 @@ impl Core {
                 if let Some((r, _w)) = pipe {
                     sv.ready_fd = into_raw(r);
                 }
-                Event::Launched { timed: notify_fd.is_none() }
+                Event::Launched { timed: notify_fd < 0 }
             }
             Err(err) => {
                 self.say_spawn_error(s, b"run", err.errno());
