@@ -712,12 +712,10 @@ impl Core {
 
     /// The first letter of `down-signal` picks the stop signal.
     fn down_signal(&self, s: Slot) -> u32 {
+        // (Nothing read leaves the NUL, which is no letter.)
         let mut buf = [0u8; 1];
-        let n = self.read_small(s, b"down-signal", &mut buf);
-        match n {
-            Ok(Some(1)) => letter_signal(buf[0]).unwrap_or(k::SIGTERM),
-            _ => k::SIGTERM,
-        }
+        let _ = self.read_small(s, b"down-signal", &mut buf);
+        letter_signal(buf[0]).unwrap_or(k::SIGTERM)
     }
 
     /// Read a small file of the service (from the template for instances).
@@ -725,39 +723,41 @@ impl Core {
     /// device there must not stop the supervisor) and anything else is
     /// named in a message and treated as absent.
     /// Out of descriptors or memory (the caller retries later, as for a
-    /// failed spawn) is an error; any other failure is "absent" (None).
-    fn read_small(&self, s: Slot, file: &[u8], buf: &mut [u8]) -> Result<Option<usize>, Errno> {
+    /// failed spawn) is an error; any other failure reads as empty (0 bytes).
+    fn read_small(&self, s: Slot, file: &[u8], buf: &mut [u8]) -> Result<usize, Errno> {
         use rustix::fs::OFlags;
-        let Some(p) = self.script_path(s, file) else { return Ok(None) };
+        let Some(p) = self.script_path(s, file) else { return Ok(0) };
         let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
         let fd = match rustix::fs::open(p.as_cstr(), flags, rustix::fs::Mode::empty()) {
             Ok(fd) => fd,
             // (open(2) takes a number before it looks: whether the file is
             // there at all is asked without one.)
             Err(e @ (Errno::MFILE | Errno::NFILE | Errno::NOMEM)) => {
-                return if self.script_exists(s, file) { Err(e) } else { Ok(None) };
+                return if self.script_exists(s, file) { Err(e) } else { Ok(0) };
             }
-            Err(_) => return Ok(None),
+            Err(_) => return Ok(0),
         };
         let regular = rustix::fs::fstat(&fd).is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile);
         if !regular {
             self.say_parts(&[p.as_bytes(), b": not a regular file, ignored"]);
-            return Ok(None);
+            return Ok(0);
         }
-        Ok(rustix::io::read(&fd, buf).ok())
+        Ok(rustix::io::read(&fd, buf).unwrap_or(0))
     }
 
     /// `notification-fd` as nitro reads it: nothing readable (missing,
-    /// empty, unreadable) is None (UP after 2 s); otherwise every decimal
+    /// empty, unreadable) is -1 (UP after 2 s); otherwise every decimal
     /// digit of its first 64 bytes, in order, up to a NUL, makes the number
-    /// (`" 3\n"` is 3; no digit at all is 0, which waits for `ready`).
+    /// (`" 3\n"` is 3; no digit at all is 0, which waits for `ready`; one
+    /// too large for an i32 is i32::MAX).
     /// Not being able to open it for want of descriptors is an error: the
     /// service must not start as if it had none.
-    /// -1 when there is none (or it is empty); a number too large for an
-    /// i32 is i32::MAX.
     fn notification_fd(&self, s: Slot) -> Result<i32, Errno> {
         let mut buf = [0u8; 64];
-        let Some(n) = self.read_small(s, b"notification-fd", &mut buf)?.filter(|&n| n > 0) else { return Ok(-1) };
+        let n = self.read_small(s, b"notification-fd", &mut buf)?;
+        if n == 0 {
+            return Ok(-1);
+        }
         let digits = buf[..n].iter().take_while(|&&b| b != 0).filter(|b| b.is_ascii_digit());
         Ok(digits.fold(0i32, |v, &d| v.saturating_mul(10).saturating_add((d - b'0') as i32)))
     }
@@ -949,21 +949,15 @@ pub fn into_raw(fd: OwnedFd) -> i32 {
     fd.into_raw_fd()
 }
 
-/// nitro's signal letters (for down-signal and nitroctl).
+/// nitro's signal letters for down-signal (a table: a match on the letter
+/// was a jump table's worth of code).
 pub fn letter_signal(c: u8) -> Option<u32> {
-    Some(match c {
-        b'p' => k::SIGSTOP,
-        b'c' => k::SIGCONT,
-        b'h' => k::SIGHUP,
-        b'a' => k::SIGALRM,
-        b'i' => k::SIGINT,
-        b'q' => k::SIGQUIT,
-        b'1' => k::SIGUSR1,
-        b'2' => k::SIGUSR2,
-        b't' => k::SIGTERM,
-        b'k' => k::SIGKILL,
-        _ => return None,
-    })
+    const LETTERS: &[u8; 10] = b"pchaiq12tk";
+    const SIGNALS: [u8; 10] = [
+        k::SIGSTOP as u8, k::SIGCONT as u8, k::SIGHUP as u8, k::SIGALRM as u8, k::SIGINT as u8,
+        k::SIGQUIT as u8, k::SIGUSR1 as u8, k::SIGUSR2 as u8, k::SIGTERM as u8, k::SIGKILL as u8,
+    ];
+    LETTERS.iter().position(|&l| l == c).map(|i| SIGNALS[i] as u32)
 }
 
 
@@ -983,6 +977,23 @@ impl Core {
     fn notify_name(&mut self, name: &[u8], state: State) {
         if let Some(n) = Name::new(name) {
             self.events.push(Change::service(n, state));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn down_signal_letters_are_nitros() {
+        let want = [
+            (b'p', k::SIGSTOP), (b'c', k::SIGCONT), (b'h', k::SIGHUP), (b'a', k::SIGALRM), (b'i', k::SIGINT),
+            (b'q', k::SIGQUIT), (b'1', k::SIGUSR1), (b'2', k::SIGUSR2), (b't', k::SIGTERM), (b'k', k::SIGKILL),
+        ];
+        for c in 0..=255u8 {
+            let expected = want.iter().find(|w| w.0 == c).map(|w| w.1);
+            assert_eq!(letter_signal(c), expected, "{c}");
         }
     }
 }
