@@ -13,7 +13,8 @@ use crate::spat::{self, Packet, Status, Writer, tag};
 use crate::sys::Args;
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
-use rustix::net::{AddressFamily, SendFlags, SocketAddrAny, SocketAddrUnix, SocketFlags, SocketType};
+use crate::sys::Peer;
+use rustix::net::{AddressFamily, SendFlags, SocketAddrUnix, SocketFlags, SocketType};
 
 pub struct Control {
     fd: Option<OwnedFd>,
@@ -128,9 +129,8 @@ impl Control {
     /// Serve every datagram waiting on the socket.
     pub fn handle(&mut self, core: &mut Core) {
         let me = rustix::process::geteuid();
-        // The sender's address as received: converting it to a
-        // SocketAddrUnix costs a 4 KiB stack frame (rustix's path copy).
-        let mut from = None;
+        // The sender's address as received.
+        let mut from = Peer::NONE;
         for _ in 0..64 {
             let mut buf = [0u8; REQUEST_MAX];
             let Some(fd) = &self.fd else { return };
@@ -145,20 +145,20 @@ impl Control {
             // Not for this user, or longer than any request can be: refuse,
             // do not guess (the answer lets the client end at once).
             if !allowed || d.len > REQUEST_MAX {
-                self.reply(from.as_ref(), &[0, 0, tag::ENOSYS]);
+                self.reply(&from, &[0, 0, tag::ENOSYS]);
                 continue;
             }
-            self.serve(core, &buf[..d.len], from.as_ref());
+            self.serve(core, &buf[..d.len], &from);
         }
     }
 
-    fn reply(&self, to: Option<&SocketAddrAny>, bytes: &[u8]) {
-        if let (Some(fd), Some(to)) = (&self.fd, to) {
+    fn reply(&self, to: &Peer, bytes: &[u8]) {
+        if let (Some(fd), true) = (&self.fd, to.is_named()) {
             let _ = rustix::net::sendto(fd, bytes, SendFlags::DONTWAIT, to);
         }
     }
 
-    fn serve(&mut self, core: &mut Core, req: &[u8], from: Option<&SocketAddrAny>) {
+    fn serve(&mut self, core: &mut Core, req: &[u8], from: &Peer) {
         let mut handled = false;
         for p in spat::packets(req) {
             let (t, payload) = match p {
@@ -176,7 +176,7 @@ impl Control {
         }
     }
 
-    fn command(&mut self, core: &mut Core, c: Command, from: Option<&SocketAddrAny>) {
+    fn command(&mut self, core: &mut Core, c: Command, from: &Peer) {
         let query = matches!(c, Command::Query(_));
         match core.execute(c) {
             Outcome::Service(v) if query => {

@@ -374,6 +374,33 @@ pub fn cstr(b: &[u8]) -> &CStr {
     }
 }
 
+/// A datagram's sender as `recv_datagram` received it, to answer to: a
+/// unix socket address of `len` bytes, written where it is kept (0: the
+/// sender has no name). rustix's SocketAddrAny was 128 bytes of storage
+/// copied out, and its generic address code.
+pub struct Peer {
+    addr: linux_raw_sys::net::sockaddr_un,
+    len: u32,
+}
+
+impl Peer {
+    pub const NONE: Peer = Peer { addr: linux_raw_sys::net::sockaddr_un { sun_family: 0, sun_path: [0; 108] }, len: 0 };
+
+    /// Whether there is an address to answer to.
+    pub fn is_named(&self) -> bool {
+        self.len > 0
+    }
+}
+
+// Safety: the pointer is to the address the kernel wrote, `len` bytes of it
+// (at most the whole sockaddr_un: recv_datagram checks), and stays valid
+// for the call.
+unsafe impl rustix::net::addr::SocketAddrArg for Peer {
+    unsafe fn with_sockaddr<R>(&self, f: impl FnOnce(*const rustix::net::addr::SocketAddrOpaque, rustix::net::addr::SocketAddrLen) -> R) -> R {
+        f((&self.addr as *const linux_raw_sys::net::sockaddr_un).cast(), self.len)
+    }
+}
+
 /// One datagram of a unix socket with SO_PASSCRED set (`recv_datagram`).
 pub struct Datagram {
     /// Its length, even when it was longer than the buffer (MSG_TRUNC).
@@ -387,14 +414,12 @@ pub struct Datagram {
 /// message: descriptors a sender passes (SCM_RIGHTS) find no room and are
 /// never installed. (rustix's ancillary buffers take 0.9 KiB of code for
 /// what is a single fixed message here.) The sender's address goes to
-/// `from` (none when it has no name to answer to): in place, where a
-/// returned one was copied about (128 bytes each time).
-pub fn recv_datagram(fd: rustix::fd::BorrowedFd, buf: &mut [u8], from: &mut Option<rustix::net::SocketAddrAny>) -> Result<Datagram, Errno> {
+/// `from`, in place.
+pub fn recv_datagram(fd: rustix::fd::BorrowedFd, buf: &mut [u8], from: &mut Peer) -> Result<Datagram, Errno> {
     use core::mem::{MaybeUninit, size_of};
     use linux_raw_sys::general::iovec;
-    use linux_raw_sys::net::{MSG_CMSG_CLOEXEC, MSG_DONTWAIT, MSG_TRUNC, SCM_CREDENTIALS, SOL_SOCKET, cmsghdr, msghdr, ucred};
+    use linux_raw_sys::net::{MSG_CMSG_CLOEXEC, MSG_DONTWAIT, MSG_TRUNC, SCM_CREDENTIALS, SOL_SOCKET, cmsghdr, msghdr, sockaddr_un, ucred};
     use rustix::fd::AsRawFd;
-    use rustix::net::addr::SocketAddrStorage;
     /// CMSG_SPACE(sizeof(struct ucred)): the header is a whole number of
     /// words on every architecture, so the data follows it directly.
     #[repr(C)]
@@ -403,11 +428,10 @@ pub fn recv_datagram(fd: rustix::fd::BorrowedFd, buf: &mut [u8], from: &mut Opti
         cred: ucred,
     }
     let mut control = MaybeUninit::<Credentials>::zeroed();
-    let mut name = MaybeUninit::<SocketAddrStorage>::zeroed();
     let mut iov = iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() as _ };
     let mut msg = msghdr {
-        msg_name: name.as_mut_ptr().cast(),
-        msg_namelen: size_of::<SocketAddrStorage>() as _,
+        msg_name: (&mut from.addr as *mut sockaddr_un).cast(),
+        msg_namelen: size_of::<sockaddr_un>() as _,
         msg_iov: (&mut iov as *mut iovec).cast(),
         msg_iovlen: 1,
         msg_control: control.as_mut_ptr().cast(),
@@ -419,12 +443,9 @@ pub fn recv_datagram(fd: rustix::fd::BorrowedFd, buf: &mut [u8], from: &mut Opti
     // control buffer, each as long as msg says; the kernel writes only there.
     let r = unsafe { arch::syscall6(k::__NR_recvmsg as usize, [fd.as_raw_fd() as usize, &mut msg as *mut msghdr as usize, flags as usize, 0, 0, 0]) };
     let len = check(r)?;
-    let namelen = msg.msg_namelen as usize;
+    let namelen = msg.msg_namelen as u32;
     // (More than a family: an unbound sender has an empty name.)
-    *from = (namelen > 2 && namelen <= size_of::<SocketAddrStorage>())
-        // Safety: the kernel wrote a unix socket address of `namelen` bytes
-        // (the rest of the storage is zeroed).
-        .then(|| unsafe { rustix::net::SocketAddrAny::new(name, namelen as u32) });
+    from.len = if namelen > 2 && namelen as usize <= size_of::<sockaddr_un>() { namelen } else { 0 };
     // Safety: all-zero integers at first, whatever the kernel wrote since.
     let c = unsafe { control.assume_init() };
     let credentials = msg.msg_controllen as usize >= size_of::<cmsghdr>() + size_of::<ucred>()
