@@ -79,7 +79,7 @@ impl Core {
             Command::Up(n) => self.step(n, true, Event::WantUp, now),
             Command::Restart(n) => self.step(n, true, Event::WantRestart, now),
             Command::Down(n) => {
-                let create = self.sys.is_some();
+                let create = self.sys.running();
                 self.step(n, create, Event::WantDown, now)
             }
             Command::Ready(n) => self.step(n, false, Event::Ready, now),

@@ -37,7 +37,7 @@ impl Core {
                     SysKind::Finish => now + TIMEOUT_SYS_FINISH,
                 };
                 let task = SysTask { kind, pid, deadline, since: now };
-                self.sys = Some(task);
+                self.sys = task;
                 self.notify_name(b"SYS", task.state());
             }
             Err(SpawnError::Resources(e) | SpawnError::Exec(e)) => {
@@ -84,12 +84,11 @@ impl Core {
         }
         self.phase = Phase::SysFinish { finish_started: false };
         // A SYS/setup still running is stopped first (nitro lets it live on).
-        if let Some(task) = self.sys {
-            if task.kind == SysKind::Setup {
-                let _ = sys::kill(task.pid, k::SIGTERM);
-                let _ = sys::kill(task.pid, k::SIGCONT);
-                self.sys = Some(SysTask { deadline: super::now() + TIMEOUT_SHUTDOWN, ..task });
-            }
+        let task = self.sys;
+        if task.running() && task.kind == SysKind::Setup {
+            let _ = sys::kill(task.pid, k::SIGTERM);
+            let _ = sys::kill(task.pid, k::SIGCONT);
+            self.sys.deadline = super::now() + TIMEOUT_SHUTDOWN;
         }
     }
 
@@ -100,7 +99,7 @@ impl Core {
             match self.phase {
                 Phase::Boot | Phase::Up | Phase::Done => return,
                 Phase::SysFinish { finish_started } => {
-                    if self.sys.is_some() {
+                    if self.sys.running() {
                         return;
                     }
                     if !finish_started
@@ -108,7 +107,7 @@ impl Core {
                     {
                         self.phase = Phase::SysFinish { finish_started: true };
                         self.start_sys(SysKind::Finish, super::now());
-                        if self.sys.is_some() {
+                        if self.sys.running() {
                             return;
                         }
                     }

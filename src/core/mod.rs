@@ -67,6 +67,7 @@ enum SysKind {
 #[derive(Clone, Copy)]
 struct SysTask {
     kind: SysKind,
+    /// 0: none runs (`SysTask::NONE`).
     pid: i32,
     deadline: Deadline,
     /// When it started: the base of its uptime.
@@ -74,6 +75,12 @@ struct SysTask {
 }
 
 impl SysTask {
+    const NONE: SysTask = SysTask { kind: SysKind::Setup, pid: 0, deadline: NEVER, since: 0 };
+
+    fn running(&self) -> bool {
+        self.pid != 0
+    }
+
     fn state(&self) -> State {
         match self.kind {
             SysKind::Setup => State::Setup,
@@ -122,7 +129,7 @@ pub struct Core {
     pid1: bool,
     real_pid1: bool,
     pid: i32,
-    sys: Option<SysTask>,
+    sys: SysTask,
     total_reaps: u32,
     total_sv_reaps: u32,
     /// Our own messages, never blocking.
@@ -193,7 +200,7 @@ impl Core {
             pid1: false,
             real_pid1: false,
             pid: 0,
-            sys: None,
+            sys: SysTask::NONE,
             total_reaps: 0,
             total_sv_reaps: 0,
             diag: crate::diag::Diag::new(),
@@ -383,7 +390,7 @@ impl Core {
         if sys::exists(c"SYS/setup") {
             self.start_sys(SysKind::Setup, now);
         }
-        if self.sys.is_none() {
+        if !self.sys.running() {
             self.phase = Phase::Up;
             // Without SYS/setup, LOG takes the first slot before the scan
             // (as nitro's): the order of slots is the order of timers that
@@ -419,13 +426,13 @@ impl Core {
             }
             next = nearer(next, self.jobs.slots[j].deadline);
         }
-        if let Some(task) = &mut self.sys {
-            if due(task.deadline, now) {
-                let _ = sys::kill(task.pid, k::SIGKILL);
-                task.deadline = NEVER;
-            }
-            next = nearer(next, task.deadline);
+        // (Only a running task has a deadline.)
+        let task = &mut self.sys;
+        if due(task.deadline, now) {
+            let _ = sys::kill(task.pid, k::SIGKILL);
+            task.deadline = NEVER;
         }
+        next = nearer(next, task.deadline);
         if due(self.phase_deadline, now) {
             self.phase_deadline = NEVER;
             self.phase_timeout();
@@ -502,7 +509,7 @@ impl Core {
     pub fn info(&self) -> Info {
         Info {
             pid: self.pid,
-            entries: (self.t.count() + self.sys.is_some() as usize) as u32,
+            entries: (self.t.count() + self.sys.running() as usize) as u32,
             total_reaps: self.total_reaps,
             total_sv_reaps: self.total_sv_reaps,
         }
@@ -521,7 +528,10 @@ impl Core {
     }
 
     fn sys_view(&self, now: u64) -> Option<ServiceView> {
-        let task = self.sys?;
+        let task = self.sys;
+        if !task.running() {
+            return None;
+        }
         let name = Name::new(b"SYS")?;
         Some(ServiceView { name, state: task.state(), pid: 0, wstatus: 0, uptime: uptime(now, task.since), starts: 0 })
     }
@@ -581,13 +591,12 @@ impl Core {
     }
 
     fn died(&mut self, pid: i32, status: i32, now: u64) {
-        if let Some(task) = self.sys {
-            if task.pid == pid {
-                self.total_sv_reaps = self.total_sv_reaps.wrapping_add(1);
-                self.sys = None;
-                self.sys_ended(task.kind, status);
-                return;
-            }
+        let task = self.sys;
+        if task.pid == pid {
+            self.total_sv_reaps = self.total_sv_reaps.wrapping_add(1);
+            self.sys = SysTask::NONE;
+            self.sys_ended(task.kind, status);
+            return;
         }
         #[cfg(feature = "http")]
         if let Some(j) = (0..jobs::JOBS_MAX).find(|&j| self.jobs.slots[j].pid == pid && self.jobs.slots[j].phase == jobs::Phase::Running) {
