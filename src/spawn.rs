@@ -151,18 +151,19 @@ fn child(s: &Spawn) -> Errno {
         let _ = rustix::process::setsid();
     }
     // Credentials first: the directory, the files and the program are then
-    // reached with the task's rights, not the supervisor's.
-    if s.gid.is_some() || s.uid.is_some() {
+    // reached with the task's rights, not the supervisor's. (Only jobs
+    // name them: without the HTTP endpoint that code is left out.)
+    if cfg!(feature = "http") && (s.gid.is_some() || s.uid.is_some()) {
         if let Err(e) = sys::drop_groups() {
             return e;
         }
     }
-    if let Some(gid) = s.gid {
+    if let (true, Some(gid)) = (cfg!(feature = "http"), s.gid) {
         if let Err(e) = sys::setgid(gid) {
             return e;
         }
     }
-    if let Some(uid) = s.uid {
+    if let (true, Some(uid)) = (cfg!(feature = "http"), s.uid) {
         if let Err(e) = sys::setuid(uid) {
             return e;
         }
