@@ -566,13 +566,15 @@ impl Core {
     pub fn reap(&mut self) {
         // One clock read for a batch of exits (orphans can come by the
         // thousand).
-        let mut at: Option<u64> = None;
+        let mut at = 0;
         loop {
             match rustix::process::wait(rustix::process::WaitOptions::NOHANG) {
                 Ok(Some((pid, status))) => {
                     self.total_reaps = self.total_reaps.wrapping_add(1);
-                    let now = *at.get_or_insert_with(now);
-                    self.died(pid.as_raw_nonzero().get(), status.as_raw() as i32, now);
+                    if at == 0 {
+                        at = now();
+                    }
+                    self.died(pid.as_raw_nonzero().get(), status.as_raw() as i32, at);
                 }
                 Ok(None) => return,
                 Err(Errno::INTR) => {}
