@@ -815,7 +815,7 @@ impl Core {
     }
 
     fn spawn_script(&mut self, s: Slot, script: &[u8], args: &[&[u8]], stdin: i32, fds: &[(i32, i32)]) -> Result<i32, SpawnError> {
-        let name = self.t.get(s).name;
+        let name = &self.t.get(s).name;
         let too_long = SpawnError::Exec(Errno::NAMETOOLONG);
         // dir, program, then argv: script [args...] [instance]
         let mut c = crate::argv::CStrs::<320, 8>::new();
