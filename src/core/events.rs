@@ -123,10 +123,20 @@ impl Events {
 
     /// Add an event; its sequence number.
     pub fn push(&mut self, ev: Event) -> u64 {
-        let i = ((self.next - self.base) % EVENTS_MAX as u64) as usize;
-        self.ring[i] = ev;
-        self.next += 1;
+        *self.slot() = ev;
         self.next - 1
+    }
+
+    /// Add a service's change, written into its record in place.
+    pub fn push_service(&mut self, name: &Name, state: State) {
+        *self.slot() = Event { name: *name, state, ..EMPTY };
+    }
+
+    /// The record the next event goes to; it is numbered.
+    fn slot(&mut self) -> &mut Event {
+        let i = ((self.next - self.base) % EVENTS_MAX as u64) as usize;
+        self.next += 1;
+        &mut self.ring[i]
     }
 
     /// The oldest sequence number a reader can still start from: where one

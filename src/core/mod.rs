@@ -981,13 +981,12 @@ impl Core {
 
     /// Announce `state` for a service.
     fn notify_as(&mut self, s: Slot, state: State) {
-        let name = self.t.get(s).name;
-        self.events.push(Change::service(name, state));
+        self.events.push_service(&self.t.get(s).name, state);
     }
 
     fn notify_name(&mut self, name: &[u8], state: State) {
         if let Some(n) = Name::new(name) {
-            self.events.push(Change::service(n, state));
+            self.events.push_service(&n, state);
         }
     }
 }
