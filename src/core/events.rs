@@ -64,10 +64,6 @@ pub struct Event {
 const EMPTY: Event = Event { name: Name::EMPTY, kind: Kind::Service, state: State::Free, task: 0, pid: 0, status: 0 };
 
 impl Event {
-    pub fn service(name: Name, state: State) -> Event {
-        Event { name, state, ..EMPTY }
-    }
-
     pub fn job(name: Name, kind: Kind, task: usize, pid: i32, status: i32) -> Event {
         Event { name, kind, task: task.min(255) as u8, pid, status, ..EMPTY }
     }
@@ -197,13 +193,13 @@ mod tests {
         let mut a = e.next_seq();
         for i in 0..3 {
             let (n, s) = ev(i);
-            e.push(Event::service(n, s));
+            e.push_service(&n, s);
         }
         assert!(matches!(e.read(&mut a), Read::Event(x) if x.name.as_bytes() == b"s0"));
         let mut b = a;
         for i in 3..(3 + EVENTS_MAX) {
             let (n, s) = ev(i);
-            e.push(Event::service(n, s));
+            e.push_service(&n, s);
         }
         // b was at 1; the ring now holds 3..3+EVENTS_MAX.
         assert_eq!(e.read(&mut b), Read::Missed(2));
@@ -219,7 +215,7 @@ mod tests {
         let n = HISTORY + 10;
         for i in 0..n {
             let (nm, s) = ev(i);
-            e.push(Event::service(nm, s));
+            e.push_service(&nm, s);
         }
         while e.read(&mut r) != Read::End {}
         e.release(r);
@@ -234,8 +230,8 @@ mod tests {
         assert!(matches!(e.read(&mut old), Read::Event(x) if x.name.as_bytes() == b"s10"));
         // The next event follows the history.
         let (nm, s) = ev(999);
-        let seq = e.push(Event::service(nm, s));
-        assert_eq!(seq, n as u64);
+        assert_eq!(e.next_seq(), n as u64);
+        e.push_service(&nm, s);
         assert_eq!(e.ring[HISTORY].name.as_bytes(), b"s999");
         assert!(matches!(e.read(&mut r), Read::Event(x) if x.name.as_bytes() == b"s999"));
         // A reader behind keeps the ring from moving.
