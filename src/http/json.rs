@@ -160,6 +160,7 @@ impl<'a> Reader<'a> {
     }
 
     /// After `\u`: four hex digits, and a second escape for a surrogate pair.
+    #[inline(never)]
     fn unicode_escape(&mut self) -> Result<char, JsonError> {
         let hi = self.hex4()?;
         let cp = match hi {
