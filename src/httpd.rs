@@ -257,7 +257,7 @@ impl Http {
     }
 
     /// Fire the endpoint's due deadlines; the time of the next one.
-    #[inline(never)]
+    #[inline(never)] // (its inlined copy was 0.2 KiB larger than a call)
     pub fn timers(&mut self, now: u64) -> Deadline {
         if due(self.paused_until, now) {
             self.paused_until = NEVER;
@@ -699,7 +699,7 @@ fn serve(core: &mut Core, out: &mut [u8; OUT_MAX], out_len: &mut usize, close_af
 }
 
 /// A job's reply: the job as it is now.
-#[inline(never)]
+#[inline(never)] // (one body for its three callers: -144 bytes)
 fn job_reply<'c>(core: &'c Core, name: &[u8], status: Status) -> Result<(Status, Body<'c>), Error> {
     core.job(name).map(|v| (status, Body::Job(v))).ok_or(Error::not_found())
 }

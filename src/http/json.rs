@@ -160,7 +160,7 @@ impl<'a> Reader<'a> {
     }
 
     /// After `\u`: four hex digits, and a second escape for a surrogate pair.
-    #[inline(never)]
+    #[inline(never)] // (rare: out of the string reader's loop)
     fn unicode_escape(&mut self) -> Result<char, JsonError> {
         let hi = self.hex4()?;
         let cp = match hi {
