@@ -21,6 +21,8 @@ impl Job {
     /// Parse and validate a `PUT /job/NAME` body into `self` (which is
     /// emptied first, and left empty on an error). The error is the reply:
     /// 400 with the reason, or 501 for a descriptor type not implemented.
+    // (See `Parser`; on aarch64 out of line is the larger.)
+    #[cfg_attr(target_arch = "x86_64", inline(never))]
     pub fn parse_into(&mut self, body: &[u8]) -> Result<(), Error> {
         self.clear();
         let mut p = Parser { r: Reader::new(body), body, job: self, unsupported: false };
@@ -157,6 +159,7 @@ fn wrong_type(f: Field) -> Error {
     bad(t!("wrong type"), f)
 }
 
+#[inline(never)] // (see `Parser`)
 fn malformed(e: JsonError, f: Field) -> Error {
     match e {
         JsonError::Syntax(why) => Error::with(Status::BadRequest, t!("malformed JSON"), why),
@@ -345,6 +348,8 @@ impl<'a, 'j> Parser<'a, 'j> {
         Ok(())
     }
 
+    // (See `Parser`; on aarch64 out of line is the larger.)
+    #[cfg_attr(target_arch = "x86_64", inline(never))]
     fn fds(&mut self, t: &mut Task) -> Result<(), Error> {
         self.open(b'[', Field::Fd, 3)?;
         let mut first = true;
@@ -474,6 +479,8 @@ impl<'a, 'j> Parser<'a, 'j> {
         s.get().and_then(super::ip::parse).ok_or(bad(t!("bad value"), Field::Bind))
     }
 
+    // (See `Parser`; on aarch64 out of line is the larger.)
+    #[cfg_attr(target_arch = "x86_64", inline(never))]
     fn port(&mut self, raw: Option<(usize, usize)>) -> Result<u16, Error> {
         let raw = raw.ok_or(bad(t!("missing field"), Field::Port))?;
         let n = integer(&mut self.value(raw), Field::Port)?;
