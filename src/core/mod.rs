@@ -703,6 +703,7 @@ impl Core {
     }
 
     /// After a service came to rest (DOWN or FATAL).
+    #[inline(never)] // (out of line: smaller, measured)
     fn cleanup(&mut self, s: Slot) {
         self.close_ready(s);
         self.t.get_mut(s).drain = Drain::NONE;
@@ -862,6 +863,7 @@ impl Core {
         }
     }
 
+    #[inline(never)] // (out of line: smaller, measured)
     fn start_run(&mut self, s: Slot) -> Event {
         if !self.script_exists(s, b"run") {
             // No run: a one-shot; unless the directory itself is gone.
