@@ -10,10 +10,9 @@ use crate::core::{Command, Core, Outcome, ServiceView};
 use crate::notify::Notifier;
 use crate::path::{self, Path};
 use crate::spat::{self, Packet, Status, Writer, tag};
-use crate::sys::Args;
+use crate::sys::{Args, Peer};
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
-use crate::sys::Peer;
 use rustix::net::{AddressFamily, SendFlags, SocketAddrUnix, SocketFlags, SocketType};
 
 pub struct Control {
