@@ -239,6 +239,9 @@ impl Http {
     }
 
     /// Descriptors to poll, with the events wanted, handed to `add`.
+    // (Every pass of the loop runs it: always inlined there, never out of
+    // line among the endpoint's code that build.rs sets apart as cold.)
+    #[inline(always)]
     pub fn poll_set(&self, mut add: impl FnMut(Source, i32, i16)) {
         if self.listen != NO_FD && self.paused_until == NEVER {
             add(Source::Listen, self.listen, sys::POLLIN);
@@ -257,8 +260,9 @@ impl Http {
     }
 
     /// Fire the endpoint's due deadlines; the time of the next one.
-    // (It runs on every pass of the loop: never out of line, where it would
-    // lie among the endpoint's code that build.rs sets apart as cold.)
+    // (Every pass of the loop runs it: always inlined there, never out of
+    // line among the endpoint's code that build.rs sets apart as cold.)
+    #[inline(always)]
     pub fn timers(&mut self, now: u64) -> Deadline {
         if due(self.paused_until, now) {
             self.paused_until = NEVER;
@@ -443,6 +447,9 @@ impl Http {
     }
 
     /// The core's new changes to every event stream.
+    // (Every pass of the loop runs it: always inlined there, never out of
+    // line among the endpoint's code that build.rs sets apart as cold.)
+    #[inline(always)]
     pub fn deliver(&mut self, core: &Core) {
         for (conn, b) in self.conns.iter_mut().zip(self.bufs.iter_mut()) {
             if conn.fd != NO_FD && conn.stream().is_some() {
@@ -452,6 +459,9 @@ impl Http {
     }
 
     /// The oldest change an event stream still has to get.
+    // (Every pass of the loop runs it: always inlined there, never out of
+    // line among the endpoint's code that build.rs sets apart as cold.)
+    #[inline(always)]
     pub fn min_seq(&self) -> Option<u64> {
         self.conns.iter().filter(|c| c.fd != NO_FD && c.stream().is_some()).map(|c| c.seq).min()
     }
