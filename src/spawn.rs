@@ -157,15 +157,15 @@ fn child(s: &Spawn) -> Errno {
         if let Err(e) = sys::drop_groups() {
             return e;
         }
-    }
-    if let (true, Some(gid)) = (cfg!(feature = "http"), s.gid) {
-        if let Err(e) = sys::setgid(gid) {
-            return e;
+        if let Some(gid) = s.gid {
+            if let Err(e) = sys::setgid(gid) {
+                return e;
+            }
         }
-    }
-    if let (true, Some(uid)) = (cfg!(feature = "http"), s.uid) {
-        if let Err(e) = sys::setuid(uid) {
-            return e;
+        if let Some(uid) = s.uid {
+            if let Err(e) = sys::setuid(uid) {
+                return e;
+            }
         }
     }
     if let Err(e) = rustix::process::chdir(s.dir) {
