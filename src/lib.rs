@@ -23,6 +23,7 @@
 //!                 ├ events          the one queue of changes they read
 //!                 ├ scan, lifecycle, jobs, pid1
 //!                 └─▶ state, table, spawn, job, diag
+//!                               spawn ─▶ job  (a task's credentials, PATH, fds)
 //! leaves: spat, http::{response, json, job} (codecs), name, path,
 //!         config, out, buf, argv, words, signal, sys
 //! ```
@@ -47,7 +48,6 @@ pub mod diag;
 pub mod http;
 #[cfg(feature = "http")]
 pub mod httpd;
-#[cfg(feature = "http")]
 pub mod job;
 #[cfg(feature = "http")]
 pub mod metrics;

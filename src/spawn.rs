@@ -14,6 +14,7 @@
 //! directory on a dead network mount), which would hold any supervisor that
 //! looks at that directory.
 
+use crate::job::{Fd, Mode as FileMode, TaskRef};
 use crate::path::Path;
 use crate::sys;
 use core::cell::Cell;
@@ -25,30 +26,12 @@ use rustix::io::Errno;
 /// A standard descriptor the child keeps as ours (see `Spawn::stdio`).
 pub const KEEP: RawFd = -1;
 
-/// A descriptor the child opens itself, after switching credentials, so
-/// that it gets exactly what the task's user may open.
-#[derive(Clone, Copy)]
-pub enum Open<'a> {
-    Null,
-    /// `open(path, flags)`, created with mode 0644.
-    File { path: &'a CStr, flags: OFlags },
-    /// A named pipe, created (0600) if missing, opened read-write.
-    Fifo { path: &'a CStr },
-    /// A listening unix stream socket; a socket file left there is replaced.
-    UnixListener { path: &'a CStr },
-    /// A listening TCP socket (SO_REUSEADDR).
-    TcpListener { addr: core::net::SocketAddr },
-}
-
 pub struct Spawn<'a> {
     /// Directory to change into first (relative to the service directory).
     pub dir: &'a CStr,
     /// Program path (relative to `dir` unless absolute); with `search`, a
     /// name without `/` is looked up along it instead.
     pub path: &'a CStr,
-    /// A `PATH` value to look a bare `path` up in (jobs; services run their
-    /// scripts by path).
-    pub search: Option<&'a [u8]>,
     /// Null-terminated argument vector.
     pub argv: &'a [*const u8],
     pub envp: *const *const u8,
@@ -56,11 +39,11 @@ pub struct Spawn<'a> {
     pub stdio: [RawFd; 3],
     /// More descriptors to hand over: (ours, the number it gets).
     pub fds: &'a [(RawFd, RawFd)],
-    /// Descriptors the child opens for itself: (what, the number it gets).
-    pub opens: &'a [(Open<'a>, RawFd)],
-    /// Switch to this group and user (dropping supplementary groups) first.
-    pub gid: Option<u32>,
-    pub uid: Option<u32>,
+    /// A job's task: the child switches to its user and group (dropping
+    /// supplementary groups) first, opens its descriptors itself (`fd[i]`
+    /// becomes i) and looks a bare `path` up in its own `PATH`. Services
+    /// run their scripts by path, as we are.
+    pub task: Option<TaskRef<'a>>,
     /// Start a new session (services) — and take fd 0 as controlling tty.
     pub setsid: bool,
     pub ctty: bool,
@@ -73,14 +56,11 @@ impl<'a> Spawn<'a> {
         Spawn {
             dir,
             path,
-            search: None,
             argv,
             envp,
             stdio: [KEEP; 3],
             fds: &[],
-            opens: &[],
-            gid: None,
-            uid: None,
+            task: None,
             setsid: true,
             ctty: false,
         }
@@ -153,16 +133,18 @@ fn child(s: &Spawn) -> Errno {
     // Credentials first: the directory, the files and the program are then
     // reached with the task's rights, not the supervisor's. (Only jobs
     // name them: without the HTTP endpoint that code is left out.)
-    if cfg!(feature = "http") && (s.gid.is_some() || s.uid.is_some()) {
+    if let Some(t) = s.task.filter(|_| cfg!(feature = "http"))
+        && (t.group().is_some() || t.user().is_some())
+    {
         if let Err(e) = sys::drop_groups() {
             return e;
         }
-        if let Some(gid) = s.gid {
+        if let Some(gid) = t.group() {
             if let Err(e) = sys::setgid(gid) {
                 return e;
             }
         }
-        if let Some(uid) = s.uid {
+        if let Some(uid) = t.user() {
             if let Err(e) = sys::setuid(uid) {
                 return e;
             }
@@ -191,7 +173,8 @@ fn child(s: &Spawn) -> Errno {
 fn place_fds(s: &Spawn) -> Result<(), Errno> {
     // (Only jobs open descriptors or search a PATH: without the HTTP
     // endpoint there are none, and that code is left out.)
-    let opens = if cfg!(feature = "http") { s.opens } else { &[] };
+    let task = s.task.filter(|_| cfg!(feature = "http"));
+    let opens = task.map_or(&[][..], |t| t.fds());
     // (source, target), then (opened, target) once staged.
     let mut maps = [(0, 0); 3 + FDS_MAX];
     let mut n = 0;
@@ -215,7 +198,7 @@ fn place_fds(s: &Spawn) -> Result<(), Errno> {
     if !direct {
         let mut holder = if sources > 0 { maps[0].0 } else { NO_HOLDER };
         let free = |t: RawFd| rustix::io::fcntl_getfd(sys::fd(t)) == Err(Errno::BADF);
-        for t in maps[..sources].iter().map(|m| m.1).chain(opens.iter().map(|o| o.1)) {
+        for t in maps[..sources].iter().map(|m| m.1).chain(0..opens.len() as RawFd) {
             if free(t) {
                 if holder == NO_HOLDER {
                     holder = keep(rustix::fs::open(c"/dev/null", OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())?);
@@ -229,9 +212,11 @@ fn place_fds(s: &Spawn) -> Result<(), Errno> {
         for m in &mut maps[..sources] {
             m.0 = keep(rustix::io::fcntl_dupfd_cloexec(sys::fd(m.0), 3)?);
         }
-        for &(what, to) in opens {
-            *maps.get_mut(n).ok_or(Errno::MFILE)? = (keep(open(what)?), to);
-            n += 1;
+        if let Some(t) = task {
+            for (to, fd) in opens.iter().enumerate() {
+                *maps.get_mut(n).ok_or(Errno::MFILE)? = (keep(open(&t, fd)?), to as RawFd);
+                n += 1;
+            }
         }
     }
     for &(from, to) in &maps[..n] {
@@ -253,27 +238,38 @@ fn keep(fd: OwnedFd) -> RawFd {
 
 /// Open one of a job's descriptors, without ever waiting: non-blocking,
 /// then blocking again for the task.
-fn open(what: Open) -> Result<OwnedFd, Errno> {
+fn open(t: &TaskRef, fd: &Fd) -> Result<OwnedFd, Errno> {
     use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
     let nb = OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
-    let fd = match what {
-        Open::Null => rustix::fs::open(c"/dev/null", OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())?,
-        Open::File { path, flags } => {
-            let fd = rustix::fs::open(path, flags | nb, Mode::from_raw_mode(0o644))?;
+    let fd = match *fd {
+        Fd::Null => rustix::fs::open(c"/dev/null", OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())?,
+        Fd::File { path, mode } => {
+            let flags = match mode {
+                FileMode::Read => OFlags::RDONLY,
+                FileMode::Write => OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC,
+                FileMode::ReadWrite => OFlags::RDWR | OFlags::CREATE,
+                FileMode::Append => OFlags::WRONLY | OFlags::CREATE | OFlags::APPEND,
+            };
+            let fd = rustix::fs::open(t.path(path), flags | nb, Mode::from_raw_mode(0o644))?;
             blocking(&fd)?;
             fd
         }
-        Open::Fifo { path } => {
+        // A named pipe, created (0600) if missing, opened read-write: a
+        // FIFO opened so has a reader and a writer.
+        Fd::Pipe { path } => {
+            let path = t.path(path);
             match rustix::fs::mknodat(CWD, path, rustix::fs::FileType::Fifo, Mode::from_raw_mode(0o600), 0) {
                 Ok(()) | Err(Errno::EXIST) => {}
                 Err(e) => return Err(e),
             }
-            // Read-write: a FIFO opened so has a reader and a writer.
             let fd = rustix::fs::open(path, OFlags::RDWR | nb, Mode::empty())?;
             blocking(&fd)?;
             fd
         }
-        Open::UnixListener { path } => {
+        // A listening unix stream socket; a socket file left there is
+        // replaced.
+        Fd::UnixSocket { path } => {
+            let path = t.path(path);
             let sock = rustix::net::socket_with(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC, None)?;
             let addr = SocketAddrUnix::new(path)?;
             let is_socket = rustix::fs::statat(CWD, path, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
@@ -285,7 +281,9 @@ fn open(what: Open) -> Result<OwnedFd, Errno> {
             rustix::net::listen(&sock, 128)?;
             sock
         }
-        Open::TcpListener { addr } => {
+        // A listening TCP socket (SO_REUSEADDR).
+        Fd::NetworkSocket { bind, port } => {
+            let addr = core::net::SocketAddr::new(bind, port);
             let family = if addr.is_ipv4() { AddressFamily::INET } else { AddressFamily::INET6 };
             let sock = rustix::net::socket_with(family, SocketType::STREAM, SocketFlags::CLOEXEC, None)?;
             rustix::net::sockopt::set_socket_reuseaddr(&sock, true)?;
@@ -306,8 +304,8 @@ fn blocking(fd: &OwnedFd) -> Result<(), Errno> {
 /// be executed (as execvp: EACCES is remembered, ENOENT and ENOTDIR go on).
 fn exec(s: &Spawn) -> Errno {
     let name = s.path.to_bytes();
-    let search = match s.search {
-        Some(search) if cfg!(feature = "http") && !name.iter().any(|&b| b == b'/') => search,
+    let search = match s.task.filter(|_| cfg!(feature = "http")) {
+        Some(t) if !name.iter().any(|&b| b == b'/') => t.env(b"PATH").unwrap_or(b""),
         _ => return sys::execve(s.path, s.argv, s.envp),
     };
     let mut denied = false;

@@ -6,14 +6,13 @@
 
 use crate::config::TIMEOUT_SHUTDOWN;
 use crate::state::{Deadline, NEVER};
-use crate::job::{Fd, Job, JobState, Mode, TASKS_MAX, TaskRef};
+use crate::job::{Job, JobState, TASKS_MAX, TaskRef};
 use crate::name::Name;
 use crate::out::Out;
-use crate::spawn::{self, KEEP, Open, Spawn};
+use crate::spawn::{self, KEEP, Spawn};
 use super::Core;
 use crate::sys;
 use linux_raw_sys::general as k;
-use rustix::fs::OFlags;
 use rustix::io::Errno;
 
 /// Jobs the table holds (running or finished).
@@ -190,27 +189,6 @@ pub fn exit_text(status: i32, o: &mut crate::out::Text) {
     };
 }
 
-/// What the child opens for descriptor `fd` of a task (after switching to
-/// the task's credentials, relative paths from the task's `cwd`).
-#[inline(never)] // (out of line: smaller, measured)
-fn open_of<'a>(task: &TaskRef<'a>, fd: &Fd) -> Open<'a> {
-    match *fd {
-        Fd::Null => Open::Null,
-        Fd::File { path, mode } => {
-            let flags = match mode {
-                Mode::Read => OFlags::RDONLY,
-                Mode::Write => OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC,
-                Mode::ReadWrite => OFlags::RDWR | OFlags::CREATE,
-                Mode::Append => OFlags::WRONLY | OFlags::CREATE | OFlags::APPEND,
-            };
-            Open::File { path: task.path(path), flags }
-        }
-        Fd::Pipe { path } => Open::Fifo { path: task.path(path) },
-        Fd::UnixSocket { path } => Open::UnixListener { path: task.path(path) },
-        Fd::NetworkSocket { bind, port } => Open::TcpListener { addr: core::net::SocketAddr::new(bind, port) },
-    }
-}
-
 impl Core {
     /// Start task `jobs[j].task`; on failure record it as ended (127 when
     /// the program was not found, 126 otherwise) and go on.
@@ -303,18 +281,11 @@ impl Core {
         }
         // Descriptors: fd[i] becomes i, opened by the child; 0 defaults to
         // /dev/null, 1 and 2 to the default log.
-        let mut opens = [(Open::Null, 0); crate::job::FDS_MAX];
-        for (i, fd) in task.fds().iter().enumerate() {
-            opens[i] = (open_of(task, fd), i as i32);
-        }
         let given = task.fds().len();
         let log = self.default_log();
         let mut spec = Spawn::new(task.cwd(), task.exec(), &argv_ptrs[..=n], envp.as_ptr());
-        spec.search = Some(task.env(b"PATH").unwrap_or(b""));
         spec.stdio = [if given > 0 { KEEP } else { self.null_fd }, if given > 1 { KEEP } else { log }, if given > 2 { KEEP } else { log }];
-        spec.opens = &opens[..given];
-        spec.gid = task.group();
-        spec.uid = task.user();
+        spec.task = Some(*task);
         spawn::spawn(&spec).map_err(spawn::SpawnError::errno)
     }
 
