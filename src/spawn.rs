@@ -309,7 +309,7 @@ fn exec(s: &Spawn) -> Errno {
         _ => return sys::execve(s.path, s.argv, s.envp),
     };
     let mut denied = false;
-    for dir in search.split(|&b| b == b':') {
+    for dir in crate::words::split(search, b':') {
         let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
         let Ok(p) = Path::from(&[dir, b"/", name]) else { continue };
         match sys::execve(p.as_cstr(), s.argv, s.envp) {

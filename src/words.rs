@@ -107,6 +107,13 @@ impl<const BYTES: usize, const N: usize, T: Copy> Words<BYTES, N, T> {
     }
 }
 
+/// The pieces of `s` between the bytes `sep` (as `s.split`, but one
+/// type for every separator: one copy of the iterator's code, not one per
+/// closure).
+pub fn split(s: &[u8], sep: u8) -> core::slice::Split<'_, u8, impl FnMut(&u8) -> bool> {
+    s.split(move |&b| b == sep)
+}
+
 /// See `Words::find` (not generic: every table shares it).
 fn find(text: &[u8], ends: &[u16], word: &[u8], first: usize, n: usize) -> Option<usize> {
     (0..n).find(|&i| nth(text, ends, first + i) == word)

@@ -16,7 +16,7 @@ pub fn parse(s: &[u8]) -> Option<IpAddr> {
 /// Four decimal numbers 0..=255 of 1-3 digits, without leading zeros.
 fn v4(s: &[u8]) -> Option<[u8; 4]> {
     let mut q = [0u8; 4];
-    let mut parts = s.split(|&b| b == b'.');
+    let mut parts = crate::words::split(s, b'.');
     for o in &mut q {
         let p = parts.next()?;
         if p.is_empty() || p.len() > 3 || (p.len() > 1 && p[0] == b'0') || !p.iter().all(u8::is_ascii_digit) {
@@ -58,7 +58,7 @@ fn groups(s: &[u8], out: &mut [u16; 8], quad: bool) -> Option<usize> {
         return Some(0);
     }
     let mut n = 0;
-    let mut parts = s.split(|&b| b == b':').peekable();
+    let mut parts = crate::words::split(s, b':').peekable();
     while let Some(p) = parts.next() {
         if quad && parts.peek().is_none() && p.iter().any(|&b| b == b'.') {
             let [a, b, c, d] = v4(p)?;

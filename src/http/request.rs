@@ -156,7 +156,7 @@ impl<'a> Fields<'a> {
         } else if same_ci(name, b"expect") {
             self.expect_continue |= same_ci(value, b"100-continue");
         } else if same_ci(name, b"connection") {
-            for token in value.split(|&b| b == b',').map(trim) {
+            for token in words::split(value, b',').map(trim) {
                 self.close |= same_ci(token, b"close");
                 self.keep |= same_ci(token, b"keep-alive");
             }
@@ -395,13 +395,13 @@ const SIGNALLED: u8 = 3;
 
 fn route(m: usize, target: &[u8]) -> Result<Route<'_>, Error> {
     let path = origin_path(target).ok_or(Error::bad(t!("bad target")))?;
-    let path = path.split(|&b| b == b'#').next().unwrap_or(&[]);
+    let path = words::split(path, b'#').next().unwrap_or(&[]);
     let (path, query) = match path.iter().position(|&b| b == b'?') {
         Some(i) => (path.get(..i).unwrap_or(&[]), path.get(i + 1..).unwrap_or(&[])),
         None => (path, &[][..]),
     };
     let mut seg: [&[u8]; SEGMENTS_MAX] = [&[]; SEGMENTS_MAX];
-    let mut parts = path.get(1..).unwrap_or(&[]).split(|&b| b == b'/');
+    let mut parts = words::split(path.get(1..).unwrap_or(&[]), b'/');
     let mut n = 0;
     for (slot, part) in seg.iter_mut().zip(&mut parts) {
         *slot = part;
@@ -456,7 +456,7 @@ fn route(m: usize, target: &[u8]) -> Result<Route<'_>, Error> {
 /// `job=NAME`, `jobs`, `after=SEQ`, joined by `&`; anything else is 400.
 fn events_query(q: &[u8]) -> Result<EventsQuery<'_>, Error> {
     let mut e = EventsQuery::default();
-    for p in q.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
+    for p in words::split(q, b'&').filter(|p| !p.is_empty()) {
         let (k, v) = match p.iter().position(|&b| b == b'=') {
             Some(i) => (p.get(..i).unwrap_or(&[]), p.get(i + 1..)),
             None => (p, None),
