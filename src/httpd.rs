@@ -483,22 +483,28 @@ fn stream(core: &Core, conn: &mut Conn, b: &mut Buffers) {
         let mut seq = conn.seq;
         let at = seq;
         let item = core.events().read(&mut seq);
-        if let Read::Event(ev) = &item {
-            let job = ev.kind != ChangeKind::Service;
-            if (conn.only == 1 && !job) || (conn.only == 2 && (!job || ev.name != conn.job)) {
-                conn.seq = seq;
-                continue;
-            }
-        }
-        let written = match item {
+        match &item {
             Read::End => break,
-            Read::Missed(n) => framing.json_piece(&mut b.out[conn.out_len..], &mut |j| {
+            Read::Event(ev) => {
+                let job = ev.kind != ChangeKind::Service;
+                if (conn.only == 1 && !job) || (conn.only == 2 && (!job || ev.name != conn.job)) {
+                    conn.seq = seq;
+                    continue;
+                }
+            }
+            Read::Missed(_) => {}
+        }
+        // (One closure for both kinds of line: one for each made two
+        // copies of the piece's code.)
+        let written = framing.json_piece(&mut b.out[conn.out_len..], &mut |j| match &item {
+            Read::Event(ev) => event_json(j, ev, at),
+            Read::Missed(n) => {
                 j.begin_object();
-                j.field_u64(b"missed", n);
+                j.field_u64(b"missed", *n);
                 j.end_object();
-            }),
-            Read::Event(ev) => framing.json_piece(&mut b.out[conn.out_len..], &mut |j| event_json(j, &ev, at)),
-        };
+            }
+            Read::End => {}
+        });
         match written {
             Ok(n) => {
                 conn.out_len += n;
