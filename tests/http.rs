@@ -1374,6 +1374,43 @@ fn metrics_and_services_fit_a_full_table_of_worst_case_names() {
     assert_eq!(r.body.matches(&"\\u0001".repeat(60)).count(), 500);
 }
 
+/// A stream asked to start before the oldest event still held (the ring
+/// keeps 256 once nobody reads them) is told how many it missed, as
+/// `{"missed":N}`, then goes on from the oldest held: nothing is skipped
+/// without a word.
+#[test]
+fn a_stream_from_before_the_history_is_told_what_it_missed() {
+    let mut h = Harness::new();
+    for i in 0..200 {
+        h.sleeper(&format!("s{i}"));
+    }
+    start(&mut h);
+    wait_until(10 * SEC, "every sleeper UP", || {
+        let r = get(&h, "/services");
+        r.body.matches("\"UP\"").count() == 200
+    });
+    let mut c = Raw::new(&h);
+    c.send(b"GET /events?after=0 HTTP/1.1\r\nHost: x\r\n\r\n");
+    let head = c.resp();
+    assert_eq!(head.status, 200, "{head:?}");
+    let deadline = Instant::now() + 5 * SEC;
+    while dechunk(&c.buf).lines().count() < 3 {
+        assert!(Instant::now() < deadline, "{:?}", dechunk(&c.buf));
+        c.s.set_read_timeout(Some(secs(0.2))).unwrap();
+        c.fill();
+    }
+    let text = dechunk(&c.buf);
+    let lines: Vec<&str> = text.lines().collect();
+    let missed = num(lines[0], "missed");
+    assert_eq!(lines[0], format!("{{\"missed\":{missed}}}"), "{lines:?}");
+    // 200 services came up: at least 400 events (seq 0, 1, ...), the
+    // last 256 held; after=0 wanted every one from seq 1.
+    assert!(missed >= 400 - 256 - 1, "{lines:?}");
+    // The first held event is the one after those missed.
+    assert_eq!(num(lines[1], "seq"), missed + 1, "{lines:?}");
+    assert_eq!(num(lines[2], "seq"), missed + 2, "{lines:?}");
+}
+
 /// An event stream from `GET /events?job=NAME&after=SEQ`, read until a line
 /// contains `until`; its lines with `seq` and `pid` as N.
 fn job_events(h: &Harness, query: &str, until: &str) -> (Vec<String>, Vec<u64>) {
