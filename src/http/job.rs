@@ -10,7 +10,7 @@
 //! body is valid (a body that is wrong anyway is 400).
 
 use crate::http::t;
-use super::json::{DEPTH_MAX, JsonError, Reader, as_u64};
+use super::json::{DEPTH_MAX, Reader, as_u64};
 pub use crate::job::*;
 use crate::job::{Env, TASK0, Task};
 use super::{Error, Status};
@@ -73,7 +73,7 @@ struct Small {
 }
 
 impl Small {
-    fn read(r: &mut Reader) -> Result<Self, JsonError> {
+    fn read(r: &mut Reader) -> Result<Self, Error> {
         let mut s = Small { buf: [0; 48], len: 0, long: false };
         r.string(&mut |p| {
             match s.buf.get_mut(s.len..s.len + p.len()) {
@@ -159,14 +159,6 @@ fn wrong_type(f: Field) -> Error {
     bad(t!("wrong type"), f)
 }
 
-#[inline(never)] // (see `Parser`)
-fn malformed(e: JsonError, f: Field) -> Error {
-    match e {
-        JsonError::Syntax(why) => Error::with(Status::BadRequest, t!("malformed JSON"), why),
-        JsonError::Full => bad(t!("field too long"), f),
-    }
-}
-
 /// (Its larger steps are kept out of line: inlined into their one caller,
 /// they made the whole parser 1 KiB larger.)
 struct Parser<'a, 'j> {
@@ -189,14 +181,10 @@ fn seen(mask: &mut u16, f: Field) -> Result<(), Error> {
 }
 
 impl<'a, 'j> Parser<'a, 'j> {
-    fn syntax(&self, e: JsonError) -> Error {
-        malformed(e, Field::Tasks)
-    }
-
     /// A member's key and colon; `None` for a key that is no field of ours.
     fn key(&mut self) -> Result<Option<Field>, Error> {
-        let k = Small::read(&mut self.r).map_err(|e| self.syntax(e))?;
-        self.r.expect(b':', t!("expected :")).map_err(|e| self.syntax(e))?;
+        let k = Small::read(&mut self.r)?;
+        self.r.expect(b':', t!("expected :"))?;
         Ok(Field::of(&k))
     }
 
@@ -206,22 +194,21 @@ impl<'a, 'j> Parser<'a, 'j> {
         if self.r.eat(c) {
             return Ok(());
         }
-        match self.r.skip(depth) {
-            Ok(()) => Err(wrong_type(f)),
-            Err(e) => Err(self.syntax(e)),
-        }
+        self.r.skip(depth)?;
+        Err(wrong_type(f))
     }
 
     fn more(&mut self, close: u8, first: &mut bool) -> Result<bool, Error> {
-        self.r.more(close, first).map_err(|e| self.syntax(e))
+        self.r.more(close, first)
     }
 
     fn root(&mut self) -> Result<(), Error> {
         if self.r.peek().is_none() {
-            return Err(Error::with(Status::BadRequest, t!("malformed JSON"), t!("empty body")));
+            return Err(super::json::malformed(t!("empty body")));
         }
         if !self.r.eat(b'{') {
-            self.r.skip(0).and_then(|_| self.r.end()).map_err(|e| self.syntax(e))?;
+            self.r.skip(0)?;
+            self.r.end()?;
             return Err(Error::with(Status::BadRequest, t!("wrong type"), t!("job")));
         }
         let (mut mask, mut first) = (0, true);
@@ -234,7 +221,7 @@ impl<'a, 'j> Parser<'a, 'j> {
                 _ => return Err(Error::bad(t!("unknown field"))),
             }
         }
-        self.r.end().map_err(|e| self.syntax(e))?;
+        self.r.end()?;
         if mask & Field::Tasks.bit() == 0 {
             return Err(bad(t!("missing field"), Field::Tasks));
         }
@@ -332,7 +319,7 @@ impl<'a, 'j> Parser<'a, 'j> {
                 return Err(Error::bad(t!("duplicate env")));
             }
             let key_len = (self.job.used - start) as u16;
-            self.r.expect(b':', t!("expected :")).map_err(|e| self.syntax(e))?;
+            self.r.expect(b':', t!("expected :"))?;
             push(self.job, b"=")?;
             if self.r.peek() != Some(b'"') {
                 return Err(self.wrong(Field::Envs, 4));
@@ -379,7 +366,7 @@ impl<'a, 'j> Parser<'a, 'j> {
             let field = self.key()?;
             self.r.peek();
             let start = self.r.pos();
-            self.r.skip(DEPTH + 1).map_err(|e| self.syntax(e))?;
+            self.r.skip(DEPTH + 1)?;
             let range = (start, self.r.pos());
             let i = match field {
                 Some(f @ Field::Type) => (f, 0),
@@ -453,7 +440,7 @@ impl<'a, 'j> Parser<'a, 'j> {
 
     /// A short string member (`type`, `mode`, `bind`).
     fn small_member(&self, raw: Option<(usize, usize)>, f: Field) -> Result<Small, Error> {
-        Small::read(&mut self.string_member(raw, f)?).map_err(|e| self.syntax(e))
+        Small::read(&mut self.string_member(raw, f)?)
     }
 
     fn fd_path(&mut self, raw: Option<(usize, usize)>, limit: usize) -> Result<Span, Error> {
@@ -514,7 +501,7 @@ impl<'a, 'j> Parser<'a, 'j> {
     fn wrong(&mut self, f: Field, depth: usize) -> Error {
         match self.r.skip(depth) {
             Ok(()) => wrong_type(f),
-            Err(e) => self.syntax(e),
+            Err(e) => e,
         }
     }
 }
@@ -524,13 +511,11 @@ fn integer(r: &mut Reader, f: Field) -> Result<u64, Error> {
     match r.peek() {
         Some(b'-' | b'0'..=b'9') => {}
         _ => {
-            return match r.skip(DEPTH_MAX - 1) {
-                Ok(()) => Err(wrong_type(f)),
-                Err(e) => Err(malformed(e, f)),
-            };
+            r.skip(DEPTH_MAX - 1)?;
+            return Err(wrong_type(f));
         }
     }
-    let text = r.number().map_err(|e| malformed(e, f))?;
+    let text = r.number()?;
     if text.iter().any(|&b| matches!(b, b'.' | b'e' | b'E')) {
         return Err(wrong_type(f));
     }
@@ -571,20 +556,18 @@ fn append(
             }
         }
     });
-    match res {
-        Ok(()) => Ok(()),
-        Err(JsonError::Full) if arena_full => Err(Error::bad(t!("job too large"))),
-        Err(e) => Err(malformed(e, f)),
+    match res? {
+        true => Ok(()),
+        false if arena_full => Err(Error::bad(t!("job too large"))),
+        false => Err(bad(t!("field too long"), f)),
     }
 }
 
 /// The next value must be a string: stored with its NUL.
 fn store(r: &mut Reader, job: &mut Job, f: Field, limit: usize) -> Result<Span, Error> {
     if r.peek() != Some(b'"') {
-        return match r.skip(DEPTH_MAX - 1) {
-            Ok(()) => Err(wrong_type(f)),
-            Err(e) => Err(malformed(e, f)),
-        };
+        r.skip(DEPTH_MAX - 1)?;
+        return Err(wrong_type(f));
     }
     let start = job.used;
     append(r, job, f, start, limit)?;

@@ -13,21 +13,12 @@
 //! [`DEPTH_MAX`].
 
 use crate::http::t;
-use super::Full;
+use super::{Error, Full};
 use super::response::Writer;
 
 /// Deepest nesting of arrays and objects the reader skips through (the job
 /// schema itself is four deep).
 pub const DEPTH_MAX: usize = 16;
-
-/// Why a JSON text was refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum JsonError {
-    /// Not JSON: the detail says what was wrong.
-    Syntax(super::Text),
-    /// A string did not fit where it was being decoded to.
-    Full,
-}
 
 /// A pull reader over a complete JSON text.
 pub struct Reader<'a> {
@@ -39,8 +30,13 @@ pub struct Reader<'a> {
 const ESCAPED: &[u8; 8] = b"\"\\/bfnrt";
 const UNESCAPED: &[u8; 8] = b"\"\\/\x08\x0c\n\r\t";
 
-fn syntax<T>(what: super::Text) -> Result<T, JsonError> {
-    Err(JsonError::Syntax(what))
+/// A text that is not JSON: 400 `malformed JSON: <what was wrong>`.
+pub fn malformed(what: super::Text) -> Error {
+    Error::with(super::Status::BadRequest, t!("malformed JSON"), what)
+}
+
+fn syntax<T>(what: super::Text) -> Result<T, Error> {
+    Err(malformed(what))
 }
 
 impl<'a> Reader<'a> {
@@ -83,14 +79,14 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub fn expect(&mut self, c: u8, what: super::Text) -> Result<(), JsonError> {
+    pub fn expect(&mut self, c: u8, what: super::Text) -> Result<(), Error> {
         if self.eat(c) { Ok(()) } else { syntax(what) }
     }
 
     /// Inside an array or object whose opening bracket was consumed: true
     /// when an element (or member) follows, its separating comma consumed;
     /// false once `close` is consumed. `first` starts true.
-    pub fn more(&mut self, close: u8, first: &mut bool) -> Result<bool, JsonError> {
+    pub fn more(&mut self, close: u8, first: &mut bool) -> Result<bool, Error> {
         let was_first = core::mem::replace(first, false);
         if self.eat(close) {
             // `[1,]` cannot get here: after a comma an element is parsed.
@@ -103,18 +99,18 @@ impl<'a> Reader<'a> {
     }
 
     /// The end of the text: only whitespace may remain.
-    pub fn end(&mut self) -> Result<(), JsonError> {
+    pub fn end(&mut self) -> Result<(), Error> {
         match self.peek() {
             None => Ok(()),
             Some(_) => syntax(t!("trailing data")),
         }
     }
 
-    /// A string, unescaped into `out` piece by piece (`out` answers false
-    /// when it is full). Checks UTF-8, control characters, escapes and
-    /// surrogate pairs; refuses `\u0000` since no such string could be
-    /// passed to execve.
-    pub fn string(&mut self, out: &mut dyn FnMut(&[u8]) -> bool) -> Result<(), JsonError> {
+    /// A string, unescaped into `out` piece by piece. Checks UTF-8, control
+    /// characters, escapes and surrogate pairs; refuses `\u0000` since no
+    /// such string could be passed to execve. `Ok(false)` when `out`
+    /// answered false (it is full): the rest of the string is not read.
+    pub fn string(&mut self, out: &mut dyn FnMut(&[u8]) -> bool) -> Result<bool, Error> {
         self.expect(b'"', t!("expected string"))?;
         loop {
             // A run of plain bytes; escapes and the quote are ASCII, so a
@@ -131,11 +127,11 @@ impl<'a> Reader<'a> {
                 return syntax(t!("invalid UTF-8"));
             }
             if !run.is_empty() && !out(run) {
-                return Err(JsonError::Full);
+                return Ok(false);
             }
             match self.byte() {
                 None => return syntax(t!("unterminated string")),
-                Some(b'"') => return Ok(()),
+                Some(b'"') => return Ok(true),
                 Some(b'\\') => {
                     let mut tmp = [0u8; 4];
                     let e = self.byte();
@@ -151,7 +147,7 @@ impl<'a> Reader<'a> {
                         None => return syntax(t!("bad escape")),
                     };
                     if !out(piece) {
-                        return Err(JsonError::Full);
+                        return Ok(false);
                     }
                 }
                 Some(_) => return syntax(t!("control character in string")),
@@ -161,7 +157,7 @@ impl<'a> Reader<'a> {
 
     /// After `\u`: four hex digits, and a second escape for a surrogate pair.
     #[inline(never)] // (rare: out of the string reader's loop)
-    fn unicode_escape(&mut self) -> Result<char, JsonError> {
+    fn unicode_escape(&mut self) -> Result<char, Error> {
         let hi = self.hex4()?;
         let cp = match hi {
             0xD800..=0xDBFF => {
@@ -180,7 +176,7 @@ impl<'a> Reader<'a> {
         char::from_u32(cp).map_or(syntax(t!("bad escape")), Ok)
     }
 
-    fn hex4(&mut self) -> Result<u32, JsonError> {
+    fn hex4(&mut self) -> Result<u32, Error> {
         let mut v = 0;
         for _ in 0..4 {
             let d = match self.byte() {
@@ -196,7 +192,7 @@ impl<'a> Reader<'a> {
 
     /// A number, checked against the grammar
     /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`; its text.
-    pub fn number(&mut self) -> Result<&'a [u8], JsonError> {
+    pub fn number(&mut self) -> Result<&'a [u8], Error> {
         self.ws();
         let start = self.pos;
         if self.s.get(self.pos) == Some(&b'-') {
@@ -235,7 +231,7 @@ impl<'a> Reader<'a> {
         self.pos - start
     }
 
-    fn literal(&mut self, word: &[u8]) -> Result<(), JsonError> {
+    fn literal(&mut self, word: &[u8]) -> Result<(), Error> {
         let end = self.pos + word.len();
         if self.s.get(self.pos..end) == Some(word) {
             self.pos = end;
@@ -247,7 +243,7 @@ impl<'a> Reader<'a> {
 
     /// Check and pass over one value of any kind; `depth` is how deep it
     /// already is. Iterative on bracket kinds, so no recursion at all.
-    pub fn skip(&mut self, depth: usize) -> Result<(), JsonError> {
+    pub fn skip(&mut self, depth: usize) -> Result<(), Error> {
         // Open brackets, as bits: 1 = object, 0 = array.
         let mut stack: u32 = 0;
         let mut level = 0usize;
@@ -544,7 +540,7 @@ fn escape(w: &mut Writer, s: &[u8]) {
 mod tests {
     use super::*;
 
-    fn decode(s: &[u8]) -> Result<Vec<u8>, JsonError> {
+    fn decode(s: &[u8]) -> Result<Vec<u8>, Error> {
         let mut out = Vec::new();
         let mut r = Reader::new(s);
         r.string(&mut |p| {
@@ -555,7 +551,7 @@ mod tests {
         Ok(out)
     }
 
-    fn skip(s: &[u8]) -> Result<(), JsonError> {
+    fn skip(s: &[u8]) -> Result<(), Error> {
         let mut r = Reader::new(s);
         r.skip(0)?;
         r.end()
@@ -586,9 +582,9 @@ mod tests {
             (b"\"\xc3\"", t!("invalid UTF-8")),
             (b"'a'", t!("expected string")),
         ] {
-            assert_eq!(decode(bad), Err(JsonError::Syntax(why)), "{:?}", bad);
+            assert_eq!(decode(bad), Err(malformed(why)), "{:?}", bad);
         }
-        assert_eq!(decode(br#""a" x"#), Err(JsonError::Syntax(t!("trailing data"))));
+        assert_eq!(decode(br#""a" x"#), Err(malformed(t!("trailing data"))));
         let mut r = Reader::new(br#""abcdef""#);
         let mut room = 3usize;
         assert_eq!(
@@ -597,7 +593,7 @@ mod tests {
                 room = room.saturating_sub(p.len());
                 ok
             }),
-            Err(JsonError::Full)
+            Ok(false)
         );
     }
 
@@ -673,11 +669,11 @@ mod tests {
         let ok = format!("{}{}", "[".repeat(DEPTH_MAX), "]".repeat(DEPTH_MAX));
         assert_eq!(skip(ok.as_bytes()), Ok(()));
         let deep = format!("{}{}", "[".repeat(DEPTH_MAX + 1), "]".repeat(DEPTH_MAX + 1));
-        assert_eq!(skip(deep.as_bytes()), Err(JsonError::Syntax(t!("nesting too deep"))));
+        assert_eq!(skip(deep.as_bytes()), Err(malformed(t!("nesting too deep"))));
         let huge = "[".repeat(100_000);
-        assert_eq!(skip(huge.as_bytes()), Err(JsonError::Syntax(t!("nesting too deep"))));
+        assert_eq!(skip(huge.as_bytes()), Err(malformed(t!("nesting too deep"))));
         let mut r = Reader::new(b"[[1]]");
-        assert_eq!(r.skip(DEPTH_MAX - 1), Err(JsonError::Syntax(t!("nesting too deep"))));
+        assert_eq!(r.skip(DEPTH_MAX - 1), Err(malformed(t!("nesting too deep"))));
     }
 
     fn write(f: impl FnOnce(&mut Json)) -> Result<String, Full> {
