@@ -73,8 +73,11 @@ struct Small {
 }
 
 impl Small {
-    fn read(r: &mut Reader) -> Result<Self, Error> {
-        let mut s = Small { buf: [0; 48], len: 0, long: false };
+    const EMPTY: Small = Small { buf: [0; 48], len: 0, long: false };
+
+    /// The next string into `s` (which is empty). (Filled in place: not
+    /// copied out through a Result.)
+    fn read(s: &mut Small, r: &mut Reader) -> Result<(), Error> {
         r.string(&mut |p| {
             match s.buf.get_mut(s.len..s.len + p.len()) {
                 Some(dst) if !s.long => {
@@ -85,7 +88,7 @@ impl Small {
             }
             true
         })?;
-        Ok(s)
+        Ok(())
     }
 
     fn get(&self) -> Option<&[u8]> {
@@ -183,7 +186,8 @@ fn seen(mask: &mut u16, f: Field) -> Result<(), Error> {
 impl<'a, 'j> Parser<'a, 'j> {
     /// A member's key and colon; `None` for a key that is no field of ours.
     fn key(&mut self) -> Result<Option<Field>, Error> {
-        let k = Small::read(&mut self.r)?;
+        let mut k = Small::EMPTY;
+        Small::read(&mut k, &mut self.r)?;
         self.r.expect(b':', t!("expected :"))?;
         Ok(Field::of(&k))
     }
@@ -385,9 +389,10 @@ impl<'a, 'j> Parser<'a, 'j> {
             }
         }
         let [ty, path, mode, bind, port] = raw;
-        let ty = self.small_member(ty, Field::Type)?;
+        let mut kind = Small::EMPTY;
+        self.small_member(&mut kind, ty, Field::Type)?;
         const { assert!(super::Text::run(&["null", "file", "pipe", "unix socket", "network socket"])) };
-        let (fd, wants) = match ty.get().and_then(|w| t!("null").among(5, w)) {
+        let (fd, wants) = match kind.get().and_then(|w| t!("null").among(5, w)) {
             Some(0) => (Fd::Null, 0),
             Some(1) => {
                 let path = self.fd_path(path, PATH_LEN_MAX)?;
@@ -439,8 +444,8 @@ impl<'a, 'j> Parser<'a, 'j> {
     }
 
     /// A short string member (`type`, `mode`, `bind`).
-    fn small_member(&self, raw: Option<(usize, usize)>, f: Field) -> Result<Small, Error> {
-        Small::read(&mut self.string_member(raw, f)?)
+    fn small_member(&self, s: &mut Small, raw: Option<(usize, usize)>, f: Field) -> Result<(), Error> {
+        Small::read(s, &mut self.string_member(raw, f)?)
     }
 
     fn fd_path(&mut self, raw: Option<(usize, usize)>, limit: usize) -> Result<Span, Error> {
@@ -454,7 +459,8 @@ impl<'a, 'j> Parser<'a, 'j> {
 
     #[inline(never)] // (see `Parser`)
     fn mode(&mut self, raw: Option<(usize, usize)>) -> Result<Mode, Error> {
-        let s = self.small_member(raw, Field::Mode)?;
+        let mut s = Small::EMPTY;
+        self.small_member(&mut s, raw, Field::Mode)?;
         const { assert!(super::Text::run(&["r", "w", "rw", "a"])) };
         let modes = [Mode::Read, Mode::Write, Mode::ReadWrite, Mode::Append];
         s.get().and_then(|w| modes.get(t!("r").among(modes.len(), w)?).copied()).ok_or(bad(t!("bad value"), Field::Mode))
@@ -462,7 +468,8 @@ impl<'a, 'j> Parser<'a, 'j> {
 
     #[inline(never)] // (see `Parser`)
     fn bind(&mut self, raw: Option<(usize, usize)>) -> Result<IpAddr, Error> {
-        let s = self.small_member(raw, Field::Bind)?;
+        let mut s = Small::EMPTY;
+        self.small_member(&mut s, raw, Field::Bind)?;
         s.get().and_then(super::ip::parse).ok_or(bad(t!("bad value"), Field::Bind))
     }
 
