@@ -104,6 +104,39 @@ pub struct ServiceView {
     pub starts: u32,
 }
 
+/// The services as [`Core::services`] walks them: one walker (out of
+/// line) for every reader of the table.
+pub struct Services<'c> {
+    core: &'c Core,
+    now: u64,
+    /// The next slot to look at; `SYS_NEXT` before SYS.
+    next: usize,
+}
+
+const SYS_NEXT: usize = usize::MAX;
+
+impl Iterator for Services<'_> {
+    type Item = ServiceView;
+
+    #[inline(never)]
+    fn next(&mut self) -> Option<ServiceView> {
+        if self.next == SYS_NEXT {
+            self.next = 0;
+            if let Some(v) = self.core.sys_view(self.now) {
+                return Some(v);
+            }
+        }
+        while self.next < self.core.t.end() as usize {
+            let s = self.next as Slot;
+            self.next += 1;
+            if self.core.t.get(s).used() {
+                return Some(self.core.view(s, self.now));
+            }
+        }
+        None
+    }
+}
+
 /// The counters of INFO and metrics.
 #[derive(Clone, Copy)]
 pub struct Info {
@@ -493,8 +526,8 @@ impl Core {
     }
 
     /// Every service in slot order, SYS first while its scripts run.
-    pub fn services(&self, now: u64) -> impl Iterator<Item = ServiceView> + '_ {
-        self.sys_view(now).into_iter().chain(self.t.slots().map(move |s| self.view(s, now)))
+    pub fn services(&self, now: u64) -> Services<'_> {
+        Services { core: self, now, next: SYS_NEXT }
     }
 
     /// One service (or SYS) by name.
