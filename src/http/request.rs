@@ -386,12 +386,12 @@ fn word(w: &[u8]) -> usize {
 }
 
 /// The shape of a path after its first segment.
-const BARE: u8 = 0;
-const NAMED: u8 = 1;
+const BARE: usize = 0;
+const NAMED: usize = 1;
 /// A name and `up`, `down`, `restart` or `ready`.
-const ACTION: u8 = 2;
+const ACTION: usize = 2;
 /// A name, `signal` and a signal.
-const SIGNALLED: u8 = 3;
+const SIGNALLED: usize = 3;
 
 fn route(m: usize, target: &[u8]) -> Result<Route<'_>, Error> {
     let path = origin_path(target).ok_or(Error::bad(t!("bad target")))?;
@@ -420,38 +420,68 @@ fn route(m: usize, target: &[u8]) -> Result<Route<'_>, Error> {
         _ => return Err(Error::not_found()),
     };
     // The path is known by now: a wrong method is told what it takes.
-    let allow = match (first, shape) {
-        (JOBS | SERVICES | EVENTS | METRICS, BARE) | (SERVICE, NAMED) => t!("GET"),
-        (JOB, NAMED) => t!("GET, PUT, DELETE"),
-        (RESCAN | SHUTDOWN | REBOOT, BARE) | (JOB, SIGNALLED) | (SERVICE, ACTION | SIGNALLED) => t!("POST"),
-        _ => return Err(Error::not_found()),
+    let on_path = |r: &&[u8; 3]| r[0] as usize == first && r[1] as usize == shape;
+    let Some(known) = ROUTES.iter().find(on_path) else {
+        return Err(Error::not_found());
+    };
+    let allow = match known[2] as usize {
+        GET if first == JOB => t!("GET, PUT, DELETE"),
+        GET => t!("GET"),
+        _ => t!("POST"),
     };
     let name = if shape == BARE { &[][..] } else { valid_name(name)? };
-    let sig = if shape == SIGNALLED { valid_signal(sig)? } else { 0 };
-    let cmd = match (first, shape, m) {
-        (JOBS, _, GET) => return Ok(Route::Jobs),
-        (METRICS, _, GET) => return Ok(Route::Metrics),
-        (EVENTS, _, GET) => return Ok(Route::Events(events_query(query)?)),
-        (SERVICES, _, GET) => Command::List,
-        (SERVICE, NAMED, GET) => Command::Query(name),
-        (SERVICE, ACTION, POST) => match third {
+    let sig = if shape == SIGNALLED { valid_signal(sig)? } else { 0 } as u32;
+    let Some(row) = ROUTES.iter().position(|r| on_path(&r) && r[2] as usize == m) else {
+        return Err(Error::method_not_allowed(allow));
+    };
+    Ok(Route::Core(match row {
+        0 => return Ok(Route::Jobs),
+        1 => return Ok(Route::Metrics),
+        2 => return Ok(Route::Events(events_query(query)?)),
+        3 => Command::List,
+        4 => Command::Query(name),
+        5 => match third {
             UP => Command::Up(name),
             DOWN => Command::Down(name),
             RESTART => Command::Restart(name),
             _ => Command::Ready(name),
         },
-        (SERVICE, SIGNALLED, POST) => Command::Signal(sig as u32, name),
-        (JOB, NAMED, GET) => Command::GetJob(name),
-        (JOB, NAMED, PUT) => Command::PutJob(name),
-        (JOB, NAMED, DELETE) => Command::DeleteJob(name),
-        (JOB, SIGNALLED, POST) => Command::SignalJob(name, sig as u32),
-        (RESCAN, _, POST) => Command::Rescan,
-        (SHUTDOWN, _, POST) => Command::Shutdown,
-        (REBOOT, _, POST) => Command::Reboot,
-        _ => return Err(Error::method_not_allowed(allow)),
-    };
-    Ok(Route::Core(cmd))
+        6 => Command::Signal(sig, name),
+        7 => Command::GetJob(name),
+        8 => Command::PutJob(name),
+        9 => Command::DeleteJob(name),
+        10 => Command::SignalJob(name, sig),
+        11 => Command::Rescan,
+        12 => Command::Shutdown,
+        _ => Command::Reboot,
+    }))
 }
+
+/// Every route: first segment, shape, method, as three bytes. `route`
+/// turns row i into its request (`tests::routes` sends every one), and
+/// answers a known path with another method 405 with the methods of its
+/// first row (and `GET, PUT, DELETE` for a job).
+const ROUTES: [[u8; 3]; 14] = {
+    const fn r(first: usize, shape: usize, method: usize) -> [u8; 3] {
+        [first as u8, shape as u8, method as u8]
+    }
+    [
+        r(JOBS, BARE, GET),
+        r(METRICS, BARE, GET),
+        r(EVENTS, BARE, GET),
+        r(SERVICES, BARE, GET),
+        r(SERVICE, NAMED, GET),
+        r(SERVICE, ACTION, POST),
+        r(SERVICE, SIGNALLED, POST),
+        r(JOB, NAMED, GET),
+        r(JOB, NAMED, PUT),
+        r(JOB, NAMED, DELETE),
+        r(JOB, SIGNALLED, POST),
+        r(RESCAN, BARE, POST),
+        r(SHUTDOWN, BARE, POST),
+        r(REBOOT, BARE, POST),
+    ]
+};
 
 /// `job=NAME`, `jobs`, `after=SEQ`, joined by `&`; anything else is 400.
 fn events_query(q: &[u8]) -> Result<EventsQuery<'_>, Error> {
