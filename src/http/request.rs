@@ -336,7 +336,8 @@ fn first_target_len(buf: &[u8]) -> usize {
 /// Path segments the longest route has.
 const SEGMENTS_MAX: usize = 4;
 
-/// The methods, the first segments of paths, and what may follow a name.
+/// The methods, the first segments of paths, what may follow a name, and
+/// the parameters of `/events` (`jobs`, `job`, `after`).
 const WORDS: &[(&[u8], ())] = &[
     (b"GET", ()),
     (b"PUT", ()),
@@ -356,6 +357,7 @@ const WORDS: &[(&[u8], ())] = &[
     (b"restart", ()),
     (b"ready", ()),
     (b"signal", ()),
+    (b"after", ()),
 ];
 const PACKED: Words<{ words::bytes(WORDS) }, { WORDS.len() }, ()> = Words::pack(WORDS);
 
@@ -378,6 +380,7 @@ const DOWN: usize = PACKED.number(b"down");
 const RESTART: usize = PACKED.number(b"restart");
 const READY: usize = PACKED.number(b"ready");
 const SIGNAL: usize = PACKED.number(b"signal");
+const AFTER: usize = PACKED.number(b"after");
 
 /// A word's number in [`WORDS`] (`NONE` for any other).
 #[inline(never)]
@@ -491,10 +494,10 @@ fn events_query(q: &[u8]) -> Result<EventsQuery<'_>, Error> {
             Some(i) => (p.get(..i).unwrap_or(&[]), p.get(i + 1..)),
             None => (p, None),
         };
-        match (k, v) {
-            (b"jobs", None) => e.jobs = true,
-            (b"job", Some(n)) => e.job = Some(valid_name(n)?),
-            (b"after", Some(n)) if !n.is_empty() && n.iter().all(u8::is_ascii_digit) => {
+        match (word(k), v) {
+            (JOBS, None) => e.jobs = true,
+            (JOB, Some(n)) => e.job = Some(valid_name(n)?),
+            (AFTER, Some(n)) if !n.is_empty() && n.iter().all(u8::is_ascii_digit) => {
                 e.after = Some(crate::out::parse_u64(n).ok_or(Error::bad(t!("bad after")))?);
             }
             _ => return Err(Error::bad(t!("unknown parameter of /events"))),
