@@ -146,22 +146,37 @@ struct Fields<'a> {
 impl<'a> Fields<'a> {
     fn add(&mut self, name: &[u8], value: &'a [u8]) {
         let value = trim(value);
-        if same_ci(name, b"content-length") {
-            self.lengths += 1;
-            self.length = value;
-        } else if same_ci(name, b"transfer-encoding") {
-            self.encodings += 1;
-        } else if same_ci(name, b"host") {
-            self.hosts += 1;
-        } else if same_ci(name, b"expect") {
-            self.expect_continue |= same_ci(value, b"100-continue");
-        } else if same_ci(name, b"connection") {
-            for token in words::split(value, b',').map(trim) {
-                self.close |= same_ci(token, b"close");
-                self.keep |= same_ci(token, b"keep-alive");
+        match lower_word(name) {
+            CONTENT_LENGTH => {
+                self.lengths += 1;
+                self.length = value;
             }
+            TRANSFER_ENCODING => self.encodings += 1,
+            HOST => self.hosts += 1,
+            EXPECT => self.expect_continue |= lower_word(value) == CONTINUE,
+            CONNECTION => {
+                for token in words::split(value, b',').map(trim) {
+                    match lower_word(token) {
+                        CLOSE => self.close = true,
+                        KEEP_ALIVE => self.keep = true,
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
         }
     }
+}
+
+/// Which word of [`WORDS`] `w` is, whatever its case (header names and
+/// their tokens); `NONE` for any other.
+fn lower_word(w: &[u8]) -> usize {
+    let mut buf = [0u8; 20];
+    let Some(lower) = buf.get_mut(..w.len()) else { return NONE };
+    for (l, c) in lower.iter_mut().zip(w) {
+        *l = c.to_ascii_lowercase();
+    }
+    word(lower)
 }
 
 /// Why a head could not be read (yet).
@@ -336,8 +351,9 @@ fn first_target_len(buf: &[u8]) -> usize {
 /// Path segments the longest route has.
 const SEGMENTS_MAX: usize = 4;
 
-/// The methods, the first segments of paths, what may follow a name, and
-/// the parameters of `/events` (`jobs`, `job`, `after`).
+/// The methods, the first segments of paths, what may follow a name, the
+/// parameters of `/events` (`jobs`, `job`, `after`), and the header fields
+/// and tokens we read (in lower case: `lower_word`).
 const WORDS: &[(&[u8], ())] = &[
     (b"GET", ()),
     (b"PUT", ()),
@@ -358,6 +374,14 @@ const WORDS: &[(&[u8], ())] = &[
     (b"ready", ()),
     (b"signal", ()),
     (b"after", ()),
+    (b"content-length", ()),
+    (b"transfer-encoding", ()),
+    (b"host", ()),
+    (b"expect", ()),
+    (b"connection", ()),
+    (b"100-continue", ()),
+    (b"close", ()),
+    (b"keep-alive", ()),
 ];
 const PACKED: Words<{ words::bytes(WORDS) }, { WORDS.len() }, ()> = Words::pack(WORDS);
 
@@ -381,6 +405,14 @@ const RESTART: usize = PACKED.number(b"restart");
 const READY: usize = PACKED.number(b"ready");
 const SIGNAL: usize = PACKED.number(b"signal");
 const AFTER: usize = PACKED.number(b"after");
+const CONTENT_LENGTH: usize = PACKED.number(b"content-length");
+const TRANSFER_ENCODING: usize = PACKED.number(b"transfer-encoding");
+const HOST: usize = PACKED.number(b"host");
+const EXPECT: usize = PACKED.number(b"expect");
+const CONNECTION: usize = PACKED.number(b"connection");
+const CONTINUE: usize = PACKED.number(b"100-continue");
+const CLOSE: usize = PACKED.number(b"close");
+const KEEP_ALIVE: usize = PACKED.number(b"keep-alive");
 
 /// A word's number in [`WORDS`] (`NONE` for any other).
 #[inline(never)]
