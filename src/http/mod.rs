@@ -331,14 +331,6 @@ pub enum Version {
 /// JSON writer, out of nesting depth). What was written is not to be sent.
 pub use crate::buf::Full;
 
-/// Equal but for ASCII case (header names and tokens, URI schemes): one
-/// small loop. core's `eq_ignore_ascii_case` is unrolled for long inputs
-/// (0.3 KiB on x86_64) and, being core's, not among the code build.rs sets
-/// apart.
-pub fn same_ci(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.eq_ignore_ascii_case(y))
-}
-
 pub use crate::signal::parse as parse_signal;
 
 /// Test inputs: `count` copies of `base`, each with one to four random

@@ -8,7 +8,7 @@
 use crate::core::Command;
 use crate::http::t;
 use crate::words::{self, Words};
-use super::{BODY_MAX, Error, HEAD_MAX, HEADERS_MAX, Status, TARGET_MAX, Version, parse_signal, same_ci};
+use super::{BODY_MAX, Error, HEAD_MAX, HEADERS_MAX, Status, TARGET_MAX, Version, parse_signal};
 
 /// A resource and method the endpoint serves: most are a command for the
 /// core (`GET /services` is `List`, `GET /service/NAME` is `Query`). Names
@@ -352,8 +352,9 @@ fn first_target_len(buf: &[u8]) -> usize {
 const SEGMENTS_MAX: usize = 4;
 
 /// The methods, the first segments of paths, what may follow a name, the
-/// parameters of `/events` (`jobs`, `job`, `after`), and the header fields
-/// and tokens we read (in lower case: `lower_word`).
+/// parameters of `/events` (`jobs`, `job`, `after`), the header fields and
+/// tokens we read and the schemes of absolute targets (in lower case:
+/// `lower_word`).
 const WORDS: &[(&[u8], ())] = &[
     (b"GET", ()),
     (b"PUT", ()),
@@ -382,6 +383,8 @@ const WORDS: &[(&[u8], ())] = &[
     (b"100-continue", ()),
     (b"close", ()),
     (b"keep-alive", ()),
+    (b"http", ()),
+    (b"https", ()),
 ];
 const PACKED: Words<{ words::bytes(WORDS) }, { WORDS.len() }, ()> = Words::pack(WORDS);
 
@@ -413,6 +416,8 @@ const CONNECTION: usize = PACKED.number(b"connection");
 const CONTINUE: usize = PACKED.number(b"100-continue");
 const CLOSE: usize = PACKED.number(b"close");
 const KEEP_ALIVE: usize = PACKED.number(b"keep-alive");
+const HTTP: usize = PACKED.number(b"http");
+const HTTPS: usize = PACKED.number(b"https");
 
 /// A word's number in [`WORDS`] (`NONE` for any other).
 #[inline(never)]
@@ -547,7 +552,7 @@ fn origin_path(target: &[u8]) -> Option<&[u8]> {
     }
     let scheme = target.iter().position(|&b| b == b':')?;
     let (s, rest) = (target.get(..scheme)?, target.get(scheme..)?);
-    if !(same_ci(s, b"http") || same_ci(s, b"https")) {
+    if !matches!(lower_word(s), HTTP | HTTPS) {
         return None;
     }
     let after = rest.strip_prefix(b"://")?;
