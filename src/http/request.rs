@@ -325,10 +325,10 @@ fn trim(mut s: &[u8]) -> &[u8] {
 /// Whether `rest` can be (the start of) a pipelined request: empty, blank
 /// lines, or an upper-case method token so far.
 fn could_start_request(rest: &[u8]) -> bool {
-    let line = match rest.iter().position(|&b| b != b'\r' && b != b'\n') {
-        Some(i) => rest.get(i..).unwrap_or(&[]),
-        None => return true,
-    };
+    let line = after_blank_lines(rest);
+    if line.is_empty() {
+        return true;
+    }
     let token = match line.iter().position(|&b| b == b' ') {
         Some(0) => return false,
         Some(i) => line.get(..i).unwrap_or(&[]),
@@ -337,10 +337,15 @@ fn could_start_request(rest: &[u8]) -> bool {
     token.iter().all(u8::is_ascii_uppercase)
 }
 
+/// `buf` from its first byte that is neither CR nor LF (empty if none).
+fn after_blank_lines(buf: &[u8]) -> &[u8] {
+    let start = buf.iter().position(|&b| b != b'\r' && b != b'\n').unwrap_or(buf.len());
+    buf.get(start..).unwrap_or(&[])
+}
+
 /// Bytes of the request target in the (possibly partial) first line.
 fn first_target_len(buf: &[u8]) -> usize {
-    let start = buf.iter().position(|&b| b != b'\r' && b != b'\n').unwrap_or(buf.len());
-    let line = buf.get(start..).unwrap_or(&[]);
+    let line = after_blank_lines(buf);
     let Some(sp) = line.iter().position(|&b| b == b' ') else {
         return 0;
     };
