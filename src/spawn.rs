@@ -29,8 +29,8 @@ pub const KEEP: RawFd = -1;
 pub struct Spawn<'a> {
     /// Directory to change into first (relative to the service directory).
     pub dir: &'a CStr,
-    /// Program path (relative to `dir` unless absolute); with `search`, a
-    /// name without `/` is looked up along it instead.
+    /// Program path (relative to `dir` unless absolute); for a job's task,
+    /// a name without `/` is looked up along the task's `PATH` instead.
     pub path: &'a CStr,
     /// Null-terminated argument vector.
     pub argv: &'a [*const u8],
@@ -236,7 +236,8 @@ fn keep(fd: OwnedFd) -> RawFd {
     raw
 }
 
-/// Open one of a job's descriptors, without ever waiting: non-blocking,
+/// Open one of a job's descriptors (after the switch to the task's user,
+/// relative paths from its `cwd`), without ever waiting: non-blocking,
 /// then blocking again for the task.
 fn open(t: &TaskRef, fd: &Fd) -> Result<OwnedFd, Errno> {
     use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
