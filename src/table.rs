@@ -107,6 +107,29 @@ impl Default for Table {
     }
 }
 
+/// The slots in use (`Table::slots`): one walker, out of line, for every
+/// loop over the table.
+pub struct Slots<'t> {
+    t: &'t Table,
+    next: usize,
+}
+
+impl Iterator for Slots<'_> {
+    type Item = Slot;
+
+    #[inline(never)]
+    fn next(&mut self) -> Option<Slot> {
+        while self.next < self.t.hi {
+            let i = self.next;
+            self.next += 1;
+            if self.t.slots.get(i).is_some_and(Service::used) {
+                return Some(i as Slot);
+            }
+        }
+        None
+    }
+}
+
 impl Table {
     pub const fn new() -> Table {
         Table { slots: [Service::EMPTY; MAX_SERVICES], hi: 0, count: 0 }
@@ -123,8 +146,8 @@ impl Table {
     }
 
     /// The slots in use, in slot order.
-    pub fn slots(&self) -> impl Iterator<Item = Slot> + '_ {
-        (0..self.hi).filter(|&i| self.slots[i].used()).map(|i| i as Slot)
+    pub fn slots(&self) -> Slots<'_> {
+        Slots { t: self, next: 0 }
     }
 
     // Out of line: called from 50 places, where the clamp and the multiply

@@ -109,31 +109,23 @@ pub struct ServiceView {
 pub struct Services<'c> {
     core: &'c Core,
     now: u64,
-    /// The next slot to look at; `SYS_NEXT` before SYS.
-    next: usize,
+    /// SYS is yet to be looked at.
+    sys: bool,
+    slots: crate::table::Slots<'c>,
 }
-
-const SYS_NEXT: usize = usize::MAX;
 
 impl Iterator for Services<'_> {
     type Item = ServiceView;
 
     #[inline(never)]
     fn next(&mut self) -> Option<ServiceView> {
-        if self.next == SYS_NEXT {
-            self.next = 0;
-            if let Some(v) = self.core.sys_view(self.now) {
-                return Some(v);
-            }
+        if core::mem::take(&mut self.sys)
+            && let Some(v) = self.core.sys_view(self.now)
+        {
+            return Some(v);
         }
-        while self.next < self.core.t.end() as usize {
-            let s = self.next as Slot;
-            self.next += 1;
-            if self.core.t.get(s).used() {
-                return Some(self.core.view(s, self.now));
-            }
-        }
-        None
+        let s = self.slots.next()?;
+        Some(self.core.view(s, self.now))
     }
 }
 
@@ -527,7 +519,7 @@ impl Core {
 
     /// Every service in slot order, SYS first while its scripts run.
     pub fn services(&self, now: u64) -> Services<'_> {
-        Services { core: self, now, next: SYS_NEXT }
+        Services { core: self, now, sys: true, slots: self.t.slots() }
     }
 
     /// One service (or SYS) by name.
