@@ -32,31 +32,29 @@ fn family(w: &mut Writer, name: &str, kind: &str, help: &str) {
     w.text("# HELP ").text(name).text(" ").text(help).text("\n# TYPE ").text(name).text(" ").text(kind).text("\n");
 }
 
-/// One line per service of family `name`, the value from `value` (and the
-/// state's name as a second label for `nitro_service_state`).
-fn per_service(w: &mut Writer, core: &Core, now: u64, name: &str, value: fn(&ServiceView) -> u64) {
+/// One line per service of family `name`, the value from `value`; with
+/// `state`, the state's name is a second label.
+fn per_service(w: &mut Writer, core: &Core, now: u64, name: &str, state: bool, value: fn(&ServiceView) -> u64) {
     for v in core.services(now) {
         w.text(name).text("{service=\"");
         label(w, v.name.as_bytes());
-        if name == STATE {
+        if state {
             w.text("\",state=\"").push(v.state.name());
         }
         w.text("\"} ").u64(value(&v)).text("\n");
     }
 }
 
-const STATE: &str = "nitro_service_state";
-
 /// The whole body (`w` is full if it did not fit).
 pub fn write(w: &mut Writer, core: &Core, now: u64) {
-    family(w, STATE, "gauge", "Service state: 1 DOWN 2 SETUP 3 STARTING 4 UP 5 ONESHOT 6 SHUTDOWN 7 RESTART 8 FATAL 9 DELAY.");
-    per_service(w, core, now, STATE, |v| v.state as u64);
+    family(w, "nitro_service_state", "gauge", "Service state: 1 DOWN 2 SETUP 3 STARTING 4 UP 5 ONESHOT 6 SHUTDOWN 7 RESTART 8 FATAL 9 DELAY.");
+    per_service(w, core, now, "nitro_service_state", true, |v| v.state as u64);
     family(w, "nitro_service_up", "gauge", "1 when the service is UP or ONESHOT.");
-    per_service(w, core, now, "nitro_service_up", |v| matches!(v.state, State::Up | State::Oneshot) as u64);
+    per_service(w, core, now, "nitro_service_up", false, |v| matches!(v.state, State::Up | State::Oneshot) as u64);
     family(w, "nitro_service_restarts_total", "counter", "Starts of the run process after the first.");
-    per_service(w, core, now, "nitro_service_restarts_total", |v| v.starts.saturating_sub(1) as u64);
+    per_service(w, core, now, "nitro_service_restarts_total", false, |v| v.starts.saturating_sub(1) as u64);
     family(w, "nitro_service_uptime_seconds", "gauge", "Seconds since the service last started or stopped.");
-    per_service(w, core, now, "nitro_service_uptime_seconds", |v| v.uptime as u64);
+    per_service(w, core, now, "nitro_service_uptime_seconds", false, |v| v.uptime as u64);
     let info = core.info();
     family(w, "nitro_reaps_total", "counter", "Children reaped by the supervisor.");
     w.text("nitro_reaps_total ").u64(info.total_reaps as u64).text("\n");
