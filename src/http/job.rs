@@ -75,9 +75,10 @@ struct Small {
 impl Small {
     const EMPTY: Small = Small { buf: [0; 48], len: 0, long: false };
 
-    /// The next string into `s` (which is empty). (Filled in place: not
+    /// The next string into `self` (which is empty). (Filled in place: not
     /// copied out through a Result.)
-    fn read(s: &mut Small, r: &mut Reader) -> Result<(), Error> {
+    fn read(&mut self, r: &mut Reader) -> Result<(), Error> {
+        let s = self;
         r.string(&mut |p| {
             match s.buf.get_mut(s.len..s.len + p.len()) {
                 Some(dst) if !s.long => {
@@ -187,7 +188,7 @@ impl<'a, 'j> Parser<'a, 'j> {
     /// A member's key and colon; `None` for a key that is no field of ours.
     fn key(&mut self) -> Result<Option<Field>, Error> {
         let mut k = Small::EMPTY;
-        Small::read(&mut k, &mut self.r)?;
+        k.read(&mut self.r)?;
         self.r.expect(b':', t!("expected :"))?;
         Ok(Field::of(&k))
     }
@@ -445,7 +446,7 @@ impl<'a, 'j> Parser<'a, 'j> {
 
     /// A short string member (`type`, `mode`, `bind`).
     fn small_member(&self, s: &mut Small, raw: Option<(usize, usize)>, f: Field) -> Result<(), Error> {
-        Small::read(s, &mut self.string_member(raw, f)?)
+        s.read(&mut self.string_member(raw, f)?)
     }
 
     fn fd_path(&mut self, raw: Option<(usize, usize)>, limit: usize) -> Result<Span, Error> {

@@ -171,7 +171,7 @@ impl<'a> Fields<'a> {
 /// Which word of [`WORDS`] `w` is, whatever its case (header names and
 /// their tokens); `NONE` for any other.
 fn lower_word(w: &[u8]) -> usize {
-    let mut buf = [0u8; 20];
+    let mut buf = [0u8; WORD_MAX];
     let Some(lower) = buf.get_mut(..w.len()) else { return NONE };
     for (l, c) in lower.iter_mut().zip(w) {
         *l = c.to_ascii_lowercase();
@@ -392,6 +392,19 @@ const WORDS: &[(&[u8], ())] = &[
     (b"https", ()),
 ];
 const PACKED: Words<{ words::bytes(WORDS) }, { WORDS.len() }, ()> = Words::pack(WORDS);
+
+/// The longest word (`transfer-encoding`): what `lower_word` copies at
+/// most; a longer input is no word.
+const WORD_MAX: usize = {
+    let (mut i, mut max) = (0, 0);
+    while i < WORDS.len() {
+        if WORDS[i].0.len() > max {
+            max = WORDS[i].0.len();
+        }
+        i += 1;
+    }
+    max
+};
 
 const NONE: usize = usize::MAX;
 const GET: usize = PACKED.number(b"GET");
