@@ -67,6 +67,14 @@ impl<'a> Spawn<'a> {
     }
 }
 
+impl<'a> Spawn<'a> {
+    /// The job's task, if any; always none without the HTTP endpoint (no
+    /// jobs there), so that its code is left out of the lean build.
+    fn job_task(&self) -> Option<TaskRef<'a>> {
+        self.task.filter(|_| cfg!(feature = "http"))
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SpawnError {
     /// fork or pipe failed: temporary, retry later.
@@ -131,9 +139,8 @@ fn child(s: &Spawn) -> Errno {
         let _ = rustix::process::setsid();
     }
     // Credentials first: the directory, the files and the program are then
-    // reached with the task's rights, not the supervisor's. (Only jobs
-    // name them: without the HTTP endpoint that code is left out.)
-    if let Some(t) = s.task.filter(|_| cfg!(feature = "http"))
+    // reached with the task's rights, not the supervisor's.
+    if let Some(t) = s.job_task()
         && (t.group().is_some() || t.user().is_some())
     {
         if let Err(e) = sys::drop_groups() {
@@ -171,9 +178,7 @@ fn child(s: &Spawn) -> Errno {
 /// it is used, whatever the numbers, and nothing needs a number above the
 /// highest target (a target just under RLIMIT_NOFILE works).
 fn place_fds(s: &Spawn) -> Result<(), Errno> {
-    // (Only jobs open descriptors or search a PATH: without the HTTP
-    // endpoint there are none, and that code is left out.)
-    let task = s.task.filter(|_| cfg!(feature = "http"));
+    let task = s.job_task();
     let opens = task.map_or(&[][..], |t| t.fds());
     // (source, target), then (opened, target) once staged.
     let mut maps = [(0, 0); 3 + FDS_MAX];
@@ -305,7 +310,7 @@ fn blocking(fd: &OwnedFd) -> Result<(), Errno> {
 /// be executed (as execvp: EACCES is remembered, ENOENT and ENOTDIR go on).
 fn exec(s: &Spawn) -> Errno {
     let name = s.path.to_bytes();
-    let search = match s.task.filter(|_| cfg!(feature = "http")) {
+    let search = match s.job_task() {
         Some(t) if !name.iter().any(|&b| b == b'/') => t.env(b"PATH").unwrap_or(b""),
         _ => return sys::execve(s.path, s.argv, s.envp),
     };
