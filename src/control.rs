@@ -6,14 +6,14 @@
 //! them, before the reply.
 
 use crate::config::{LIST_REPLY_MAX, REQUEST_MAX};
-use crate::core::{Command, Core, Outcome, ServiceView};
+use crate::core::{Command, Core, Outcome, ServiceView, Verb};
 use crate::notify::Notifier;
 use crate::path::{self, Path};
 use crate::spat::{self, Packet, Status, Writer, tag};
-use crate::sys::{Args, Peer};
+use crate::sys::{self, Args, Peer};
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
-use rustix::net::{AddressFamily, SendFlags, SocketAddrUnix, SocketFlags, SocketType};
+use rustix::net::{SendFlags, SocketType};
 
 pub struct Control {
     fd: Option<OwnedFd>,
@@ -66,39 +66,14 @@ impl Control {
             Ok(n) => n,
             Err(e) => core.fatal(b"could not open notify directory", Some(e)),
         };
-        let addr = match SocketAddrUnix::new(path.as_cstr()) {
-            Ok(a) => a,
-            Err(e) => core.fatal(b"control socket path", Some(e)),
-        };
         // Is someone there? A stream connect to a datagram socket says
-        // EPROTOTYPE (another supervisor), ECONNREFUSED a stale file.
-        if let Ok(check) = rustix::net::socket_with(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC, None) {
-            match rustix::net::connect(&check, &addr) {
-                Ok(()) => core.fatal(b"socket in use outside of nitro", None),
-                Err(Errno::PROTOTYPE) => core.fatal(b"socket already in use", None),
-                Err(Errno::CONNREFUSED) => {
-                    let _ = rustix::fs::unlinkat(rustix::fs::CWD, path.as_cstr(), rustix::fs::AtFlags::empty());
-                }
-                Err(_) => {}
-            }
-        }
-        let sock = match rustix::net::socket_with(AddressFamily::UNIX, SocketType::DGRAM, SocketFlags::CLOEXEC | SocketFlags::NONBLOCK, None) {
+        // EPROTOTYPE (another supervisor), a connection a stream listener.
+        let sock = match sys::unix_socket(path.as_cstr(), SocketType::DGRAM, 0) {
             Ok(s) => s,
-            Err(e) => core.fatal(b"control socket", Some(e)),
+            Err(Errno::ISCONN) => core.fatal(b"socket in use outside of nitro", None),
+            Err(Errno::PROTOTYPE) => core.fatal(b"socket already in use", None),
+            Err(e) => core.fatal(b"could not bind control socket", Some(e)),
         };
-        // Credentials before the name: a datagram that arrives between
-        // bind(2) and SO_PASSCRED would carry none and be refused (a client
-        // started together with nitro was, now and then).
-        if let Err(e) = rustix::net::sockopt::set_socket_passcred(&sock, true) {
-            core.fatal(b"SO_PASSCRED on the control socket", Some(e));
-        }
-        // Created under umask 0177: the socket is mode 0600.
-        let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o177));
-        let r = rustix::net::bind(&sock, &addr);
-        rustix::process::umask(old);
-        if let Err(e) = r {
-            core.fatal(b"could not bind control socket", Some(e));
-        }
         Control { fd: Some(sock), path, notify, list_buf }
     }
 
@@ -176,7 +151,7 @@ impl Control {
     }
 
     fn command(&mut self, core: &mut Core, c: Command, from: &Peer) {
-        let query = matches!(c, Command::Query(_));
+        let query = c.verb == Verb::Query;
         match core.execute(c) {
             Outcome::Service(v) if query => {
                 let mut buf = [0u8; 32];
@@ -224,23 +199,25 @@ impl Control {
 /// supervisor was 0.2 KiB larger.
 #[inline(never)]
 pub fn decode(t: u8, payload: &[u8]) -> Option<Command<'_>> {
-    Some(match t {
-        tag::CMD_UP => Command::Up(payload),
-        tag::CMD_DOWN => Command::Down(payload),
-        tag::CMD_RESTART => Command::Restart(payload),
-        tag::CMD_INFO => Command::Info,
-        tag::CMD_LIST => Command::List,
-        tag::CMD_QUERY => Command::Query(payload),
-        tag::CMD_RESCAN => Command::Rescan,
-        tag::CMD_SHUTDOWN => Command::Shutdown,
-        tag::CMD_REBOOT => Command::Reboot,
+    let verb = match t {
+        tag::CMD_UP => Verb::Up,
+        tag::CMD_DOWN => Verb::Down,
+        tag::CMD_RESTART => Verb::Restart,
+        tag::CMD_QUERY => Verb::Query,
+        tag::CMD_READY => Verb::Ready,
         tag::CMD_SIGNAL => {
             let (&sig, name) = payload.split_first()?;
-            Command::Signal(sig as u32, name)
+            return Some(Command::signal(Verb::Signal, name, sig as u32));
         }
-        tag::CMD_READY => Command::Ready(payload),
+        // These name nothing: their payload is not read.
+        tag::CMD_INFO => return Some(Command::bare(Verb::Info)),
+        tag::CMD_LIST => return Some(Command::bare(Verb::List)),
+        tag::CMD_RESCAN => return Some(Command::bare(Verb::Rescan)),
+        tag::CMD_SHUTDOWN => return Some(Command::bare(Verb::Shutdown)),
+        tag::CMD_REBOOT => return Some(Command::bare(Verb::Reboot)),
         _ => return None,
-    })
+    };
+    Some(Command::new(verb, payload))
 }
 
 fn status(v: &ServiceView) -> Status {
@@ -256,17 +233,17 @@ mod tests {
     #[test]
     fn requests_decode_into_the_core_commands() {
         let cases = [
-            (spat::Command::Up(b"a"), Command::Up(b"a")),
-            (spat::Command::Down(b"a"), Command::Down(b"a")),
-            (spat::Command::Restart(b"a"), Command::Restart(b"a")),
-            (spat::Command::Ready(b"a"), Command::Ready(b"a")),
-            (spat::Command::Signal(15, b"web"), Command::Signal(15, b"web")),
-            (spat::Command::Query(b"a"), Command::Query(b"a")),
-            (spat::Command::List, Command::List),
-            (spat::Command::Info, Command::Info),
-            (spat::Command::Rescan, Command::Rescan),
-            (spat::Command::Shutdown, Command::Shutdown),
-            (spat::Command::Reboot, Command::Reboot),
+            (spat::Command::Up(b"a"), Command::new(Verb::Up, b"a")),
+            (spat::Command::Down(b"a"), Command::new(Verb::Down, b"a")),
+            (spat::Command::Restart(b"a"), Command::new(Verb::Restart, b"a")),
+            (spat::Command::Ready(b"a"), Command::new(Verb::Ready, b"a")),
+            (spat::Command::Signal(15, b"web"), Command::signal(Verb::Signal, b"web", 15)),
+            (spat::Command::Query(b"a"), Command::new(Verb::Query, b"a")),
+            (spat::Command::List, Command::bare(Verb::List)),
+            (spat::Command::Info, Command::bare(Verb::Info)),
+            (spat::Command::Rescan, Command::bare(Verb::Rescan)),
+            (spat::Command::Shutdown, Command::bare(Verb::Shutdown)),
+            (spat::Command::Reboot, Command::bare(Verb::Reboot)),
         ];
         for (sent, want) in cases {
             let mut buf = [0u8; 64];

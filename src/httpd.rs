@@ -7,7 +7,7 @@
 //! changes, each at its own position.
 
 use crate::http::t;
-use crate::core::{Change, ChangeKind, Command, Core, Outcome, Read, ServiceView};
+use crate::core::{Change, ChangeKind, Core, Outcome, Read, ServiceView, Verb};
 use crate::http::json::Json;
 use crate::http::request::{self, Parsed, Route};
 use crate::http::response::{self, Head, Stream};
@@ -18,7 +18,7 @@ use crate::sys::{self, Args};
 use crate::state::{Deadline, NEVER, due, nearer};
 use crate::table::NO_FD;
 use rustix::io::Errno;
-use rustix::net::{AddressFamily, SendFlags, SocketAddrUnix, SocketFlags, SocketType};
+use rustix::net::{SendFlags, SocketFlags, SocketType};
 
 /// Connection slots; one more connection is answered 503 and closed.
 pub const CONN_MAX: usize = 16;
@@ -190,36 +190,17 @@ impl Http {
             return http;
         }
         let path = &http.path;
-        let Ok(addr) = SocketAddrUnix::new(path.as_cstr()) else {
-            core.say_parts(&[b"HTTP socket path unusable: ", path.as_bytes()]);
-            return http;
-        };
-        if let Ok(check) = rustix::net::socket_with(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC, None) {
-            match rustix::net::connect(&check, &addr) {
-                Ok(()) => {
-                    core.say_parts(&[b"HTTP socket in use: ", path.as_bytes()]);
-                    return http;
-                }
-                Err(Errno::CONNREFUSED) => {
-                    let _ = rustix::fs::unlinkat(rustix::fs::CWD, path.as_cstr(), rustix::fs::AtFlags::empty());
-                }
-                Err(_) => {}
-            }
-        }
-        let sock = match rustix::net::socket_with(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC | SocketFlags::NONBLOCK, None) {
+        let sock = match sys::unix_socket(path.as_cstr(), SocketType::STREAM, CONN_MAX as i32) {
             Ok(s) => s,
+            Err(Errno::ISCONN | Errno::PROTOTYPE) => {
+                core.say_parts(&[b"HTTP socket in use: ", path.as_bytes()]);
+                return http;
+            }
             Err(e) => {
-                core.say_errno(b"HTTP socket", e);
+                core.say_errno_parts(&[b"could not bind HTTP socket ", path.as_bytes()], e);
                 return http;
             }
         };
-        let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o177));
-        let r = rustix::net::bind(&sock, &addr).and_then(|()| rustix::net::listen(&sock, CONN_MAX as i32));
-        rustix::process::umask(old);
-        if let Err(e) = r {
-            core.say_errno_parts(&[b"could not bind HTTP socket ", path.as_bytes()], e);
-            return http;
-        }
         http.listen = crate::core::into_raw(sock);
         http
     }
@@ -631,7 +612,7 @@ fn job_json(j: &mut Json, v: &crate::core::JobView) {
 fn serve(core: &mut Core, out: &mut [u8; OUT_MAX], out_len: &mut usize, close_after: &mut bool, streaming: &mut u8, route: Route, body: &[u8], head: Head, now: u64) {
     let cmd = match route {
         Route::Core(cmd) => {
-            if let Command::PutJob(_) = cmd
+            if cmd.verb == Verb::PutJob
                 && let Err(e) = core.job_scratch().parse_into(body)
             {
                 return error(out, out_len, close_after, &e);
@@ -656,11 +637,8 @@ fn serve(core: &mut Core, out: &mut [u8; OUT_MAX], out_len: &mut usize, close_af
             return;
         }
     };
-    let job_name = match cmd {
-        Some(Command::GetJob(n) | Command::DeleteJob(n) | Command::SignalJob(n, _) | Command::PutJob(n)) => n,
-        _ => b"",
-    };
-    let signal = matches!(cmd, Some(Command::Signal(..)));
+    let (verb, job_name) = cmd.map_or((None, &[][..]), |c| (Some(c.verb), c.name));
+    let signal = verb == Some(Verb::Signal);
     let not_found = Error::not_found();
     let reply = match cmd.map(|c| core.execute(c)) {
         None => Ok((Status::Ok, Body::Jobs)),
@@ -668,9 +646,9 @@ fn serve(core: &mut Core, out: &mut [u8; OUT_MAX], out_len: &mut usize, close_af
         Some(Outcome::List) => Ok((Status::Ok, Body::Services)),
         Some(Outcome::Done) if signal => Ok((Status::Ok, Body::Ok)),
         Some(Outcome::Done | Outcome::Info(_)) => Ok((Status::Accepted, Body::Ok)),
-        Some(Outcome::Removed) if matches!(cmd, Some(Command::DeleteJob(_))) => Ok((Status::Ok, Body::Removed)),
+        Some(Outcome::Removed) if verb == Some(Verb::DeleteJob) => Ok((Status::Ok, Body::Removed)),
         Some(Outcome::Removed) => Ok((Status::Ok, Body::Ok)),
-        Some(Outcome::Job { created }) if created && matches!(cmd, Some(Command::PutJob(_))) => job_reply(core, job_name, Status::Created),
+        Some(Outcome::Job { created }) if created && verb == Some(Verb::PutJob) => job_reply(core, job_name, Status::Created),
         Some(Outcome::Job { .. }) => job_reply(core, job_name, Status::Ok),
         Some(Outcome::JobStopping) => job_reply(core, job_name, Status::Accepted),
         Some(Outcome::JobRefused(crate::core::PutError::BadName)) => Err(Error::bad(t!("bad name"))),

@@ -5,7 +5,7 @@
 //! each pass the core's new changes to every front-end.
 
 use crate::control::{Control, ControlStorage};
-use crate::core::{Command, Core, CoreStorage, now};
+use crate::core::{Command, Core, CoreStorage, Verb, now};
 use crate::state::NEVER;
 use crate::sys::{self, Args, SigSet};
 use crate::table::Slot;
@@ -214,13 +214,13 @@ impl Supervisor {
         while let Ok(128) = rustix::io::read(&self.sigfd, &mut buf) {
             let sig = u32::from_ne_bytes([buf[0], buf[1], buf[2], buf[3]]);
             let cmd = match sig {
-                k::SIGHUP => Command::Rescan,
-                k::SIGINT if self.core.real_pid1() => Command::Reboot,
-                k::SIGINT => Command::Shutdown,
-                k::SIGTERM if !self.core.real_pid1() => Command::Shutdown,
+                k::SIGHUP => Verb::Rescan,
+                k::SIGINT if self.core.real_pid1() => Verb::Reboot,
+                k::SIGINT => Verb::Shutdown,
+                k::SIGTERM if !self.core.real_pid1() => Verb::Shutdown,
                 _ => continue,
             };
-            self.core.execute(cmd);
+            self.core.execute(Command::bare(cmd));
         }
     }
 }

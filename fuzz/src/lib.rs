@@ -5,7 +5,7 @@
 //! callers rely on.
 
 use nitro::http::job::{FDS_MAX, Fd, Job, TASKS_MAX};
-use nitro::core::Command as CoreCommand;
+use nitro::core::Verb;
 use nitro::http::request::{self, Parsed, Route};
 use nitro::http::{BODY_MAX, HEAD_MAX, REQUEST_BUF_MAX, response};
 use nitro::spat::{self, Command, Packet, Status, Writer};
@@ -27,27 +27,20 @@ pub fn http_request(data: &[u8]) {
             // The body is the last bytes of the request.
             let start = r.len - r.body.len();
             assert_eq!(&data[start..r.len], r.body);
-            let names: &[&[u8]] = match r.route {
-                Route::Core(
-                    CoreCommand::GetJob(n)
-                    | CoreCommand::PutJob(n)
-                    | CoreCommand::DeleteJob(n)
-                    | CoreCommand::SignalJob(n, _)
-                    | CoreCommand::Query(n)
-                    | CoreCommand::Up(n)
-                    | CoreCommand::Down(n)
-                    | CoreCommand::Restart(n)
-                    | CoreCommand::Ready(n)
-                    | CoreCommand::Signal(_, n),
-                ) => &[n],
-                _ => &[],
-            };
-            for n in names {
-                assert!(nitro::name::valid(n), "route with an invalid name {n:?}");
-                assert!(nitro::name::Name::new(n).is_some());
-            }
-            if let Route::Core(CoreCommand::SignalJob(_, s) | CoreCommand::Signal(s, _)) = r.route {
-                assert!((1..=64).contains(&s));
+            if let Route::Core(c) = r.route {
+                // A command names a service or job exactly when its verb
+                // takes one, and carries a signal exactly when it sends one.
+                let bare = matches!(c.verb, Verb::List | Verb::Info | Verb::Rescan | Verb::Shutdown | Verb::Reboot);
+                assert_eq!(bare, c.name.is_empty(), "{c:?}");
+                if !bare {
+                    assert!(nitro::name::valid(c.name), "route with an invalid name {c:?}");
+                    assert!(nitro::name::Name::new(c.name).is_some());
+                }
+                if matches!(c.verb, Verb::Signal | Verb::SignalJob) {
+                    assert!((1..=64).contains(&c.sig));
+                } else {
+                    assert_eq!(c.sig, 0, "{c:?}");
+                }
             }
             // What follows the request does not change it.
             match request::parse(&data[..r.len]) {
@@ -154,20 +147,21 @@ pub fn spat(data: &[u8]) {
 }
 
 /// A command of the control socket as nitroctl sends it.
-fn wire(cmd: CoreCommand) -> Command {
-    match cmd {
-        CoreCommand::Up(n) => Command::Up(n),
-        CoreCommand::Down(n) => Command::Down(n),
-        CoreCommand::Restart(n) => Command::Restart(n),
-        CoreCommand::Ready(n) => Command::Ready(n),
-        CoreCommand::Signal(sig, n) => Command::Signal(u8::try_from(sig).expect("a signal from one byte"), n),
-        CoreCommand::Query(n) => Command::Query(n),
-        CoreCommand::List => Command::List,
-        CoreCommand::Info => Command::Info,
-        CoreCommand::Rescan => Command::Rescan,
-        CoreCommand::Shutdown => Command::Shutdown,
-        CoreCommand::Reboot => Command::Reboot,
-        other => panic!("the control socket decoded {other:?}"),
+fn wire(cmd: nitro::core::Command<'_>) -> Command<'_> {
+    let n = cmd.name;
+    match cmd.verb {
+        Verb::Up => Command::Up(n),
+        Verb::Down => Command::Down(n),
+        Verb::Restart => Command::Restart(n),
+        Verb::Ready => Command::Ready(n),
+        Verb::Signal => Command::Signal(u8::try_from(cmd.sig).expect("a signal from one byte"), n),
+        Verb::Query => Command::Query(n),
+        Verb::List => Command::List,
+        Verb::Info => Command::Info,
+        Verb::Rescan => Command::Rescan,
+        Verb::Shutdown => Command::Shutdown,
+        Verb::Reboot => Command::Reboot,
+        _ => panic!("the control socket decoded {cmd:?}"),
     }
 }
 

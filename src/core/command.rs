@@ -10,20 +10,21 @@ use crate::state::{Event, State};
 use crate::sys;
 use crate::table::Slot;
 
+/// What a [`Command`] does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Command<'a> {
+pub enum Verb {
     /// Start a service (creating an instance, or one that appeared since
     /// the last scan, and re-reading its `log` link).
-    Up(&'a [u8]),
+    Up,
     /// Stop a service (creating it only while a SYS script runs, so that
     /// SYS/setup can keep services down).
-    Down(&'a [u8]),
-    Restart(&'a [u8]),
+    Down,
+    Restart,
     /// STARTING becomes UP (`notification-fd` 0).
-    Ready(&'a [u8]),
-    /// Send a signal (1..=64) to a service's run process.
-    Signal(u32, &'a [u8]),
-    Query(&'a [u8]),
+    Ready,
+    /// Send the signal to a service's run process.
+    Signal,
+    Query,
     List,
     Info,
     Rescan,
@@ -31,14 +32,41 @@ pub enum Command<'a> {
     Reboot,
     /// Start job NAME from the job parsed into `Core::job_scratch`.
     #[cfg(feature = "http")]
-    PutJob(&'a [u8]),
+    PutJob,
     #[cfg(feature = "http")]
-    GetJob(&'a [u8]),
+    GetJob,
     /// Stop a job (SIGTERM, SIGKILL 7 s later) and remove it once down.
     #[cfg(feature = "http")]
-    DeleteJob(&'a [u8]),
+    DeleteJob,
     #[cfg(feature = "http")]
-    SignalJob(&'a [u8], u32),
+    SignalJob,
+}
+
+/// A request to the core, whichever front-end decoded it: the verb, the
+/// service or job it names (empty when it names none) and, for `Signal`
+/// and `SignalJob`, the signal (1..=64; 0 otherwise). (A struct, not an
+/// enum with a name in each variant: a decoder fills in three fields
+/// whatever the verb, where building each variant was code of its own.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Command<'a> {
+    pub verb: Verb,
+    pub name: &'a [u8],
+    pub sig: u32,
+}
+
+impl<'a> Command<'a> {
+    pub const fn new(verb: Verb, name: &'a [u8]) -> Command<'a> {
+        Command { verb, name, sig: 0 }
+    }
+
+    /// A command that names nothing (`List`, `Info`, `Rescan`, ...).
+    pub const fn bare(verb: Verb) -> Command<'a> {
+        Command { verb, name: b"", sig: 0 }
+    }
+
+    pub const fn signal(verb: Verb, name: &'a [u8], sig: u32) -> Command<'a> {
+        Command { verb, name, sig }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -75,15 +103,16 @@ pub enum Outcome {
 impl Core {
     pub fn execute(&mut self, cmd: Command) -> Outcome {
         let now = now();
-        match cmd {
-            Command::Up(n) => self.step(n, true, Event::WantUp, now),
-            Command::Restart(n) => self.step(n, true, Event::WantRestart, now),
-            Command::Down(n) => {
+        let (n, sig) = (cmd.name, cmd.sig);
+        match cmd.verb {
+            Verb::Up => self.step(n, true, Event::WantUp, now),
+            Verb::Restart => self.step(n, true, Event::WantRestart, now),
+            Verb::Down => {
                 let create = self.sys.running();
                 self.step(n, create, Event::WantDown, now)
             }
-            Command::Ready(n) => self.step(n, false, Event::Ready, now),
-            Command::Signal(sig, n) => {
+            Verb::Ready => self.step(n, false, Event::Ready, now),
+            Verb::Signal => {
                 let pid = self.t.find(n).map_or(0, |s| self.t.get(s).pid);
                 match self.service(n, now) {
                     None => Outcome::NoSuchService,
@@ -91,39 +120,39 @@ impl Core {
                     Some(_) => Outcome::Done,
                 }
             }
-            Command::Query(n) => self.service(n, now).map_or(Outcome::NoSuchService, Outcome::Service),
-            Command::List => Outcome::List,
-            Command::Info => Outcome::Info(self.info()),
-            Command::Rescan => {
+            Verb::Query => self.service(n, now).map_or(Outcome::NoSuchService, Outcome::Service),
+            Verb::List => Outcome::List,
+            Verb::Info => Outcome::Info(self.info()),
+            Verb::Rescan => {
                 self.want_rescan = true;
                 Outcome::Done
             }
-            Command::Shutdown => {
+            Verb::Shutdown => {
                 self.want_shutdown = true;
                 Outcome::Done
             }
-            Command::Reboot => {
+            Verb::Reboot => {
                 self.want_reboot = true;
                 Outcome::Done
             }
             #[cfg(feature = "http")]
-            Command::PutJob(n) => match self.job_put(n) {
+            Verb::PutJob => match self.job_put(n) {
                 Ok((_, replaced)) => Outcome::Job { created: !replaced },
                 Err(e) => Outcome::JobRefused(e),
             },
             #[cfg(feature = "http")]
-            Command::GetJob(n) => match self.jobs.find(n) {
+            Verb::GetJob => match self.jobs.find(n) {
                 Some(_) => Outcome::Job { created: false },
                 None => Outcome::NoSuchJob,
             },
             #[cfg(feature = "http")]
-            Command::DeleteJob(n) => match self.jobs.find(n) {
+            Verb::DeleteJob => match self.jobs.find(n) {
                 None => Outcome::NoSuchJob,
                 Some(j) if self.job_stop(j, true, now) => Outcome::Removed,
                 Some(_) => Outcome::JobStopping,
             },
             #[cfg(feature = "http")]
-            Command::SignalJob(n, sig) => match self.jobs.find(n) {
+            Verb::SignalJob => match self.jobs.find(n) {
                 None => Outcome::NoSuchJob,
                 Some(j) => {
                     let pid = self.jobs.slots[j].pid;

@@ -15,7 +15,7 @@ mod lifecycle;
 mod pid1;
 mod scan;
 
-pub use command::{Command, Outcome};
+pub use command::{Command, Outcome, Verb};
 pub use events::{Event as Change, Events, Kind as ChangeKind, Read};
 #[cfg(feature = "http")]
 pub use jobs::{JobView, Jobs, PutError, JOBS_MAX, exit_text};

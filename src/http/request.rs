@@ -5,7 +5,7 @@
 //! [`REQUEST_BUF_MAX`](super::REQUEST_BUF_MAX) bytes), so the caller keeps no
 //! parser state between reads.
 
-use crate::core::Command;
+use crate::core::{Command, Verb};
 use crate::http::t;
 use crate::words::{self, Words};
 use super::{BODY_MAX, Error, HEAD_MAX, HEADERS_MAX, Status, TARGET_MAX, Version, parse_signal};
@@ -421,8 +421,6 @@ const REBOOT: usize = PACKED.number(b"reboot");
 const EVENTS: usize = PACKED.number(b"events");
 const METRICS: usize = PACKED.number(b"metrics");
 const UP: usize = PACKED.number(b"up");
-const DOWN: usize = PACKED.number(b"down");
-const RESTART: usize = PACKED.number(b"restart");
 const READY: usize = PACKED.number(b"ready");
 const SIGNAL: usize = PACKED.number(b"signal");
 const AFTER: usize = PACKED.number(b"after");
@@ -492,28 +490,27 @@ fn route(m: usize, target: &[u8]) -> Result<Route<'_>, Error> {
     let Some(row) = ROUTES.iter().position(|r| on_path(&r) && r[2] as usize == m) else {
         return Err(Error::method_not_allowed(allow));
     };
-    Ok(Route::Core(match row {
-        0 => return Ok(Route::Jobs),
-        1 => return Ok(Route::Metrics),
-        2 => return Ok(Route::Events(events_query(query)?)),
-        3 => Command::List,
-        4 => Command::Query(name),
-        5 => match third {
-            UP => Command::Up(name),
-            DOWN => Command::Down(name),
-            RESTART => Command::Restart(name),
-            _ => Command::Ready(name),
-        },
-        6 => Command::Signal(sig, name),
-        7 => Command::GetJob(name),
-        8 => Command::PutJob(name),
-        9 => Command::DeleteJob(name),
-        10 => Command::SignalJob(name, sig),
-        11 => Command::Rescan,
-        12 => Command::Shutdown,
-        _ => Command::Reboot,
-    }))
+    Ok(match row {
+        0 => Route::Jobs,
+        1 => Route::Metrics,
+        2 => Route::Events(events_query(query)?),
+        5 => Route::Core(Command::new(ACTIONS.get(third - UP).copied().unwrap_or(Verb::Up), name)),
+        _ => Route::Core(Command::signal(VERBS.get(row).copied().unwrap_or(Verb::List), name, sig)),
+    })
 }
+
+/// The verb of each row of ROUTES that is a command (rows 0 to 2 are not;
+/// row 5's verb is among ACTIONS).
+const VERBS: [Verb; ROUTES.len()] = {
+    use Verb::*;
+    [List, List, List, List, Query, Up, Signal, GetJob, PutJob, DeleteJob, SignalJob, Rescan, Shutdown, Reboot]
+};
+
+/// `POST /service/NAME/ACTION`: the verbs of the words `up` to `ready`.
+const ACTIONS: [Verb; 4] = {
+    assert!(PACKED.number(b"down") == UP + 1 && PACKED.number(b"restart") == UP + 2 && READY == UP + 3);
+    [Verb::Up, Verb::Down, Verb::Restart, Verb::Ready]
+};
 
 /// Every route: first segment, shape, method, as three bytes. `route`
 /// turns row i into its request (`tests::routes` sends every one), and
@@ -631,7 +628,7 @@ mod tests {
     #[test]
     fn a_put_with_its_body_is_complete() {
         let r = req(PUT);
-        assert_eq!(r.route, Route::Core(Command::PutJob(b"web")));
+        assert_eq!(r.route, Route::Core(Command::new(Verb::PutJob, b"web")));
         assert_eq!(r.body, b"{\"tasks\":[]}\n");
         assert_eq!(r.len, PUT.len());
         assert!(r.keep_alive);
@@ -677,28 +674,28 @@ mod tests {
     fn routes() {
         let cases: &[(&str, &str, Route)] = &[
             ("GET", "/jobs", Route::Jobs),
-            ("GET", "/job/web", Route::Core(Command::GetJob(b"web"))),
-            ("DELETE", "/job/web", Route::Core(Command::DeleteJob(b"web"))),
-            ("POST", "/job/web/signal/TERM", Route::Core(Command::SignalJob(b"web", 15))),
-            ("POST", "/job/web/signal/SIGKILL", Route::Core(Command::SignalJob(b"web", 9))),
-            ("POST", "/job/web/signal/10", Route::Core(Command::SignalJob(b"web", 10))),
-            ("GET", "/services", Route::Core(Command::List)),
-            ("GET", "/service/getty@tty1", Route::Core(Command::Query(b"getty@tty1"))),
-            ("POST", "/service/web/up", Route::Core(Command::Up(b"web"))),
-            ("POST", "/service/web/down", Route::Core(Command::Down(b"web"))),
-            ("POST", "/service/web/restart", Route::Core(Command::Restart(b"web"))),
-            ("POST", "/service/web/ready", Route::Core(Command::Ready(b"web"))),
-            ("POST", "/service/web/signal/HUP", Route::Core(Command::Signal(1, b"web"))),
-            ("POST", "/rescan", Route::Core(Command::Rescan)),
-            ("POST", "/shutdown", Route::Core(Command::Shutdown)),
-            ("POST", "/reboot", Route::Core(Command::Reboot)),
+            ("GET", "/job/web", Route::Core(Command::new(Verb::GetJob, b"web"))),
+            ("DELETE", "/job/web", Route::Core(Command::new(Verb::DeleteJob, b"web"))),
+            ("POST", "/job/web/signal/TERM", Route::Core(Command::signal(Verb::SignalJob, b"web", 15))),
+            ("POST", "/job/web/signal/SIGKILL", Route::Core(Command::signal(Verb::SignalJob, b"web", 9))),
+            ("POST", "/job/web/signal/10", Route::Core(Command::signal(Verb::SignalJob, b"web", 10))),
+            ("GET", "/services", Route::Core(Command::bare(Verb::List))),
+            ("GET", "/service/getty@tty1", Route::Core(Command::new(Verb::Query, b"getty@tty1"))),
+            ("POST", "/service/web/up", Route::Core(Command::new(Verb::Up, b"web"))),
+            ("POST", "/service/web/down", Route::Core(Command::new(Verb::Down, b"web"))),
+            ("POST", "/service/web/restart", Route::Core(Command::new(Verb::Restart, b"web"))),
+            ("POST", "/service/web/ready", Route::Core(Command::new(Verb::Ready, b"web"))),
+            ("POST", "/service/web/signal/HUP", Route::Core(Command::signal(Verb::Signal, b"web", 1))),
+            ("POST", "/rescan", Route::Core(Command::bare(Verb::Rescan))),
+            ("POST", "/shutdown", Route::Core(Command::bare(Verb::Shutdown))),
+            ("POST", "/reboot", Route::Core(Command::bare(Verb::Reboot))),
             ("GET", "/events", Route::Events(EventsQuery::default())),
             ("GET", "/events?jobs", Route::Events(EventsQuery { jobs: true, ..EventsQuery::default() })),
             ("GET", "/events?job=build&after=17", Route::Events(EventsQuery { job: Some(b"build"), after: Some(17), ..EventsQuery::default() })),
             ("GET", "/metrics?x=1&y", Route::Metrics),
-            ("GET", "/job/web?verbose", Route::Core(Command::GetJob(b"web"))),
+            ("GET", "/job/web?verbose", Route::Core(Command::new(Verb::GetJob, b"web"))),
             ("GET", "http://localhost/jobs", Route::Jobs),
-            ("GET", "HTTP://localhost:80/job/a", Route::Core(Command::GetJob(b"a"))),
+            ("GET", "HTTP://localhost:80/job/a", Route::Core(Command::new(Verb::GetJob, b"a"))),
         ];
         for (m, t, want) in cases {
             assert_eq!(req(&with_method(m, t)).route, *want, "{m} {t}");
@@ -708,11 +705,11 @@ mod tests {
     #[test]
     fn a_bare_post_needs_no_length() {
         let r = req(b"POST /rescan HTTP/1.1\r\nHost: x\r\n\r\n");
-        assert_eq!((r.route, r.body), (Route::Core(Command::Rescan), &b""[..]));
+        assert_eq!((r.route, r.body), (Route::Core(Command::bare(Verb::Rescan)), &b""[..]));
         // a pipelined request, or the start of one, after a bare POST is fine
         let two = b"POST /rescan HTTP/1.1\r\nHost: x\r\n\r\nGET /jobs HTTP/1.1\r\n";
-        assert_eq!(req(two).route, Route::Core(Command::Rescan));
-        assert_eq!(req(b"POST /rescan HTTP/1.1\r\nHost: x\r\n\r\nGE").route, Route::Core(Command::Rescan));
+        assert_eq!(req(two).route, Route::Core(Command::bare(Verb::Rescan)));
+        assert_eq!(req(b"POST /rescan HTTP/1.1\r\nHost: x\r\n\r\nGE").route, Route::Core(Command::bare(Verb::Rescan)));
     }
 
     #[test]
@@ -786,7 +783,7 @@ mod tests {
         }
         assert_eq!(
             req(&get(&format!("/job/{}", "a".repeat(63)))).route,
-            Route::Core(Command::GetJob(&[b'a'; 63]))
+            Route::Core(Command::new(Verb::GetJob, &[b'a'; 63]))
         );
         for s in ["FOO", "0", "65", "SIG", "%54ERM"] {
             let e = err(&with_method("POST", &format!("/job/a/signal/{s}")));
@@ -917,7 +914,7 @@ mod tests {
     #[test]
     fn body_bytes_belong_to_the_request() {
         let r = req(b"DELETE /job/a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET");
-        assert_eq!((r.route, r.body, r.len), (Route::Core(Command::DeleteJob(b"a")), &b"abc"[..], 57));
+        assert_eq!((r.route, r.body, r.len), (Route::Core(Command::new(Verb::DeleteJob, b"a")), &b"abc"[..], 57));
     }
 
     #[test]

@@ -363,6 +363,44 @@ pub fn exists(path: &CStr) -> bool {
     rustix::fs::accessat(rustix::fs::CWD, path, rustix::fs::Access::EXISTS, rustix::fs::AtFlags::empty()).is_ok()
 }
 
+/// A unix socket of type `ty` named `path`, non-blocking and close-on-exec,
+/// for the control socket (a datagram socket, passing credentials) and the
+/// HTTP endpoint (a stream socket, listening with room for `backlog`): one
+/// procedure for both. A socket file nobody answers on is stale and
+/// replaced; `Errno::ISCONN` when a stream socket answers there,
+/// `Errno::PROTOTYPE` when a datagram socket is there (a stream connect to
+/// it says so); otherwise what the kernel said. SO_PASSCRED is set before
+/// the name: a datagram that arrived between bind(2) and SO_PASSCRED would
+/// carry no credentials and be refused (a client started together with
+/// nitro was, now and then). Named under umask 0177: the socket is mode
+/// 0600.
+pub fn unix_socket(path: &CStr, ty: rustix::net::SocketType, backlog: i32) -> Result<OwnedFd, Errno> {
+    use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
+    let addr = SocketAddrUnix::new(path)?;
+    let check = rustix::net::socket_with(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC, None)?;
+    match rustix::net::connect(&check, &addr) {
+        Ok(()) => return Err(Errno::ISCONN),
+        Err(Errno::PROTOTYPE) => return Err(Errno::PROTOTYPE),
+        Err(Errno::CONNREFUSED) => {
+            let _ = rustix::fs::unlinkat(rustix::fs::CWD, path, rustix::fs::AtFlags::empty());
+        }
+        Err(_) => {}
+    }
+    drop(check);
+    let sock = rustix::net::socket_with(AddressFamily::UNIX, ty, SocketFlags::CLOEXEC | SocketFlags::NONBLOCK, None)?;
+    if ty == SocketType::DGRAM {
+        rustix::net::sockopt::set_socket_passcred(&sock, true)?;
+    }
+    let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o177));
+    let r = rustix::net::bind(&sock, &addr);
+    rustix::process::umask(old);
+    r?;
+    if ty == SocketType::STREAM {
+        rustix::net::listen(&sock, backlog)?;
+    }
+    Ok(sock)
+}
+
 /// The C string at the start of `b`, up to its first NUL; `c""` when it has
 /// none. (core's `CStr::from_bytes_until_nul` does the same with a word-wise
 /// search, 250 bytes of code for strings of a few dozen bytes.)
