@@ -2,7 +2,7 @@
 
 use crate::http::response::Writer;
 use crate::state::State;
-use crate::core::{Core, ServiceView};
+use crate::core::Core;
 
 /// The longest `/metrics` body: per service four lines, each with the name
 /// escaped at its worst (every byte doubled), the longest state name and the
@@ -28,47 +28,69 @@ fn label(w: &mut Writer, v: &[u8]) {
     }
 }
 
-fn family(w: &mut Writer, name: &str, kind: &str, help: &str) {
-    w.text("# HELP ").text(name).text(" ").text(help).text("\n# TYPE ").text(name).text(" ").text(kind).text("\n");
-}
-
-/// One line per service of family `name`, the value from `value`; with
-/// `state`, the state's name is a second label.
-fn per_service(w: &mut Writer, core: &Core, now: u64, name: &str, state: bool, value: fn(&ServiceView) -> u64) {
-    for v in core.services(now) {
-        w.text(name).text("{service=\"");
-        label(w, v.name.as_bytes());
-        if state {
-            w.text("\",state=\"").push(v.state.name());
-        }
-        w.text("\"} ").u64(value(&v)).text("\n");
-    }
-}
+/// Every family, a line each: name, type, help. The first four have a line
+/// per service, the others one value (`write`). (One text walked by one
+/// loop: a call per family, with its three strings, was more code.)
+const FAMILIES: &[u8] = b"\
+nitro_service_state gauge Service state: 1 DOWN 2 SETUP 3 STARTING 4 UP 5 ONESHOT 6 SHUTDOWN 7 RESTART 8 FATAL 9 DELAY.
+nitro_service_up gauge 1 when the service is UP or ONESHOT.
+nitro_service_restarts_total counter Starts of the run process after the first.
+nitro_service_uptime_seconds gauge Seconds since the service last started or stopped.
+nitro_reaps_total counter Children reaped by the supervisor.
+nitro_service_reaps_total counter Reaped setup, run and finish processes.
+nitro_slots_used gauge Service table slots in use.
+nitro_slots_max gauge Service table slots.";
 
 /// The whole body (`w` is full if it did not fit).
 pub fn write(w: &mut Writer, core: &Core, now: u64) {
-    family(w, "nitro_service_state", "gauge", "Service state: 1 DOWN 2 SETUP 3 STARTING 4 UP 5 ONESHOT 6 SHUTDOWN 7 RESTART 8 FATAL 9 DELAY.");
-    per_service(w, core, now, "nitro_service_state", true, |v| v.state as u64);
-    family(w, "nitro_service_up", "gauge", "1 when the service is UP or ONESHOT.");
-    per_service(w, core, now, "nitro_service_up", false, |v| matches!(v.state, State::Up | State::Oneshot) as u64);
-    family(w, "nitro_service_restarts_total", "counter", "Starts of the run process after the first.");
-    per_service(w, core, now, "nitro_service_restarts_total", false, |v| v.starts.saturating_sub(1) as u64);
-    family(w, "nitro_service_uptime_seconds", "gauge", "Seconds since the service last started or stopped.");
-    per_service(w, core, now, "nitro_service_uptime_seconds", false, |v| v.uptime as u64);
     let info = core.info();
-    family(w, "nitro_reaps_total", "counter", "Children reaped by the supervisor.");
-    w.text("nitro_reaps_total ").u64(info.total_reaps as u64).text("\n");
-    family(w, "nitro_service_reaps_total", "counter", "Reaped setup, run and finish processes.");
-    w.text("nitro_service_reaps_total ").u64(info.total_sv_reaps as u64).text("\n");
-    family(w, "nitro_slots_used", "gauge", "Service table slots in use.");
-    w.text("nitro_slots_used ").u64(info.entries as u64).text("\n");
-    family(w, "nitro_slots_max", "gauge", "Service table slots.");
-    w.text("nitro_slots_max ").u64(crate::config::MAX_SERVICES as u64).text("\n");
+    let totals = [info.total_reaps as u64, info.total_sv_reaps as u64, info.entries as u64, crate::config::MAX_SERVICES as u64];
+    for (i, line) in crate::words::split(FAMILIES, b'\n').enumerate() {
+        let mut words = crate::words::split(line, b' ');
+        let (name, kind) = (words.next().unwrap_or(b""), words.next().unwrap_or(b""));
+        let help = line.get(name.len() + kind.len() + 2..).unwrap_or(b"");
+        w.text("# HELP ").push(name).text(" ").push(help).text("\n# TYPE ").push(name).text(" ").push(kind).text("\n");
+        if let Some(&n) = totals.get(i.wrapping_sub(4)) {
+            w.push(name).text(" ").u64(n).text("\n");
+            continue;
+        }
+        for v in core.services(now) {
+            w.push(name).text("{service=\"");
+            label(w, v.name.as_bytes());
+            if i == 0 {
+                w.text("\",state=\"").push(v.state.name());
+            }
+            let value = match i {
+                0 => v.state as u64,
+                1 => matches!(v.state, State::Up | State::Oneshot) as u64,
+                2 => v.starts.saturating_sub(1) as u64,
+                _ => v.uptime as u64,
+            };
+            w.text("\"} ").u64(value).text("\n");
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `write` reads four families per service and four totals from the
+    /// table: each line a name, a type and a help text.
+    #[test]
+    fn eight_families_each_with_a_type_and_help() {
+        let lines: Vec<&[u8]> = crate::words::split(FAMILIES, b'\n').collect();
+        assert_eq!(lines.len(), 4 + 4);
+        for l in lines {
+            let l = std::str::from_utf8(l).unwrap();
+            let mut w = l.splitn(3, ' ');
+            let (name, kind, help) = (w.next().unwrap(), w.next().unwrap(), w.next().unwrap());
+            assert!(name.starts_with("nitro_") && !name.contains(|c: char| !(c.is_ascii_lowercase() || c == '_')), "{l}");
+            assert!(kind == "gauge" || kind == "counter", "{l}");
+            assert!(help.ends_with('.') && !help.starts_with(' '), "{l}");
+            assert_eq!(kind == "counter", name.ends_with("_total"), "{l}");
+        }
+    }
 
     #[test]
     fn labels_escape_backslash_quote_and_newline() {

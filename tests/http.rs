@@ -436,6 +436,8 @@ fn rescan_finds_a_new_service_and_metrics_are_prometheus_text() {
         "nitro_service_restarts_total{service=\"late\"} 0\n",
         "# TYPE nitro_service_restarts_total counter\n",
         "nitro_slots_used 3\n",
+        "# HELP nitro_slots_max Service table slots.\n# TYPE nitro_slots_max gauge\nnitro_slots_max ",
+        "# TYPE nitro_service_reaps_total counter\nnitro_service_reaps_total ",
     ] {
         assert!(m.contains(want), "missing {want:?} in\n{m}");
     }
