@@ -427,24 +427,23 @@ impl Http {
         conn.drop_it();
     }
 
-    /// The core's new changes to every event stream.
+    /// The core's new changes to every event stream; the oldest change a
+    /// stream still has to get (one pass for both).
     // (Every pass of the loop runs it: always inlined there, never out of
     // line among the endpoint's code that build.rs sets apart as cold.)
     #[inline(always)]
-    pub fn deliver(&mut self, core: &Core) {
+    pub fn deliver(&mut self, core: &Core) -> Option<u64> {
+        let mut min = None;
         for (conn, b) in self.conns.iter_mut().zip(self.bufs.iter_mut()) {
             if conn.fd != NO_FD && conn.stream().is_some() {
                 stream(core, conn, b);
+                // (A stream the send closed has no position to keep.)
+                if conn.fd != NO_FD {
+                    min = Some(min.map_or(conn.seq, |m: u64| m.min(conn.seq)));
+                }
             }
         }
-    }
-
-    /// The oldest change an event stream still has to get.
-    // (Every pass of the loop runs it: always inlined there, never out of
-    // line among the endpoint's code that build.rs sets apart as cold.)
-    #[inline(always)]
-    pub fn min_seq(&self) -> Option<u64> {
-        self.conns.iter().filter(|c| c.fd != NO_FD && c.stream().is_some()).map(|c| c.seq).min()
+        min
     }
 }
 

@@ -164,9 +164,7 @@ impl Supervisor {
         self.control.deliver(&self.core);
         let min = self.control.notify.min_seq();
         #[cfg(feature = "http")]
-        self.http.deliver(&self.core);
-        #[cfg(feature = "http")]
-        let min = self.http.min_seq().map_or(min, |m| m.min(min));
+        let min = self.http.deliver(&self.core).map_or(min, |m| m.min(min));
         self.core.release_events(min);
     }
 
