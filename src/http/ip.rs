@@ -10,68 +10,95 @@ pub fn parse(s: &[u8]) -> Option<IpAddr> {
     if let Some(q) = v4(s) {
         return Some(IpAddr::V4(Ipv4Addr::from(q)));
     }
-    v6(s).map(|g| IpAddr::V6(Ipv6Addr::from(g)))
+    v6(s).map(|b| IpAddr::V6(Ipv6Addr::from(b)))
 }
 
 /// Four decimal numbers 0..=255 of 1-3 digits, without leading zeros.
 fn v4(s: &[u8]) -> Option<[u8; 4]> {
-    let mut q = [0u8; 4];
-    let mut parts = crate::words::split(s, b'.');
-    for o in &mut q {
-        let p = parts.next()?;
-        if p.is_empty() || p.len() > 3 || (p.len() > 1 && p[0] == b'0') || !p.iter().all(u8::is_ascii_digit) {
+    let (mut q, mut k, mut val, mut digits) = ([0u8; 4], 0, 0u16, 0);
+    for &c in s {
+        if c == b'.' {
+            if digits == 0 || k == 3 {
+                return None;
+            }
+            *q.get_mut(k)? = val as u8;
+            (k, val, digits) = (k + 1, 0, 0);
+            continue;
+        }
+        let d = c.wrapping_sub(b'0');
+        if d > 9 || (digits > 0 && val == 0) {
             return None;
         }
-        let n = p.iter().fold(0u16, |n, &d| n * 10 + u16::from(d - b'0'));
-        *o = u8::try_from(n).ok()?;
+        val = val * 10 + u16::from(d);
+        digits += 1;
+        if val > 255 {
+            return None;
+        }
     }
-    parts.next().is_none().then_some(q)
+    if digits == 0 || k != 3 {
+        return None;
+    }
+    q[3] = val as u8;
+    Some(q)
 }
 
 /// Eight groups of 1-4 hex digits; one `::` stands for one or more zero
-/// groups; the last two groups may be written as a dotted quad.
-fn v6(s: &[u8]) -> Option<[u16; 8]> {
-    let mut g = [0u16; 8];
-    let gap = s.windows(2).position(|w| w == b"::");
-    let (head, tail) = match gap {
-        Some(i) => (s.get(..i)?, s.get(i + 2..)),
-        None => (s, None),
-    };
-    // A dotted quad only at the very end.
-    let n = groups(head, &mut g, tail.is_none())?;
-    let Some(tail) = tail else {
-        return (n == 8).then_some(g);
-    };
-    let mut t = [0u16; 8];
-    let m = groups(tail, &mut t, true)?;
-    if n + m > 7 {
-        return None;
-    }
-    g.get_mut(8 - m..)?.copy_from_slice(t.get(..m)?);
-    Some(g)
-}
-
-/// `s` as colon-separated groups into `out`; how many (an empty `s` has
-/// none). With `quad`, the last may be a dotted quad (two groups).
-fn groups(s: &[u8], out: &mut [u16; 8], quad: bool) -> Option<usize> {
-    if s.is_empty() {
-        return Some(0);
-    }
-    let mut n = 0;
-    let mut parts = crate::words::split(s, b':').peekable();
-    while let Some(p) = parts.next() {
-        if quad && parts.peek().is_none() && p.iter().any(|&b| b == b'.') {
-            let [a, b, c, d] = v4(p)?;
-            out.get_mut(n..n + 2)?.copy_from_slice(&[u16::from_be_bytes([a, b]), u16::from_be_bytes([c, d])]);
-            return Some(n + 2);
+/// groups; the last two groups may be written as a dotted quad. One pass,
+/// as inet_pton(3) reads it: groups are written as they end, and what
+/// follows `::` is moved to the end at last.
+fn v6(s: &[u8]) -> Option<[u8; 16]> {
+    let mut b = [0u8; 16];
+    // Bytes written; where `::` stands; the group being read.
+    let (mut n, mut gap, mut val, mut digits) = (0, None, 0u16, 0);
+    let mut i = usize::from(s.starts_with(b"::"));
+    // Where the group being read began (a dotted quad starts there).
+    let mut start = i;
+    while let Some(&c) = s.get(i) {
+        i += 1;
+        if let Some(d) = (c as char).to_digit(16) {
+            if digits == 4 {
+                return None;
+            }
+            val = val << 4 | d as u16;
+            digits += 1;
+            continue;
         }
-        if p.is_empty() || p.len() > 4 {
-            return None;
+        match c {
+            b':' if digits == 0 => {
+                // `::` (once), not a lone `:` at the start.
+                if gap.is_some() || i == 1 {
+                    return None;
+                }
+                gap = Some(n);
+            }
+            // A group ends; a `:` at the very end ends none.
+            b':' if i < s.len() => {
+                b.get_mut(n..n + 2)?.copy_from_slice(&val.to_be_bytes());
+                (n, val, digits) = (n + 2, 0, 0);
+            }
+            b'.' => {
+                b.get_mut(n..n + 4)?.copy_from_slice(&v4(s.get(start..)?)?);
+                (n, digits) = (n + 4, 0);
+                break;
+            }
+            _ => return None,
         }
-        *out.get_mut(n)? = p.iter().try_fold(0u16, |v, &d| Some(v << 4 | (d as char).to_digit(16)? as u16))?;
-        n += 1;
+        start = i;
     }
-    Some(n)
+    if digits > 0 {
+        b.get_mut(n..n + 2)?.copy_from_slice(&val.to_be_bytes());
+        n += 2;
+    }
+    match gap {
+        // `::` stands for at least one group.
+        Some(g) if n < 16 => {
+            b.copy_within(g..n, g + 16 - n);
+            b.get_mut(g..g + 16 - n)?.fill(0);
+        }
+        None if n == 16 => {}
+        _ => return None,
+    }
+    Some(b)
 }
 
 #[cfg(test)]
