@@ -79,6 +79,9 @@ pub(crate) struct Task {
     pub(crate) nargs: u8,
     pub(crate) envs: [Env; ENVS_MAX],
     pub(crate) nenvs: u8,
+    /// The value of `PATH` among `envs` (empty without one), where a bare
+    /// `exec` is looked up.
+    pub(crate) search: Span,
     pub(crate) cwd: Span,
     pub(crate) fds: [Fd; FDS_MAX],
     pub(crate) nfds: u8,
@@ -93,6 +96,7 @@ pub(crate) const TASK0: Task = Task {
     nargs: 0,
     envs: [Env { kv: SPAN0, key_len: 0 }; ENVS_MAX],
     nenvs: 0,
+    search: SPAN0,
     cwd: SPAN0,
     fds: [Fd::Null; FDS_MAX],
     nfds: 0,
@@ -216,6 +220,11 @@ impl<'a> TaskRef<'a> {
             let (k, v) = kv.split_at_checked(e.key_len as usize)?;
             if k == key { v.get(1..) } else { None }
         })
+    }
+
+    /// The task's `PATH` (empty when it has none).
+    pub fn search_path(&self) -> &'a [u8] {
+        self.job.bytes(self.task.search)
     }
 
     pub fn cwd(&self) -> &'a CStr {

@@ -311,7 +311,7 @@ fn blocking(fd: &OwnedFd) -> Result<(), Errno> {
 fn exec(s: &Spawn) -> Errno {
     let name = s.path.to_bytes();
     let search = match s.job_task() {
-        Some(t) if !name.iter().any(|&b| b == b'/') => t.env(b"PATH").unwrap_or(b""),
+        Some(t) if !name.iter().any(|&b| b == b'/') => t.search_path(),
         _ => return sys::execve(s.path, s.argv, s.envp),
     };
     let mut denied = false;

@@ -332,6 +332,9 @@ impl<'a, 'j> Parser<'a, 'j> {
             append(&mut self.r, self.job, Field::Envs, start, ARENA_MAX)?;
             let len = self.job.used - start;
             push(self.job, b"\0")?;
+            if self.job.arena.get(start..start + 5) == Some(b"PATH=") {
+                t.search = Span { off: (start + 5) as u16, len: (len - 5) as u16 };
+            }
             if let Some(slot) = t.envs.get_mut(n) {
                 *slot = Env { kv: Span { off: start as u16, len: len as u16 }, key_len };
             }
@@ -631,6 +634,7 @@ mod tests {
         assert_eq!(t.envs().collect::<Vec<_>>(), [c"PATH=/bin:/usr/bin"]);
         assert_eq!(t.env(b"PATH"), Some(&b"/bin:/usr/bin"[..]));
         assert_eq!(t.env(b"PAT"), None);
+        assert_eq!(t.search_path(), b"/bin:/usr/bin");
         assert_eq!(t.cwd(), c"/srv/app");
         assert_eq!((t.user(), t.group()), (Some(1000), Some(1000)));
         let fds = t.fds();
@@ -844,6 +848,10 @@ mod tests {
         assert_eq!(envs, [&b"A=1"[..], b"EMPTY=", "Xé=café 😀".as_bytes(), b"Q=a=b"]);
         assert_eq!(t.env(b"Q"), Some(&b"a=b"[..]));
         assert_eq!(t.env(b"EMPTY"), Some(&b""[..]));
+        // No PATH: a bare exec is looked up nowhere but `.`.
+        assert_eq!(t.search_path(), b"");
+        let paths = parse(&one("").replace(r#""envs":{}"#, r#""envs":{"PATHS":"/x","PATH":"/b:/c","PAT":"/y"}"#)).unwrap();
+        assert_eq!(paths.task(0).unwrap().search_path(), b"/b:/c");
         let env = |e: &str| one("").replace(r#""envs":{}"#, &format!(r#""envs":{{{e}}}"#));
         assert_eq!(reason(&env(r#""A":"1","A":"2""#)), (400, "duplicate env".into()));
         assert_eq!(reason(&env(r#""":"1""#)), (400, "bad env name".into()));
