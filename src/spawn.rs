@@ -257,7 +257,7 @@ fn open(t: &TaskRef, fd: &Fd) -> Result<OwnedFd, Errno> {
                 FileMode::Append => OFlags::WRONLY | OFlags::CREATE | OFlags::APPEND,
             };
             let fd = rustix::fs::open(t.path(path), flags | nb, Mode::from_raw_mode(0o644))?;
-            blocking(&fd)?;
+            blocking(&fd, flags)?;
             fd
         }
         // A named pipe, created (0600) if missing, opened read-write: a
@@ -269,7 +269,7 @@ fn open(t: &TaskRef, fd: &Fd) -> Result<OwnedFd, Errno> {
                 Err(e) => return Err(e),
             }
             let fd = rustix::fs::open(path, OFlags::RDWR | nb, Mode::empty())?;
-            blocking(&fd)?;
+            blocking(&fd, OFlags::RDWR)?;
             fd
         }
         // A listening unix stream socket; a socket file left there is
@@ -301,9 +301,10 @@ fn open(t: &TaskRef, fd: &Fd) -> Result<OwnedFd, Errno> {
     Ok(fd)
 }
 
-fn blocking(fd: &OwnedFd) -> Result<(), Errno> {
-    let flags = rustix::fs::fcntl_getfl(fd.as_fd())?;
-    rustix::fs::fcntl_setfl(fd.as_fd(), flags - OFlags::NONBLOCK)
+/// Blocking again: the status flags `fd` was opened with, but O_NONBLOCK
+/// (F_SETFL takes only the status flags of them; no F_GETFL needed).
+fn blocking(fd: &OwnedFd, flags: OFlags) -> Result<(), Errno> {
+    rustix::fs::fcntl_setfl(fd.as_fd(), flags)
 }
 
 /// execve `path`, or with `search` the first `dir/path` along it that can

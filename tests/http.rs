@@ -827,6 +827,12 @@ def w(name, data):
 os.write(1, b'copied:' + os.read(0, 1000))
 os.write(2, b'appended\n')
 w('fd3', os.readlink('/proc/self/fd/3'))
+# Opened without waiting, handed over blocking (O_NONBLOCK 0o4000 cleared;
+# O_APPEND 0o2000 kept).
+def flags(fd):
+    info = open('/proc/self/fdinfo/%d' % fd).read()
+    return int(info.split('flags:')[1].split()[0], 8)
+w('flags', ','.join('%o' % (flags(fd) & 0o6000) for fd in (0, 1, 2, 4)))
 got = b''
 while not got.endswith(b'\n'):
     got += os.read(4, 100)
@@ -878,6 +884,7 @@ w('done', 'ok')
     assert_eq!(h.read("out"), "copied:input-data\n");
     assert_eq!(h.read("app"), "old\nappended\n");
     assert_eq!(h.read("fd3"), "/dev/null");
+    assert_eq!(h.read("flags"), "0,0,2000,0", "O_NONBLOCK cleared, O_APPEND kept");
     assert_eq!(h.read("fifo-got"), "through-the-pipe\n");
     assert_eq!(h.read("done"), "ok");
 }
