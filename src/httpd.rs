@@ -140,6 +140,8 @@ impl Conn {
 pub struct HttpStorage {
     conns: [Conn; CONN_MAX],
     buffers: [Buffers; CONN_MAX],
+    linger: [(i32, u64); LINGER_MAX],
+    path: Path,
 }
 
 impl Default for HttpStorage {
@@ -150,19 +152,24 @@ impl Default for HttpStorage {
 
 impl HttpStorage {
     pub const fn new() -> HttpStorage {
-        HttpStorage { conns: [Conn::FREE; CONN_MAX], buffers: [const { Buffers { inbuf: [0; REQUEST_BUF_MAX], out: [0; OUT_MAX] } }; CONN_MAX] }
+        HttpStorage {
+            conns: [Conn::FREE; CONN_MAX],
+            buffers: [const { Buffers { inbuf: [0; REQUEST_BUF_MAX], out: [0; OUT_MAX] } }; CONN_MAX],
+            linger: [(NO_FD, 0); LINGER_MAX],
+            path: Path::new(),
+        }
     }
 }
 
 pub struct Http {
     /// Refused connections, answered and shut for writing, whose request is
     /// read and dropped until the client closes or the deadline passes.
-    linger: [(i32, u64); LINGER_MAX],
+    linger: &'static mut [(i32, u64); LINGER_MAX],
     listen: i32,
     /// Out of descriptors: the listener is not polled until then, or the
     /// loop would spin on a connection it cannot accept.
     paused_until: Deadline,
-    path: Path,
+    path: &'static mut Path,
     conns: &'static mut [Conn; CONN_MAX],
     bufs: &'static mut [Buffers; CONN_MAX],
 }
@@ -181,9 +188,9 @@ impl Http {
     /// control socket; mode 0600. Failure is reported, not fatal:
     /// supervision goes on without the endpoint.
     pub fn open(core: &Core, args: &Args, ctl: &Path, storage: &'static mut HttpStorage) -> Http {
-        let HttpStorage { conns, buffers: bufs } = storage;
-        let mut http = Http { linger: [(NO_FD, 0); LINGER_MAX], listen: NO_FD, paused_until: NEVER, path: Path::new(), conns, bufs };
-        if let Err(bad) = crate::path::http_socket(args, ctl, &mut http.path) {
+        let HttpStorage { conns, buffers: bufs, linger, path } = storage;
+        let mut http = Http { linger, listen: NO_FD, paused_until: NEVER, path, conns, bufs };
+        if let Err(bad) = crate::path::http_socket(args, ctl, http.path) {
             let mut o = crate::out::Out::<160>::new();
             bad.describe(&mut o);
             core.say_parts(&[o.bytes(), b": no HTTP endpoint"]);
