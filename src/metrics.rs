@@ -28,30 +28,30 @@ fn label(w: &mut Writer, v: &[u8]) {
     }
 }
 
-/// Every family, a line each: name, type, help. The first four have a line
-/// per service, the others one value (`write`). (One text walked by one
-/// loop: a call per family, with its three strings, was more code.)
+/// Every family, a line each: its type (`c` counter, `g` gauge), then its
+/// name and help as the HELP line has them. The first four have a line per
+/// service, the others one value (`write`). (One text walked by one loop: a
+/// call per family, with its three strings, was more code.)
 const FAMILIES: &[u8] = b"\
-nitro_service_state gauge Service state: 1 DOWN 2 SETUP 3 STARTING 4 UP 5 ONESHOT 6 SHUTDOWN 7 RESTART 8 FATAL 9 DELAY.
-nitro_service_up gauge 1 when the service is UP or ONESHOT.
-nitro_service_restarts_total counter Starts of the run process after the first.
-nitro_service_uptime_seconds gauge Seconds since the service last started or stopped.
-nitro_reaps_total counter Children reaped by the supervisor.
-nitro_service_reaps_total counter Reaped setup, run and finish processes.
-nitro_slots_used gauge Service table slots in use.
-nitro_slots_max gauge Service table slots.";
+gnitro_service_state Service state: 1 DOWN 2 SETUP 3 STARTING 4 UP 5 ONESHOT 6 SHUTDOWN 7 RESTART 8 FATAL 9 DELAY.
+gnitro_service_up 1 when the service is UP or ONESHOT.
+cnitro_service_restarts_total Starts of the run process after the first.
+gnitro_service_uptime_seconds Seconds since the service last started or stopped.
+cnitro_reaps_total Children reaped by the supervisor.
+cnitro_service_reaps_total Reaped setup, run and finish processes.
+gnitro_slots_used Service table slots in use.
+gnitro_slots_max Service table slots.";
 
 /// The whole body (`w` is full if it did not fit).
 pub fn write(w: &mut Writer, core: &Core, now: u64) {
     let info = core.info();
     let totals = [info.total_reaps as u64, info.total_sv_reaps as u64, info.entries as u64, crate::config::MAX_SERVICES as u64];
     for (i, line) in crate::words::split(FAMILIES, b'\n').enumerate() {
-        let mut words = crate::words::split(line, b' ');
-        let (name, kind) = (words.next().unwrap_or(b""), words.next().unwrap_or(b""));
-        let help = line.get(name.len() + kind.len() + 2..).unwrap_or(b"");
-        w.text("# HELP ").push(name).text(" ").push(help).text("\n# TYPE ").push(name).text(" ").push(kind).text("\n");
+        let (&kind, family) = line.split_first().unwrap_or((&b'g', b""));
+        let name = crate::words::split(family, b' ').next().unwrap_or(b"");
+        w.text("# HELP ").push(family).text("\n# TYPE ").push(name).text(if kind == b'c' { " counter\n" } else { " gauge\n" });
         if let Some(&n) = totals.get(i.wrapping_sub(4)) {
-            w.push(name).text(" ").u64(n).text("\n");
+            sample(w.push(name), n);
             continue;
         }
         for v in core.services(now) {
@@ -66,9 +66,14 @@ pub fn write(w: &mut Writer, core: &Core, now: u64) {
                 2 => v.starts.saturating_sub(1) as u64,
                 _ => v.uptime as u64,
             };
-            w.text("\"} ").u64(value).text("\n");
+            sample(w.text("\"}"), value);
         }
     }
+}
+
+/// A sample's value and the end of its line.
+fn sample(w: &mut Writer, value: u64) {
+    w.text(" ").u64(value).text("\n");
 }
 
 #[cfg(test)]
@@ -83,8 +88,12 @@ mod tests {
         assert_eq!(lines.len(), 4 + 4);
         for l in lines {
             let l = std::str::from_utf8(l).unwrap();
-            let mut w = l.splitn(3, ' ');
-            let (name, kind, help) = (w.next().unwrap(), w.next().unwrap(), w.next().unwrap());
+            let kind = match &l[..1] {
+                "c" => "counter",
+                "g" => "gauge",
+                other => panic!("type {other:?} in {l}"),
+            };
+            let (name, help) = l[1..].split_once(' ').unwrap();
             assert!(name.starts_with("nitro_") && !name.contains(|c: char| !(c.is_ascii_lowercase() || c == '_')), "{l}");
             assert!(kind == "gauge" || kind == "counter", "{l}");
             assert!(help.ends_with('.') && !help.starts_with(' '), "{l}");
