@@ -168,7 +168,6 @@ pub fn error(out: &mut [u8], e: &Error) -> Result<usize, Full> {
 /// The head of a streamed body: chunked for HTTP/1.1, delimited by closing
 /// the connection for HTTP/1.0. Write its pieces with the [`Stream`] this
 /// returns; a piece needs `len + 10` bytes of `out` and writes `len + 5` or so.
-#[inline(never)] // (out of line: smaller, measured)
 pub fn stream_head(out: &mut [u8], head: Head, ctype: &str) -> Result<(usize, Stream), Full> {
     let (framing, stream) = match head.version {
         Version::Http11 => (Framing::Chunked, Stream::Chunked),
