@@ -551,9 +551,8 @@ fn events_query(q: &[u8]) -> Result<EventsQuery<'_>, Error> {
         match (word(k), v) {
             (JOBS, None) => e.jobs = true,
             (JOB, Some(n)) => e.job = Some(valid_name(n)?),
-            (AFTER, Some(n)) if !n.is_empty() && n.iter().all(u8::is_ascii_digit) => {
-                e.after = Some(crate::out::parse_u64(n).ok_or(Error::bad(t!("bad after")))?);
-            }
+            // Digits only (no sign, none empty), within u64.
+            (AFTER, Some(n)) => e.after = Some(crate::out::parse_u64(n).ok_or(Error::bad(t!("bad after")))?),
             _ => return Err(Error::bad(t!("unknown parameter of /events"))),
         }
     }
@@ -765,6 +764,11 @@ mod tests {
         }
         assert_eq!(req(&get("/events?job=a&jobs&after=0")).route, Route::Events(EventsQuery { jobs: true, job: Some(b"a"), after: Some(0) }));
         assert_eq!(req(&get("/events?")).route, Route::Events(EventsQuery::default()));
+        let reason = |t: &str| err(&get(t)).reason().to_vec();
+        for t in ["/events?after=", "/events?after=x", "/events?after=-1", "/events?after=18446744073709551616"] {
+            assert_eq!(reason(t), b"bad after", "{t}");
+        }
+        assert_eq!(reason("/events?after=18446744073709551615&since=3"), b"unknown parameter of /events");
     }
 
     #[test]
