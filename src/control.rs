@@ -51,7 +51,8 @@ impl Control {
     /// Create the socket directory and `notify/`, check for another
     /// instance and bind the socket (mode 0600). Unrecoverable errors are
     /// the core's fatal ones.
-    #[inline(never)] // (out of line: smaller; linked apart as start-up code, build.rs)
+    // (Start-up code, linked apart by build.rs; inlined into
+    // Supervisor::new, itself start-up code, where that is smaller.)
     pub fn open(core: &Core, args: &Args, storage: &'static mut ControlStorage) -> Control {
         let ControlStorage { notify: backlog, path, notify_dir, list_buf } = storage;
         if let Err(bad) = path::control_socket(args, path) {

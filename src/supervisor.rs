@@ -168,8 +168,6 @@ impl Supervisor {
         self.core.release_events(min);
     }
 
-    // (Out of line on x86_64: smaller there, larger on aarch64.)
-    #[cfg_attr(target_arch = "x86_64", inline(never))]
     fn wait(&mut self, timeout_ms: Option<u64>) {
         let p = &mut *self.poll;
         p.len = 0;
