@@ -213,7 +213,8 @@ impl<'a> TaskRef<'a> {
         self.envs_raw().iter().map(move |e| job.cstr(e.kv))
     }
 
-    /// The value of one environment entry (`PATH` for the exec lookup).
+    /// The value of one environment entry. (The exec's lookup reads
+    /// `search_path`, noted while parsing, not this.)
     pub fn env(&self, key: &[u8]) -> Option<&'a [u8]> {
         self.envs_raw().iter().find_map(|e| {
             let kv = self.job.bytes(e.kv);

@@ -87,6 +87,8 @@ pub fn job_json(data: &[u8]) {
                     assert!(eq > 0, "empty env name");
                     assert_eq!(t.env(&kv[..eq]), Some(&kv[eq + 1..]));
                 }
+                // The exec's lookup path is the task's PATH, or none.
+                assert_eq!(t.search_path(), t.env(b"PATH").unwrap_or(b""));
                 assert!(t.fds().len() <= FDS_MAX);
                 for fd in t.fds() {
                     match *fd {
