@@ -34,8 +34,6 @@ pub struct Backlog {
     seqs: [u64; BACKLOG_SUBSCRIBERS],
     file_lens: [u8; BACKLOG_SUBSCRIBERS],
     files: [[u8; FILE_MAX]; BACKLOG_SUBSCRIBERS],
-    /// Changes lost because the subscriber fell too far behind.
-    pub lost: [u64; BACKLOG_SUBSCRIBERS],
 }
 
 impl Default for Backlog {
@@ -51,7 +49,6 @@ impl Backlog {
             seqs: [0; BACKLOG_SUBSCRIBERS],
             file_lens: [0; BACKLOG_SUBSCRIBERS],
             files: [[0; FILE_MAX]; BACKLOG_SUBSCRIBERS],
-            lost: [0; BACKLOG_SUBSCRIBERS],
         }
     }
 
@@ -93,28 +90,11 @@ impl Backlog {
         if i >= BACKLOG_SUBSCRIBERS || self.fds[i] == NO_FD {
             return;
         }
-        loop {
-            let mut seq = self.seqs[i];
-            let ev = match events.read(&mut seq) {
-                Read::End => break,
-                Read::Missed(n) => {
-                    self.lost[i] += n;
-                    self.seqs[i] = seq;
-                    continue;
-                }
-                Read::Event(ev) => ev,
-            };
-            // (Jobs are not part of nitro's protocol.)
-            if ev.kind == ChangeKind::Service && subscribes(self.file(i), ev.name.as_bytes()) {
-                match send_change(sys::fd(self.fds[i]), None, ev.state as u8, ev.name.as_bytes()) {
-                    Ok(()) => {}
-                    Err(Errno::AGAIN) | Err(Errno::INTR) => return,
-                    Err(_) => break,
-                }
-            }
-            self.seqs[i] = seq;
+        let file = &self.files[i][..self.file_lens[i] as usize];
+        match send_from(events, sys::fd(self.fds[i]), None, file, &mut self.seqs[i]) {
+            Err(Errno::AGAIN | Errno::INTR) => {}
+            _ => self.free(i),
         }
-        self.free(i);
     }
 
     /// Subscribers with a backlog, to be polled for POLLOUT.
@@ -135,6 +115,26 @@ pub struct Notifier {
 pub fn subscribes(file: &[u8], service: &[u8]) -> bool {
     file.starts_with(b"ALL,")
         || (file.len() > service.len() && file.starts_with(service) && file[service.len()] == b',')
+}
+
+/// Send subscriber `file` the changes from `*seq` on, through `fd` to `to`
+/// (or to `fd`'s connected peer). `*seq` moves past each change sent or
+/// not subscribed to (and past those the queue no longer holds: nitro's
+/// protocol has no word for them); Err when a send failed, `*seq` then at
+/// that change. One loop for the sweep and for a subscriber behind.
+fn send_from(events: &Events, fd: BorrowedFd, to: Option<&SocketAddrUnix>, file: &[u8], seq: &mut u64) -> Result<(), Errno> {
+    loop {
+        let mut next = *seq;
+        match events.read(&mut next) {
+            Read::End => return Ok(()),
+            Read::Event(ev) if ev.kind == ChangeKind::Service && subscribes(file, ev.name.as_bytes()) => {
+                send_change(fd, to, ev.state as u8, ev.name.as_bytes())?;
+            }
+            // (Jobs are not part of nitro's protocol.)
+            _ => {}
+        }
+        *seq = next;
+    }
 }
 
 /// One notification packet, to `to` (or to the connected peer).
@@ -192,30 +192,17 @@ impl Notifier {
             let Ok(path) = Path::from(&[self.dir.as_bytes(), b"/", file]) else { continue };
             let Ok(addr) = SocketAddrUnix::new(path.as_cstr()) else { continue };
             let mut seq = from;
-            loop {
-                let at = seq;
-                let ev = match events.read(&mut seq) {
-                    Read::Event(ev) => ev,
-                    Read::Missed(_) => continue,
-                    Read::End => break,
-                };
-                if ev.kind != ChangeKind::Service || !subscribes(file, ev.name.as_bytes()) {
-                    continue;
+            match send_from(events, ctl, Some(&addr), file, &mut seq) {
+                // Behind: it reads on from this change by itself.
+                Err(Errno::AGAIN) => drop(self.backlog.open(file, &addr, seq)),
+                // Nobody listens there any more: a stale subscriber.
+                Err(Errno::CONNREFUSED | Errno::NOENT) => {
+                    let _ = rustix::fs::unlinkat(&self.dirfd, ent.file_name(), rustix::fs::AtFlags::empty());
                 }
-                match send_change(ctl, Some(&addr), ev.state as u8, ev.name.as_bytes()) {
-                    Ok(()) => {}
-                    Err(Errno::AGAIN) => {
-                        // Behind: it reads on from this change by itself.
-                        self.backlog.open(file, &addr, at);
-                        break;
-                    }
-                    Err(Errno::CONNREFUSED) | Err(Errno::NOENT) => {
-                        // Nobody listens there any more: a stale subscriber.
-                        let _ = rustix::fs::unlinkat(&self.dirfd, ent.file_name(), rustix::fs::AtFlags::empty());
-                        break;
-                    }
-                    Err(_) => {}
-                }
+                // Caught up; or it cannot be sent to (not a socket, no
+                // permission): the rest of this sweep's changes are not
+                // tried on it either.
+                _ => {}
             }
         }
         for i in 0..BACKLOG_SUBSCRIBERS {
