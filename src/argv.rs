@@ -36,12 +36,17 @@ impl<const BYTES: usize, const MAX: usize> CStrs<BYTES, MAX> {
         }
         let start = self.len;
         for p in parts {
-            self.buf[self.len..self.len + p.len()].copy_from_slice(p);
+            if let Some(dst) = self.buf.get_mut(self.len..self.len + p.len()) {
+                dst.copy_from_slice(p);
+            }
             self.len += p.len();
         }
-        self.buf[self.len] = 0;
+        // (The sizes were checked above: neither `get_mut` misses.)
+        if let (Some(nul), Some(slot)) = (self.buf.get_mut(self.len), self.starts.get_mut(self.count)) {
+            *nul = 0;
+            *slot = start as u16;
+        }
         self.len += 1;
-        self.starts[self.count] = start as u16;
         self.count += 1;
         Ok(self.count - 1)
     }
@@ -54,13 +59,13 @@ impl<const BYTES: usize, const MAX: usize> CStrs<BYTES, MAX> {
     /// The null-terminated pointer array of strings `from..`, for execve,
     /// written into `out`.
     pub fn vector<'a>(&'a self, from: usize, out: &'a mut [*const u8; MAX]) -> &'a [*const u8] {
-        let mut n = 0;
-        for i in from..self.count {
-            out[n] = self.buf[self.starts[i] as usize..].as_ptr();
-            n += 1;
+        let starts = self.starts.get(from..self.count).unwrap_or(&[]);
+        out.fill(core::ptr::null());
+        for (p, &start) in out.iter_mut().zip(starts) {
+            *p = self.buf.as_ptr().wrapping_add(start as usize);
         }
-        out[n] = core::ptr::null();
-        &out[..=n]
+        // (push keeps a slot free: the one after the last is null.)
+        out.get(..=starts.len()).unwrap_or(&[])
     }
 }
 

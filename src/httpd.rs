@@ -363,8 +363,16 @@ impl Http {
         }
     }
 
+    /// Connection `c` and its buffers. (`c` is below CONN_MAX, a power of
+    /// two: the mask says so to the compiler, with no bounds check.)
+    fn slot(&mut self, c: usize) -> (&mut Conn, &mut Buffers) {
+        const { assert!(CONN_MAX.is_power_of_two()) };
+        let c = c % CONN_MAX;
+        (&mut self.conns[c], &mut self.bufs[c])
+    }
+
     fn readable(&mut self, core: &mut Core, c: usize, now: u64) {
-        let (conn, b) = (&mut self.conns[c], &mut self.bufs[c]);
+        let (conn, b) = self.slot(c);
         if conn.fd == NO_FD {
             return;
         }
@@ -395,7 +403,7 @@ impl Http {
     }
 
     fn writable(&mut self, core: &mut Core, c: usize) {
-        let (conn, b) = (&mut self.conns[c], &mut self.bufs[c]);
+        let (conn, b) = self.slot(c);
         if conn.fd == NO_FD {
             return;
         }
@@ -423,7 +431,7 @@ impl Http {
     // (Out of line on x86_64: smaller there, larger on aarch64.)
     #[cfg_attr(target_arch = "x86_64", inline(never))]
     fn timeout(&mut self, c: usize) {
-        let (conn, b) = (&mut self.conns[c], &mut self.bufs[c]);
+        let (conn, b) = self.slot(c);
         conn.deadline = NEVER;
         if conn.in_len > 0 && !conn.pending() {
             conn.error(&mut b.out[..], &Error::new(Status::RequestTimeout, t!("request timeout")));

@@ -194,12 +194,9 @@ fn place_fds(s: &Spawn) -> Result<(), Errno> {
         n += 1;
     }
     let sources = n;
-    let mut direct = opens.is_empty();
-    for i in 0..sources {
-        for j in 0..sources {
-            direct &= i == j || maps[j].1 != maps[i].0;
-        }
-    }
+    let staged = maps.get(..sources).unwrap_or(&[]);
+    // (Whether no source is another's target.)
+    let direct = opens.is_empty() && staged.iter().all(|a| staged.iter().all(|b| core::ptr::eq(a, b) || b.1 != a.0));
     if !direct {
         let mut holder = if sources > 0 { maps[0].0 } else { NO_HOLDER };
         let free = |t: RawFd| rustix::io::fcntl_getfd(sys::fd(t)) == Err(Errno::BADF);

@@ -252,40 +252,33 @@ impl Core {
 
     fn job_spawn(&self, j: usize, task: &TaskRef) -> Result<i32, Errno> {
         let slot = &self.jobs.slots[j];
-        // argv: exec, then args.
+        // argv: exec, then args; envp: exactly envs, plus TASK_EXIT after
+        // the first task. Both null-filled, with room for every entry a
+        // task can have and the null after them.
         let mut argv_ptrs = [core::ptr::null(); 2 + crate::job::ARGS_MAX];
-        let mut n = 0;
-        for a in task.argv() {
-            if n + 1 >= argv_ptrs.len() {
-                return Err(Errno::TOOBIG);
-            }
-            argv_ptrs[n] = a.as_ptr() as *const u8;
-            n += 1;
+        for (a, p) in task.argv().zip(&mut argv_ptrs[..1 + crate::job::ARGS_MAX]) {
+            *p = a.as_ptr() as *const u8;
         }
-        // envp: exactly envs, plus TASK_EXIT after the first task.
         // "TASK_EXIT=", an exit text (`SIGVTALRM` is the longest) and its NUL.
         let mut task_exit = Out::<24>::new();
         let mut envp = [core::ptr::null(); 2 + crate::job::ENVS_MAX];
-        let mut m = 0;
-        for e in task.envs() {
-            if e.to_bytes().starts_with(b"TASK_EXIT=") {
-                continue;
-            }
-            envp[m] = e.as_ptr() as *const u8;
-            m += 1;
+        let mut free = envp[..1 + crate::job::ENVS_MAX].iter_mut();
+        let envs = task.envs().filter(|e| !e.to_bytes().starts_with(b"TASK_EXIT="));
+        // (envs first: zip asks it first, so no slot is skipped at its end.)
+        for (e, p) in envs.zip(free.by_ref()) {
+            *p = e.as_ptr() as *const u8;
         }
-        // (envp is null-filled: whatever follows the last entry ends it.)
-        if let Some(last) = slot.last_exit() {
+        if let (Some(last), Some(p)) = (slot.last_exit(), free.next()) {
             task_exit.s(b"TASK_EXIT=");
             exit_text(last, &mut task_exit);
             task_exit.s(b"\0");
-            envp[m] = task_exit.bytes().as_ptr();
+            *p = task_exit.bytes().as_ptr();
         }
         // Descriptors: fd[i] becomes i, opened by the child; 0 defaults to
         // /dev/null, 1 and 2 to the default log.
         let given = task.fds().len();
         let log = self.default_log();
-        let mut spec = Spawn::new(task.cwd(), task.exec(), &argv_ptrs[..=n], envp.as_ptr());
+        let mut spec = Spawn::new(task.cwd(), task.exec(), &argv_ptrs, envp.as_ptr());
         spec.stdio = [if given > 0 { KEEP } else { self.null_fd }, if given > 1 { KEEP } else { log }, if given > 2 { KEEP } else { log }];
         spec.task = Some(*task);
         spawn::spawn(&spec).map_err(spawn::SpawnError::errno)
@@ -360,8 +353,8 @@ impl Core {
                 // No free slot: the job that finished first gives way (its
                 // end was announced when it came; its removal is now).
                 // Only running jobs make the table full.
-                None => match (0..JOBS_MAX).filter(|&i| self.jobs.slots[i].phase != Phase::Running).min_by_key(|&i| self.jobs.slots[i].seq) {
-                    Some(j) => {
+                None => match self.jobs.slots.iter().enumerate().filter(|(_, s)| s.phase != Phase::Running).min_by_key(|(_, s)| s.seq) {
+                    Some((j, _)) => {
                         self.job_phase(j, Phase::Free);
                         (j, false)
                     }
