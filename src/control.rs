@@ -181,7 +181,7 @@ impl Control {
                     }
                 }
                 let len = w.len();
-                self.reply(from, &self.list_buf[..len]);
+                self.reply(from, self.list_buf.get(..len).unwrap_or(&[]));
             }
             Outcome::Info(i) => {
                 let mut buf = [0u8; 40];

@@ -35,12 +35,15 @@ impl Path {
     }
 
     pub fn push(&mut self, s: &[u8]) -> Result<&mut Self, TooLong> {
-        if s.iter().any(|&b| b == 0) || self.len + s.len() >= PATH_MAX {
+        let end = self.len + s.len();
+        // (The NUL after it within PATH_MAX, too.)
+        let Some([dst @ .., nul]) = self.buf.get_mut(self.len..=end) else { return Err(TooLong) };
+        if s.iter().any(|&b| b == 0) {
             return Err(TooLong);
         }
-        self.buf[self.len..self.len + s.len()].copy_from_slice(s);
-        self.len += s.len();
-        self.buf[self.len] = 0;
+        dst.copy_from_slice(s);
+        *nul = 0;
+        self.len = end;
         Ok(self)
     }
 

@@ -797,7 +797,7 @@ impl Core {
         if n == 0 {
             return Ok(-1);
         }
-        let digits = buf[..n].iter().take_while(|&&b| b != 0).filter(|b| b.is_ascii_digit());
+        let digits = buf.iter().take(n).take_while(|&&b| b != 0).filter(|b| b.is_ascii_digit());
         Ok(digits.fold(0i32, |v, &d| v.saturating_mul(10).saturating_add((d - b'0') as i32)))
     }
 

@@ -96,13 +96,15 @@ fn body_after(out: &mut [u8], room: usize, f: &mut dyn FnMut(&mut Writer), prefi
     let mut tmp = [0u8; HEAD_ROOM];
     let mut h = Writer::new(tmp.get_mut(..room).ok_or(Full)?);
     prefix(&mut h, body_len);
-    let head_len = h.done()?;
+    h.done()?;
+    let head = h.bytes();
+    let head_len = head.len();
     let body_end = room.checked_add(body_len).ok_or(Full)?;
     if body_end > out.len() || head_len > room {
         return Err(Full);
     }
     out.copy_within(room..body_end, head_len);
-    out.get_mut(..head_len).ok_or(Full)?.copy_from_slice(h.bytes());
+    out.get_mut(..head_len).ok_or(Full)?.copy_from_slice(head);
     Ok(head_len + body_len)
 }
 
