@@ -261,13 +261,7 @@ impl Core {
 
     /// `- nitro: ` and the parts, as one line on our stderr (never blocking).
     pub fn say_parts(&self, msg: &[&[u8]]) {
-        let mut o = Out::<512>::new();
-        o.s(b"- nitro: ");
-        for m in msg {
-            o.s(m);
-        }
-        o.s(b"\n");
-        self.diag.write(o.bytes());
+        self.say_all(msg, None)
     }
 
     /// One message, one piece (most are): a call passes the slice itself,
@@ -278,13 +272,21 @@ impl Core {
 
     /// The parts, then `: errno=N`.
     pub fn say_errno_parts(&self, what: &[&[u8]], e: Errno) {
-        let mut o = Out::<24>::new();
-        o.s(b": errno=").i(e.raw_os_error() as i64);
-        let mut parts: [&[u8]; 8] = [b""; 8];
-        let n = what.len().min(7);
-        parts[..n].copy_from_slice(&what[..n]);
-        parts[n] = o.bytes();
-        self.say_parts(&parts[..=n]);
+        self.say_all(what, Some(e))
+    }
+
+    /// A line of the parts (and the error) to the diagnostics.
+    fn say_all(&self, msg: &[&[u8]], e: Option<Errno>) {
+        let mut o = Out::<512>::new();
+        o.s(b"- nitro: ");
+        for m in msg {
+            o.s(m);
+        }
+        if let Some(e) = e {
+            o.s(b": errno=").i(e.raw_os_error() as i64);
+        }
+        o.s(b"\n");
+        self.diag.write(o.bytes());
     }
 
     pub fn say_errno(&self, what: &[u8], e: Errno) {
