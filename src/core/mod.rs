@@ -347,7 +347,7 @@ impl Core {
                 _ => b"'",
             };
             let what: &[&[u8]] = &[b"service directory '", dir.to_bytes(), why];
-            if why.len() > 1 { self.say_parts(what) } else { self.say_errno_parts(what, e) }
+            self.say_all(what, (why.len() == 1).then_some(e));
             self.fatal(b"cannot enter the service directory", None);
         }
         sys::FATAL_HANDOVER.store(true, core::sync::atomic::Ordering::Relaxed);
