@@ -388,6 +388,8 @@ impl<'w, 'b> Json<'w, 'b> {
         self.closed_value();
     }
 
+    // (Out of line: smaller, measured.)
+    #[inline(never)]
     pub fn begin_object(&mut self) {
         self.open(b"{", true)
     }
