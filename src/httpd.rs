@@ -132,6 +132,14 @@ impl Conn {
         self.out_len = response::error(out, e).unwrap_or(0);
         self.close_after = true;
     }
+
+    /// The reply written, or a 500 when it did not fit.
+    fn finish(&mut self, r: Result<usize, Full>, out: &mut [u8]) {
+        match r {
+            Ok(n) => self.out_len = n,
+            Err(_) => self.error(out, &Error::new(Status::InternalServerError, t!("reply too large"))),
+        }
+    }
 }
 
 /// The HTTP front-end's state, zero-initialised (.bss): in a static, not
@@ -587,7 +595,7 @@ fn process(core: &mut Core, conn: &mut Conn, b: &mut Buffers, now: u64) {
                 if !head.keep_alive {
                     conn.close_after = true;
                 }
-                serve(core, &mut b.out, &mut conn.out_len, &mut conn.close_after, &mut conn.streaming, req.route, req.body, head, now);
+                serve(core, conn, &mut b.out, req.route, req.body, head, now);
                 if let Route::Events(q) = req.route {
                     conn.only = if q.job.is_some() { 2 } else { u8::from(q.jobs) };
                     conn.job = name(q.job.unwrap_or_default());
@@ -623,19 +631,18 @@ fn job_json(j: &mut Json, v: &crate::core::JobView) {
 }
 
 /// One request: the route as a command (or a read of the core's views),
-/// the outcome as the reply. The reply goes to `out` (its length to
-/// `out_len`); an error reply sets `close_after`; `GET /events` makes the
-/// connection a stream.
-#[allow(clippy::too_many_arguments)]
+/// the outcome as the reply. The reply goes to `out` (its length to the
+/// connection); an error reply closes the connection after it; `GET
+/// /events` makes the connection a stream.
 // (Out of line on x86_64: smaller there, larger on aarch64.)
 #[cfg_attr(target_arch = "x86_64", inline(never))]
-fn serve(core: &mut Core, out: &mut [u8; OUT_MAX], out_len: &mut usize, close_after: &mut bool, streaming: &mut u8, route: Route, body: &[u8], head: Head, now: u64) {
+fn serve(core: &mut Core, conn: &mut Conn, out: &mut [u8; OUT_MAX], route: Route, body: &[u8], head: Head, now: u64) {
     let cmd = match route {
         Route::Core(cmd) => {
             if cmd.verb == Verb::PutJob
                 && let Err(e) = core.job_scratch().parse_into(body)
             {
-                return error(out, out_len, close_after, &e);
+                return conn.error(out, &e);
             }
             Some(cmd)
         }
@@ -643,16 +650,16 @@ fn serve(core: &mut Core, out: &mut [u8; OUT_MAX], out_len: &mut usize, close_af
         Route::Jobs => None,
         Route::Metrics => {
             let r = response::metrics(out, head, &mut |w| crate::metrics::write(w, core, now));
-            return finish(r, out, out_len, close_after);
+            return conn.finish(r, out);
         }
         Route::Events(_) => {
             match response::stream_head(out, head, response::CONTENT_NDJSON) {
                 Ok((n, s)) => {
-                    *out_len = n;
-                    *streaming = if s == Stream::Chunked { 1 } else { 2 };
-                    *close_after = false;
+                    conn.out_len = n;
+                    conn.streaming = if s == Stream::Chunked { 1 } else { 2 };
+                    conn.close_after = false;
                 }
-                Err(_) => error(out, out_len, close_after, &Error::new(Status::InternalServerError, t!("reply too large"))),
+                Err(_) => conn.finish(Err(Full), out),
             }
             return;
         }
@@ -682,7 +689,7 @@ fn serve(core: &mut Core, out: &mut [u8; OUT_MAX], out_len: &mut usize, close_af
     };
     let (status, body) = match reply {
         Ok(r) => r,
-        Err(e) => return error(out, out_len, close_after, &e),
+        Err(e) => return conn.error(out, &e),
     };
     // One writer for every body.
     let r = response::json(out, Head { status, ..head }, &mut |j| match &body {
@@ -710,7 +717,7 @@ fn serve(core: &mut Core, out: &mut [u8; OUT_MAX], out_len: &mut usize, close_af
         }
         Body::Job(v) => job_json(j, v),
     });
-    finish(r, out, out_len, close_after)
+    conn.finish(r, out)
 }
 
 /// A job's reply: the job as it is now.
@@ -732,19 +739,4 @@ fn ok(j: &mut Json) {
     j.begin_object();
     j.field_str(b"status", b"ok");
     j.end_object();
-}
-
-// (Out of line: smaller, measured.)
-#[inline(never)]
-fn error(out: &mut [u8], out_len: &mut usize, close_after: &mut bool, e: &Error) {
-    *out_len = response::error(out, e).unwrap_or(0);
-    *close_after = true;
-}
-
-/// A reply written, or a 500 when it did not fit.
-fn finish(r: Result<usize, Full>, out: &mut [u8], out_len: &mut usize, close_after: &mut bool) {
-    match r {
-        Ok(n) => *out_len = n,
-        Err(_) => error(out, out_len, close_after, &Error::new(Status::InternalServerError, t!("reply too large"))),
-    }
 }
