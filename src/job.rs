@@ -124,11 +124,12 @@ impl Clone for Job {
     }
 
     fn clone_from(&mut self, src: &Job) {
-        self.arena[..src.used].copy_from_slice(&src.arena[..src.used]);
-        self.used = src.used;
-        let n = src.len();
+        // (Within bounds as every job is; the compiler is told so.)
+        let (used, n) = (src.used.min(ARENA_MAX), src.len().min(TASKS_MAX));
+        self.arena[..used].copy_from_slice(&src.arena[..used]);
+        self.used = used;
         self.tasks[..n].copy_from_slice(&src.tasks[..n]);
-        self.ntasks = src.ntasks;
+        self.ntasks = n as u8;
     }
 }
 
