@@ -72,10 +72,6 @@ pub enum Parsed<'a> {
 /// (then close the connection).
 #[inline(never)] // (out of line: smaller, measured)
 pub fn parse(buf: &[u8]) -> Result<Parsed<'_>, Error> {
-    // A long target is 414 as soon as it shows, before the head is whole.
-    if first_target_len(buf) > TARGET_MAX {
-        return Err(Error::new(Status::UriTooLong, t!("target too long")));
-    }
     let mut f = Fields::default();
     let (method, target, version, head_len) = match head(buf, &mut f) {
         Ok(h) if h.3 <= HEAD_MAX => h,
@@ -84,6 +80,7 @@ pub fn parse(buf: &[u8]) -> Result<Parsed<'_>, Error> {
             return Err(Error::new(Status::HeaderFieldsTooLarge, t!("head too large")));
         }
         Err(Lex::Bad) => return Err(Error::bad(t!("malformed request"))),
+        Err(Lex::LongTarget) => return Err(Error::new(Status::UriTooLong, t!("target too long"))),
     };
     let Fields { lengths, length, encodings, hosts, close, keep, expect_continue } = f;
     // Two framings, or two lengths, are how requests get smuggled past a
@@ -188,6 +185,9 @@ enum Lex {
     Partial,
     /// More than HEADERS_MAX header fields.
     TooMany,
+    /// A target longer than TARGET_MAX (told as soon as it shows, before
+    /// the head is whole).
+    LongTarget,
     Bad,
 }
 
@@ -229,6 +229,9 @@ fn head<'a>(buf: &'a [u8], f: &mut Fields<'a>) -> Result<(&'a [u8], &'a [u8], Ve
     // A URI is ASCII (RFC 3986; anything else is percent-encoded).
     while let 0x21..=0x7e = at(i)? {
         i += 1;
+        if i - start > TARGET_MAX {
+            return Err(Lex::LongTarget);
+        }
     }
     let target = buf.get(start..i).ok_or(Lex::Bad)?;
     if target.is_empty() || at(i)? != b' ' {
@@ -345,16 +348,6 @@ fn could_start_request(rest: &[u8]) -> bool {
 fn after_blank_lines(buf: &[u8]) -> &[u8] {
     let start = buf.iter().position(|&b| b != b'\r' && b != b'\n').unwrap_or(buf.len());
     buf.get(start..).unwrap_or(&[])
-}
-
-/// Bytes of the request target in the (possibly partial) first line.
-fn first_target_len(buf: &[u8]) -> usize {
-    let line = after_blank_lines(buf);
-    let Some(sp) = line.iter().position(|&b| b == b' ') else {
-        return 0;
-    };
-    let target = line.get(sp + 1..).unwrap_or(&[]);
-    target.iter().position(|&b| b == b' ' || b == b'\r' || b == b'\n').unwrap_or(target.len())
 }
 
 /// Path segments the longest route has.
