@@ -59,7 +59,8 @@ impl<'a> Writer<'a> {
     }
 
     pub fn push(&mut self, s: &[u8]) -> &mut Self {
-        let end = self.len.saturating_add(s.len());
+        // (No overflow: both are lengths of slices, at most isize::MAX.)
+        let end = self.len + s.len();
         match self.buf.get_mut(self.len..end) {
             Some(dst) if !self.full => {
                 dst.copy_from_slice(s);

@@ -15,11 +15,8 @@ impl Name {
 
     /// Any byte string that fits (validity is checked by [`valid`]).
     pub fn new(s: &[u8]) -> Option<Name> {
-        if s.len() > NAME_MAX {
-            return None;
-        }
         let mut n = Name::EMPTY;
-        n.bytes[..s.len()].copy_from_slice(s);
+        n.bytes.get_mut(..s.len())?.copy_from_slice(s);
         n.len = s.len() as u8;
         Some(n)
     }

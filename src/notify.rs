@@ -72,12 +72,11 @@ impl Backlog {
     /// a socket to it.
     fn open(&mut self, file: &[u8], addr: &SocketAddrUnix, seq: u64) -> Option<usize> {
         let i = self.fds.iter().position(|&fd| fd == NO_FD)?;
-        if file.len() > FILE_MAX {
-            return None;
-        }
+        // (A name longer than FILE_MAX has no place.)
+        let name = self.files.get_mut(i)?.get_mut(..file.len())?;
         let fd: OwnedFd = rustix::net::socket_with(AddressFamily::UNIX, SocketType::DGRAM, SocketFlags::CLOEXEC | SocketFlags::NONBLOCK, None).ok()?;
         rustix::net::connect(&fd, addr).ok()?;
-        self.files[i][..file.len()].copy_from_slice(file);
+        name.copy_from_slice(file);
         self.file_lens[i] = file.len() as u8;
         self.fds[i] = crate::core::into_raw(fd);
         self.seqs[i] = seq;

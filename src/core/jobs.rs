@@ -167,6 +167,13 @@ impl Jobs {
         Jobs { slots: [const { Slot::EMPTY }; JOBS_MAX], defs: [const { Job::new() }; JOBS_MAX], scratch: Job::new() }
     }
 
+    /// Slot `j`, a slot number (the mask tells the compiler so: JOBS_MAX
+    /// is a power of two; an index was a bounds check in each caller).
+    fn at(&mut self, j: usize) -> &mut Slot {
+        const { assert!(JOBS_MAX.is_power_of_two()) };
+        &mut self.slots[j % JOBS_MAX]
+    }
+
     pub fn find(&self, name: &[u8]) -> Option<usize> {
         self.slots.iter().position(|j| j.phase != Phase::Free && j.name.as_bytes() == name)
     }
@@ -227,14 +234,14 @@ impl Core {
 
     /// Announce an event of job `j` (its current task and pid).
     fn job_event(&mut self, j: usize, kind: Kind, status: i32) {
-        let slot = &self.jobs.slots[j];
+        let slot = self.jobs.at(j);
         let ev = Change::job(slot.name, kind, slot.task, slot.pid, status);
         self.jobs.slots[j].seq = self.events.push(ev);
     }
 
     /// The current task of job `j` ended with wait status `status`.
     fn task_ended(&mut self, j: usize, status: i32) {
-        self.jobs.slots[j].record_exit(status);
+        self.jobs.at(j).record_exit(status);
         self.job_event(j, Kind::TaskEnded, status);
     }
 
@@ -247,7 +254,7 @@ impl Core {
             Phase::Running => return,
         };
         self.job_event(j, kind, 0);
-        self.jobs.slots[j].phase = phase;
+        self.jobs.at(j).phase = phase;
     }
 
     fn job_spawn(&self, j: usize, task: &TaskRef) -> Result<i32, Errno> {
@@ -309,7 +316,7 @@ impl Core {
     /// Stop a job: SIGTERM to its task, SIGKILL 7 s later; no later task
     /// starts. Returns whether it is already down.
     pub fn job_stop(&mut self, j: usize, remove: bool, now: u64) -> bool {
-        let slot = &mut self.jobs.slots[j];
+        let slot = self.jobs.at(j);
         slot.remove |= remove;
         if slot.phase != Phase::Running || slot.pid == 0 {
             let (running, remove) = (slot.phase == Phase::Running, slot.remove);
