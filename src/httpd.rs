@@ -115,7 +115,9 @@ impl Conn {
     /// Ok(true): everything went out.
     fn send_out(&mut self, out: &[u8]) -> Result<bool, Errno> {
         while self.pending() {
-            match rustix::net::send(sys::fd(self.fd), &out[self.out_sent..self.out_len], SendFlags::DONTWAIT | SendFlags::NOSIGNAL) {
+            // (Always there: the reply was written into `out`.)
+            let Some(rest) = out.get(self.out_sent..self.out_len) else { break };
+            match rustix::net::send(sys::fd(self.fd), rest, SendFlags::DONTWAIT | SendFlags::NOSIGNAL) {
                 Ok(n) => self.out_sent += n,
                 Err(Errno::AGAIN) => return Ok(false),
                 Err(Errno::INTR) => {}

@@ -236,7 +236,7 @@ impl Core {
     fn job_event(&mut self, j: usize, kind: Kind, status: i32) {
         let slot = self.jobs.at(j);
         let ev = Change::job(slot.name, kind, slot.task, slot.pid, status);
-        self.jobs.slots[j].seq = self.events.push(ev);
+        self.jobs.at(j).seq = self.events.push(ev);
     }
 
     /// The current task of job `j` ended with wait status `status`.
