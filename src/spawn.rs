@@ -185,7 +185,7 @@ fn place_fds(s: &Spawn) -> Result<(), Errno> {
     let mut n = 0;
     for (to, &from) in s.stdio.iter().enumerate() {
         if from != KEEP {
-            maps[n] = (from, to as RawFd);
+            *maps.get_mut(n).ok_or(Errno::MFILE)? = (from, to as RawFd);
             n += 1;
         }
     }
@@ -211,7 +211,7 @@ fn place_fds(s: &Spawn) -> Result<(), Errno> {
                 }
             }
         }
-        for m in &mut maps[..sources] {
+        for m in maps.iter_mut().take(sources) {
             m.0 = keep(rustix::io::fcntl_dupfd_cloexec(sys::fd(m.0), 3)?);
         }
         if let Some(t) = task {
@@ -221,7 +221,7 @@ fn place_fds(s: &Spawn) -> Result<(), Errno> {
             }
         }
     }
-    for &(from, to) in &maps[..n] {
+    for &(from, to) in maps.iter().take(n) {
         sys::dup_to(from, to)?;
     }
     Ok(())
