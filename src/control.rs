@@ -125,7 +125,7 @@ impl Control {
                 self.reply(&from, &[0, 0, tag::ENOSYS]);
                 continue;
             }
-            self.serve(core, &buf[..d.len], &from);
+            self.serve(core, buf.get(..d.len).unwrap_or(&[]), &from);
         }
     }
 

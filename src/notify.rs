@@ -89,7 +89,7 @@ impl Backlog {
         if i >= BACKLOG_SUBSCRIBERS || self.fds[i] == NO_FD {
             return;
         }
-        let file = &self.files[i][..self.file_lens[i] as usize];
+        let file = self.files[i].get(..self.file_lens[i] as usize).unwrap_or(&[]);
         match send_from(events, sys::fd(self.fds[i]), None, file, &mut self.seqs[i]) {
             Err(Errno::AGAIN | Errno::INTR) => {}
             _ => self.free(i),

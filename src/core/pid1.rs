@@ -79,18 +79,18 @@ pub fn signal_children(pid: i32, sig: u32) {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
-        for &b in &buf[..n] {
+        for &b in buf.iter().take(n) {
             if b.is_ascii_digit() && carried < carry.len() {
                 carry[carried] = b;
                 carried += 1;
             } else if carried > 0 {
-                kill_one(&carry[..carried], sig);
+                kill_one(carry.get(..carried).unwrap_or(&[]), sig);
                 carried = 0;
             }
         }
     }
     if carried > 0 {
-        kill_one(&carry[..carried], sig);
+        kill_one(carry.get(..carried).unwrap_or(&[]), sig);
     }
 }
 
