@@ -299,11 +299,6 @@ pub fn as_u64(number: &[u8]) -> Option<u64> {
     crate::out::parse_u64(number)
 }
 
-/// Writes JSON into a [`Writer`]: commas, colons and escapes are its
-/// business; misuse (a value where a key belongs, unbalanced brackets,
-/// nesting past 32) fails the writer like running out of room, never a
-/// panic, where [`CHECKED`]. Nothing is checked call by call: `finish`
-/// tells whether exactly one whole value was written and fit.
 /// Whether the writer checks its use: in the unit tests and debug builds.
 /// Every writer of ours is fixed code whose every shape the tests write
 /// (and the HTTP tests read back as JSON); the release binary leaves the
@@ -311,6 +306,11 @@ pub fn as_u64(number: &[u8]) -> Option<u64> {
 /// fits and never a panic.
 pub const CHECKED: bool = cfg!(any(test, debug_assertions));
 
+/// Writes JSON into a [`Writer`]: commas, colons and escapes are its
+/// business; misuse (a value where a key belongs, unbalanced brackets,
+/// nesting past 32) fails the writer like running out of room, never a
+/// panic, where [`CHECKED`]. Nothing is checked call by call: `finish`
+/// tells whether exactly one whole value was written and fit.
 pub struct Json<'w, 'b> {
     w: &'w mut Writer<'b>,
     depth: u8,
