@@ -16,10 +16,7 @@ steps() {
     wait_state sv_a UP
     wait_file mylog/mylog.txt
     wait_file myotherlog/starts 3
-    local end=$((SECONDS + 10))
-    while [ "$(state_of myotherlog)" = STARTING ] && [ $SECONDS -lt $end ]; do
-        sleep 0.02
-    done
+    wait_left myotherlog STARTING
     ln -sfn ../myotherlog "$SV/sv_a/log"
     ctl hup sv_a
     wait_file mylog/mylog.txt 2
