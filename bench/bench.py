@@ -31,6 +31,9 @@ NITRO = os.path.join(ROOT, "target/release/nitro")
 NITROCTL = os.path.join(ROOT, "target/release/nitroctl")
 NITRO_LEAN = os.path.join(ROOT, "target/lean/release/nitro")
 BOOT_MS = os.path.join(ROOT, "target/qemu/boot-ms")
+# bench/floor.c, built by bench/run: the least a supervisor (and a control
+# client) can do; its column says how far ahead of any peer a supervisor can be.
+FLOOR = os.path.join(ROOT, "target/bench/floor")
 
 
 def find_peer():
@@ -52,6 +55,11 @@ TAG = "nitro-bench-%d-%d" % (os.getpid(), int(time.time()))
 
 RUN_PLAIN = "#!/bin/sh\nexec sleep 100000\n"
 RUN_NOTIFY = "#!/bin/sh\necho >&3\nexec sleep 100000\n"  # s6 readiness on fd 3
+
+
+def floor(base):
+    """The floor's column, when bench/run could build it (x86_64)."""
+    return [Floor(base)] if os.access(FLOOR, os.X_OK) else []
 
 
 def mono():
@@ -472,6 +480,19 @@ class Peer(Ours):
     has_http = False
 
 
+class Floor(Sup):
+    """bench/floor.c: spawns every run at once, respawns at once, stops with
+    TERM+CONT; its queries (the least a client can do) go to nitro's tree,
+    else ours (see paired50)."""
+    name = "floor"
+
+    def argv(self, svdir):
+        return [FLOOR, "sv", svdir]
+
+    def shutdown(self, tree, work, svdir, names):
+        os.kill(tree.root, signal.SIGTERM)
+
+
 class Runit(Sup):
     name = "runit"
 
@@ -730,8 +751,8 @@ class Bench:
         out = {}
         for k, (kind, arg, env) in cmds.items():
             if kind == "exec":
-                r = subprocess.run(arg, env=env, capture_output=True, text=True)
-                txt = r.stdout
+                r = subprocess.run(arg, env=env, capture_output=True)
+                txt = r.stdout.decode(errors="replace")  # the floor's replies are raw
             else:
                 txt = http_get("/services", arg).decode(errors="replace")
             out[k] = txt[:300]
@@ -817,9 +838,10 @@ class Bench:
         self.rec("startup_50", sup.name, s["startup_ms"])
         # past the 2 s STARTING -> UP timers (ours) and any start-up work
         time.sleep(2.5)
-        if trial < cfg["idle_trials"]:
-            self.rec("idle", sup.name, self.idle(s, cfg["idle_secs"]))
-        self.rec("memory_50", sup.name, self.memory(s))
+        if not isinstance(sup, Floor):
+            if trial < cfg["idle_trials"]:
+                self.rec("idle", sup.name, self.idle(s, cfg["idle_secs"]))
+            self.rec("memory_50", sup.name, self.memory(s))
         self.rec("shutdown_50", sup.name, self.stop_tree(s))
         self.rec("steal", "alone", st.pct())
 
@@ -828,13 +850,18 @@ class Bench:
         every supervisor and runs every control command once, in a shuffled
         order, so that the supervisors are compared kill by kill (paired)."""
         cfg = self.cfg
-        sups = [Ours(self.work)] + ([Peer(self.work)] if PEER else []) + [
+        sups = [Ours(self.work)] + ([Peer(self.work)] if PEER else []) + floor(self.work) + [
             Runit(self.work), S6(self.work), S6Notify(self.work), Daemontools(self.work)]
         ss = {}
         for sup in sups:
             ss[sup.name] = self.start_tree(sup, 50)
         time.sleep(1.3)
-        cmds = {k: self.ctl_cmds(s) for k, s in ss.items() if k != S6Notify.name}
+        cmds = {k: self.ctl_cmds(s) for k, s in ss.items() if k not in (S6Notify.name, Floor.name)}
+        if Floor.name in ss:
+            # The least a client can do, asking the tree of nitro (else ours).
+            t = ss[Peer.name if PEER else Ours.name]
+            env = t["sup"].ctl_env(t["work"])
+            cmds[Floor.name] = {"one": ("exec", [FLOOR, "q", t["names"][0]], env), "all": ("exec", [FLOOR, "l"], env)}
         self.data["ctl_sample_output"] = {k: self.check_outputs(ss[k], c) for k, c in cmds.items()}
         base = self.baseline_cmds()
         rounds = max(cfg["kills"], cfg["ctl_runs"])
@@ -872,7 +899,7 @@ class Bench:
 
     def scale(self, trial, n):
         cfg = self.cfg
-        sups = [Ours(self.work)] + ([Peer(self.work)] if PEER else []) + [
+        sups = [Ours(self.work)] + ([Peer(self.work)] if PEER else []) + floor(self.work) + [
             Runit(self.work), S6Notify(self.work), Daemontools(self.work)]
         k = (trial + n) % len(sups)
         order = sups[k:] + sups[:k]
@@ -900,7 +927,7 @@ class Bench:
                 key = "%s@%d" % (s["sup"].name, n)
                 if r < kills:
                     self.rec("scale_restart", key, self.kill_one(s))
-                if r < lists and not (isinstance(s["sup"], Peer) and n > PEER_LIST_MAX):
+                if r < lists and not (isinstance(s["sup"], Peer) and n > PEER_LIST_MAX) and not isinstance(s["sup"], Floor):
                     kind, arg, env = self.ctl_cmds(s, http=False)["all"]
                     self.rec("scale_list", key, self.ctl_once(kind, arg, env))
         for s in sorted(ss, key=lambda s: order.index(s["sup"])):
@@ -1019,6 +1046,8 @@ class Bench:
         }
         if PEER:
             sets["nitro"] = ([("nitro", Peer.nitro)], [("nitroctl", Peer.nitroctl)])
+        if os.access(FLOOR, os.X_OK):
+            sets["floor"] = ([("floor", FLOOR)], [("floor", FLOOR)])
         res = {}
         for k, (sv, ctl) in sets.items():
             ent = {"bins": {}, "ctl": {}}
@@ -1041,7 +1070,7 @@ class Bench:
         t_start = time.monotonic()
         self.data["config"] = cfg
         self.data["sizes"] = self.sizes()
-        alone = [Ours(self.work)] + ([Peer(self.work)] if PEER else []) + [
+        alone = [Ours(self.work)] + ([Peer(self.work)] if PEER else []) + floor(self.work) + [
             Runit(self.work), S6(self.work), Daemontools(self.work)]
         if os.path.exists(NITRO_LEAN):
             alone.append(Lean(self.work))
@@ -1150,7 +1179,8 @@ def machine():
 
 
 def report(data, mach, quick):
-    cols = ["nitro-rs"] + (["nitro"] if "nitro" in data["sizes"] else []) + ["runit", "s6", "daemontools"]
+    cols = (["nitro-rs"] + (["nitro"] if "nitro" in data["sizes"] else []) + (["floor"] if "floor" in data["sizes"] else [])
+            + ["runit", "s6", "daemontools"])
     L = []
     w = 33
 
@@ -1333,6 +1363,32 @@ def report(data, mach, quick):
                 + ("booted by this run" if os.environ.get("NITRO_BENCH_BOOTED") == "yes"
                    else "written by qemu/test %.0f min before this report" % age))
     row("8 QEMU boot to demo UP", at(None, "", boot), note)
+
+    # How far ahead of nitro a supervisor can be at all: nitro / floor.
+    if "floor" in cols and "nitro" in cols:
+        def med(key, c, field=None, q=None):
+            xs = data.get(key, {}).get(c, [])
+            if field:
+                xs = [r[field] for r in xs if r[field] is not None]
+            if not xs:
+                return None
+            return pctl(xs, q) if q else statistics.median(xs)
+        L.append("")
+        row("9 reach against nitro", ["nitro / ours", "nitro / floor"] + [""] * (len(cols) - 2),
+            "floor: bench/floor.c, the least a supervisor (and a client) can do: the most any could be ahead")
+        for label, key, field, q in (("restart median", "restart_50", "total", None),
+                                     ("restart p99", "restart_50", "total", 0.99),
+                                     ("exit->fork", "restart_50", "exit_to_fork", None),
+                                     ("fork->exec of run", "restart_50", "fork_to_exec", None),
+                                     ("query one service", "ctl_one", None, None),
+                                     ("status of all 50", "ctl_all", None, None),
+                                     ("start-up, 50 services", "startup_50", None, None),
+                                     ("start-up, 500 services", "_startup_500", None, None),
+                                     ("shutdown, 50 services", "shutdown_50", None, None)):
+            n, o, f = (med(key, c, field, q) for c in ("nitro", "nitro-rs", "floor"))
+            if n and o and f:
+                row("9 " + label, ["x%.2f" % (n / o), "x%.2f" % (n / f)] + [""] * (len(cols) - 2),
+                    "nitro %s, ours %s, floor %s ms" % (fmt_ms(n), fmt_ms(o), fmt_ms(f)))
 
     L.append("")
     st = data.get("steal", {})
