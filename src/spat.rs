@@ -56,6 +56,13 @@ pub fn packets(buf: &[u8]) -> Packets<'_> {
     Packets { rest: buf }
 }
 
+impl<'a> Packets<'a> {
+    /// What is left to read.
+    pub fn rest(&self) -> &'a [u8] {
+        self.rest
+    }
+}
+
 impl<'a> Iterator for Packets<'a> {
     type Item = Result<Packet<'a>, Truncated>;
 

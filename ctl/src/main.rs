@@ -32,7 +32,7 @@ nitro::entry!(main);
 const BATCH: usize = 32;
 /// Receive buffer: a whole LIST reply of a full service table fits.
 const RECV_MAX: usize = 65536;
-const _: () = assert!(LIST_REPLY_MAX <= RECV_MAX);
+const _: () = assert!(LIST_REPLY_MAX <= RECV_MAX && RECV_MAX <= nitroctl::reply::REPLY_MAX);
 /// Milliseconds of silence after which a waiting request asks again.
 const REQUERY_MS: u64 = 1000;
 /// Milliseconds a request may go without any answer: the supervisor
@@ -428,6 +428,8 @@ impl Ctx {
     }
 
     /// Create, bind and send; on failure the slot is done with its code.
+    /// Out of line (measured: 128 bytes less on x86_64).
+    #[inline(never)]
     fn open(&mut self, s: &mut Slot, io: &mut Io) {
         let fd = match rustix::net::socket_with(AddressFamily::UNIX, SocketType::DGRAM, SocketFlags::CLOEXEC, None) {
             Ok(fd) => fd,

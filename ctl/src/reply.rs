@@ -72,15 +72,23 @@ pub fn list_line(o: &mut nitro::out::Text, name: &[u8], st: &Status) {
     o.t("(wstatus ").i(st.wstatus as i64).t(") ").u(st.uptime as u64).t("s\n");
 }
 
-/// The entries of a LIST reply: (ordinal, name, status). Unknown packets
-/// and groups are skipped; a truncated packet ends it.
+/// One line of `list`.
+fn print_line(sink: &mut impl Sink, name: &[u8], st: &Status) {
+    let mut line = Out::<192>::new();
+    list_line(&mut line, name, st);
+    sink.out(line.bytes());
+}
+
+/// The entries of a LIST reply: (where the entry starts in the reply,
+/// name, status). Unknown packets and groups are skipped; a truncated
+/// packet ends it.
 pub struct Entries<'a> {
     it: spat::Packets<'a>,
-    count: usize,
+    len: usize,
 }
 
 pub fn entries(d: &[u8]) -> Entries<'_> {
-    Entries { it: spat::packets(d), count: 0 }
+    Entries { it: spat::packets(d), len: d.len() }
 }
 
 impl<'a> Iterator for Entries<'a> {
@@ -91,22 +99,24 @@ impl<'a> Iterator for Entries<'a> {
         let mut open = false;
         let mut name: Option<&'a [u8]> = None;
         let mut st = Status::default();
+        let mut at = 0;
         // Depth of unknown groups inside (or outside) a SERVICE group.
         let mut skip = 0usize;
         loop {
+            let left = self.it.rest().len();
             match self.it.next()? {
                 Err(_) => return None,
                 Ok(Packet::Open(t)) if t == tag::SERVICE && skip == 0 && !open => {
                     open = true;
                     name = None;
                     st = Status::default();
+                    at = self.len - left;
                 }
                 Ok(Packet::Open(_)) => skip += 1,
                 Ok(Packet::Close(_)) if skip > 0 => skip -= 1,
                 Ok(Packet::Close(t)) if t == tag::SERVICE => {
                     if let (true, Some(n)) = (core::mem::take(&mut open), name) {
-                        self.count += 1;
-                        return Some((self.count, n, st));
+                        return Some((at, n, st));
                     }
                 }
                 Ok(Packet::Close(_)) => {}
@@ -126,45 +136,59 @@ impl<'a> Iterator for Entries<'a> {
 /// Entries of a LIST reply that are sorted (twice what nitro and nitro-rs
 /// serve).
 const INDEX_MAX: usize = 1024;
+/// The longest reply print_list is given (nitroctl's receive buffer is no
+/// longer): offsets in it fit in the index's u16.
+pub const REPLY_MAX: usize = 1 << 16;
 
-/// Print every LIST entry, sorted by name (bytes), then by arrival.
+/// A LIST entry in the sort's index: where it starts in the reply (which
+/// is also its order of arrival), where its name starts, the name's length.
+/// Six bytes: the index of INDEX_MAX entries is 6 KiB of stack, where one
+/// of slices and statuses took 40 KiB, every page of it touched (probed)
+/// whenever the function was entered, a page fault each in a new process.
+type Indexed = [u16; 3];
+
+/// Print every LIST entry, sorted by name (bytes), then by arrival. Out of
+/// line, so that only `list` enters its frame. `d` is one datagram, at
+/// most 64 KiB (REPLY_MAX): its offsets fit in u16.
+#[inline(never)]
 pub fn print_list(d: &[u8], sink: &mut impl Sink) {
     // Index the entries once and sort them: linear in the reply, n log n in
-    // the services.
-    let mut index: [(&[u8], usize, Status); INDEX_MAX] = [(&[], 0, Status { state: 0, pid: 0, wstatus: 0, uptime: 0 }); INDEX_MAX];
+    // the services; then print each from where it starts.
+    debug_assert!(d.len() <= REPLY_MAX);
+    let mut index: [Indexed; INDEX_MAX] = [[0; 3]; INDEX_MAX];
     let mut n = 0;
-    for (off, name, st) in entries(d) {
-        if n == INDEX_MAX {
-            return print_list_unindexed(d, sink);
-        }
-        index[n] = (name, off, st);
+    for (at, name, _) in entries(d) {
+        let Some(slot) = index.get_mut(n) else { return print_list_unindexed(d, sink) };
+        let name_at = name.as_ptr() as usize - d.as_ptr() as usize;
+        *slot = [at as u16, name_at as u16, name.len() as u16];
         n += 1;
     }
     let index = &mut index[..n];
-    heapsort(index);
-    for (name, _, st) in index.iter() {
-        let mut line = Out::<192>::new();
-        list_line(&mut line, name, st);
-        sink.out(line.bytes());
+    heapsort(d, index);
+    for e in index.iter() {
+        if let Some((_, name, st)) = entries(d.get(e[0] as usize..).unwrap_or_default()).next() {
+            print_line(sink, name, &st);
+        }
     }
 }
 
 /// Sort list entries by (name, arrival): a heapsort, a few hundred bytes
 /// of code where core's sort costs kilobytes.
-fn heapsort(v: &mut [(&[u8], usize, Status)]) {
-    fn less(a: &(&[u8], usize, Status), b: &(&[u8], usize, Status)) -> bool {
-        (a.0, a.1) < (b.0, b.1)
+fn heapsort(d: &[u8], v: &mut [Indexed]) {
+    fn less(d: &[u8], a: &Indexed, b: &Indexed) -> bool {
+        let name = |e: &Indexed| d.get(e[1] as usize..e[1] as usize + e[2] as usize).unwrap_or_default();
+        (name(a), a[0]) < (name(b), b[0])
     }
-    fn sift(v: &mut [(&[u8], usize, Status)], mut root: usize, end: usize) {
+    fn sift(d: &[u8], v: &mut [Indexed], mut root: usize, end: usize) {
         loop {
             let mut child = 2 * root + 1;
             if child >= end {
                 return;
             }
-            if child + 1 < end && less(&v[child], &v[child + 1]) {
+            if child + 1 < end && less(d, &v[child], &v[child + 1]) {
                 child += 1;
             }
-            if !less(&v[root], &v[child]) {
+            if !less(d, &v[root], &v[child]) {
                 return;
             }
             v.swap(root, child);
@@ -173,11 +197,11 @@ fn heapsort(v: &mut [(&[u8], usize, Status)]) {
     }
     let n = v.len();
     for i in (0..n / 2).rev() {
-        sift(v, i, n);
+        sift(d, v, i, n);
     }
     for end in (1..n).rev() {
         v.swap(0, end);
-        sift(v, 0, end);
+        sift(d, v, 0, end);
     }
 }
 
@@ -185,9 +209,7 @@ fn heapsort(v: &mut [(&[u8], usize, Status)]) {
 /// entry as it comes, unsorted, rather than any left out.
 fn print_list_unindexed(d: &[u8], sink: &mut impl Sink) {
     for (_, name, st) in entries(d) {
-        let mut line = Out::<192>::new();
-        list_line(&mut line, name, &st);
-        sink.out(line.bytes());
+        print_line(sink, name, &st);
     }
 }
 
