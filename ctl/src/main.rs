@@ -211,9 +211,6 @@ fn start(args: &Args, recv: &'static mut [u8; RECV_MAX], io: &mut Io) -> i32 {
         timed_out: false,
         recv,
     };
-    if let Ok(dir) = &ctx.notify_dir {
-        sweep(dir);
-    }
     // SIGINT is read from a signalfd, so that the bound files are removed.
     if sys::set_sigmask(SigSet::EMPTY.with(SIGINT)).is_ok() {
         ctx.sigfd = sys::signalfd(SigSet::EMPTY.with(SIGINT)).ok();
@@ -399,6 +396,7 @@ impl Ctx {
     /// Run `cmd` for each name (one request with an empty name for commands
     /// without services) and return the highest exit code.
     fn batch(&mut self, cmd: Cmd, names: &[Name], io: &mut Io) -> i32 {
+        let first = self.next;
         let mut slots: [Option<Slot>; BATCH] = [const { None }; BATCH];
         for (slot, name) in slots.iter_mut().zip(names) {
             let job = Job::new(cmd, name.as_bytes());
@@ -408,6 +406,10 @@ impl Ctx {
             if self.interrupted {
                 break;
             }
+        }
+        // While the supervisor answers (on another CPU, if there is one).
+        if let (0, Ok(dir)) = (first, &self.notify_dir) {
+            sweep(dir);
         }
         self.wait(&mut slots, io);
         let mut code = 0;
