@@ -141,7 +141,11 @@ static int ask(const char *name) {
     /* As the protocol has it (and every nitroctl does): the reply socket is
        bound at <dir of the socket>/notify/<name>,<pid>_0, so that it is
        reachable from any network namespace; removed at the end. */
-    char digits[20], *m = me.sun_path, *end = me.sun_path + sizeof me.sun_path - 32;
+    char digits[20], *m = me.sun_path, *end = me.sun_path + sizeof me.sun_path - 16;
+    if (slash + 1 + 7 + 16 > (int)sizeof me.sun_path) {
+        put(2, "floor: the socket's directory is too long for notify/ paths\n");
+        return 111;
+    }
     for (int i = 0; i <= slash; i++) *m++ = sock[i];
     for (const char *t = "notify/"; *t; t++) *m++ = *t;
     for (const char *t = name ? name : ""; *t && m < end; t++) *m++ = *t;
