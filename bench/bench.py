@@ -736,7 +736,7 @@ class Bench:
         """One control round trip (ms): fork+exec+wait, or an in-process HTTP GET.
         A command of ours (or the floor's) that fails ends the run; a peer's is
         counted and its time kept (upstream nitroctl can take a state
-        notification for its reply and exit 1: nitro-compat, bug 6)."""
+        notification for its reply and exit 1, a nitro bug)."""
         if kind == "exec":
             d, st = time_cmd(arg, env)
             if st != 0 and check and peer:
