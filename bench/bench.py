@@ -395,6 +395,9 @@ def kill_tagged(sig=signal.SIGKILL):
 
 class Sup:
     name = "?"
+    # Ours (and the floor's): a failed control command ends the run; a
+    # peer's is counted (ctl_once).
+    ours = False
     svc_run = RUN_PLAIN
     notify = False
 
@@ -434,6 +437,7 @@ class Ours(Sup):
     """nitro-rs; the same harness drives upstream nitro (`Peer`) and our lean
     build: one protocol, one socket layout."""
     name = "nitro-rs"
+    ours = True
     nitro = NITRO
     nitroctl = NITROCTL
     has_http = True
@@ -475,6 +479,7 @@ class Lean(Ours):
 class Peer(Ours):
     """Upstream nitro with its own nitroctl (static musl builds)."""
     name = "nitro"
+    ours = False
     nitro = os.path.join(PEER, "nitro") if PEER else None
     nitroctl = os.path.join(PEER, "nitroctl") if PEER else None
     has_http = False
@@ -485,6 +490,7 @@ class Floor(Sup):
     TERM+CONT; its queries (the least a client can do) go to nitro's tree,
     else ours (see paired50)."""
     name = "floor"
+    ours = True
 
     def argv(self, svdir):
         return [FLOOR, "sv", svdir]
@@ -892,7 +898,7 @@ class Bench:
                     self.rec("restart_50", k, smp)
                 if r < cfg["ctl_runs"] and k in cmds:
                     for c, (kind, arg, env) in cmds[k].items():
-                        peer = None if k in (Ours.name, Floor.name) else k
+                        peer = None if ss[k]["sup"].ours else k
                         self.rec("ctl_" + c, k, self.ctl_once(kind, arg, env, peer=peer))
             if r < cfg["ctl_runs"]:
                 for c, (kind, arg, env) in base.items():
@@ -938,7 +944,7 @@ class Bench:
                     self.rec("scale_restart", key, self.kill_one(s))
                 if r < lists and not (isinstance(s["sup"], Peer) and n > PEER_LIST_MAX) and not isinstance(s["sup"], Floor):
                     kind, arg, env = self.ctl_cmds(s, http=False)["all"]
-                    peer = None if isinstance(s["sup"], Ours) and not isinstance(s["sup"], Peer) else s["sup"].name
+                    peer = None if s["sup"].ours else s["sup"].name
                     self.rec("scale_list", key, self.ctl_once(kind, arg, env, peer=peer))
         for s in sorted(ss, key=lambda s: order.index(s["sup"])):
             self.rec("shutdown_%d" % n, s["sup"].name, self.stop_tree(s))
